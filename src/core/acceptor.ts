@@ -1,0 +1,191 @@
+/**
+ * The acceptor and learner as a state machine over an `AcceptorStore`. Each message is handled in one
+ * store transaction and its reply is returned only after that transaction; the Durable Object sends
+ * the reply after the write is durable (output gate), the simulator after a simulated write delay.
+ */
+import { LedgerOverlay, applySlot, applySlotOnto } from "./apply.js";
+import type { AcceptorStore, SlotRecord } from "./acceptor-store.js";
+import { assert } from "./assert.js";
+import { ballotsEqual, compareBallots, formatBallot } from "./ballot.js";
+import { limits } from "./limits.js";
+import type { SlotOutcome } from "./ledger-types.js";
+import type {
+  Accept,
+  AcceptedSlot,
+  AcceptorReply,
+  AcceptorRequest,
+  CatchUpReply,
+  CommitItem,
+  Committed,
+  Prepare,
+} from "./messages.js";
+import { slotValuesEqual, type SlotValue } from "./slot-value.js";
+
+export class Acceptor {
+  /** Highest slot this acceptor has heard is chosen; volatile, only a hint that it should catch up. */
+  private knownChosenSlot = 0;
+
+  constructor(readonly store: AcceptorStore) {}
+
+  /** Handles one message atomically. */
+  handle(request: AcceptorRequest): AcceptorReply {
+    return this.store.transaction(() => {
+      switch (request.type) {
+        case "prepare":
+          return this.onPrepare(request);
+        case "accept":
+          return this.onAccept(request);
+        case "commit":
+          return this.onCommit(request.commits, request.outcomeOf);
+        case "catch_up":
+          return this.onCatchUp(request.fromSlot);
+      }
+    });
+  }
+
+  /** True when a commit named a slot this acceptor cannot fill on its own: ask a peer (an alarm does). */
+  needsCatchUp(): boolean {
+    return this.knownChosenSlot > this.store.chosenThrough();
+  }
+
+  /** The catch-up request to send to a peer. */
+  catchUpRequest(): { type: "catch_up"; fromSlot: number } {
+    return { type: "catch_up", fromSlot: this.store.chosenThrough() + 1 };
+  }
+
+  /** Learns chosen slots from a peer's catch-up reply. */
+  learnFromPeer(reply: CatchUpReply): void {
+    this.store.transaction(() => {
+      this.knownChosenSlot = Math.max(this.knownChosenSlot, reply.chosenThrough);
+      assert(reply.chosen.length <= limits.catch_up_slots_max, "catch-up reply within its limit");
+      for (const c of reply.chosen) this.markChosen(c.slot, c.ballot, c.value);
+      this.applyChosenPrefix();
+    });
+  }
+
+  private onPrepare(m: Prepare): AcceptorReply {
+    const promised = this.store.promised();
+    if (compareBallots(m.ballot, promised) < 0) return { type: "reject", promised };
+    if (!ballotsEqual(m.ballot, promised)) this.store.setPromised(m.ballot);
+    const chosenThrough = this.store.chosenThrough();
+    const held = this.store.slotsAbove(Math.max(chosenThrough, m.fromSlot - 1), limits.promise_slots_max + 1);
+    const accepted: AcceptedSlot[] = held
+      .slice(0, limits.promise_slots_max)
+      .map((r) => ({ slot: r.slot, ballot: r.ballot, value: r.value }));
+    return {
+      type: "promise",
+      ballot: m.ballot,
+      chosenThrough,
+      head: this.store.head(),
+      accepted,
+      truncated: held.length > limits.promise_slots_max,
+    };
+  }
+
+  private onAccept(m: Accept): AcceptorReply {
+    assert(m.slots.length <= limits.message_slots_max, "accept within its slot limit");
+    // Commits are facts about chosen slots, true whatever this acceptor promised: learn them first.
+    this.learnCommits(m.commits);
+    const promised = this.store.promised();
+    if (compareBallots(m.ballot, promised) < 0) return { type: "reject", promised };
+    if (!ballotsEqual(m.ballot, promised)) this.store.setPromised(m.ballot);
+    for (const { slot, value } of m.slots) {
+      assert(Number.isSafeInteger(slot) && slot >= 1, `slot must be a positive integer, got ${slot}`);
+      const held = this.store.slot(slot);
+      if (held?.chosen) {
+        assert(
+          slotValuesEqual(held.value, value),
+          `safety violation: slot ${slot} is chosen, yet ballot ${formatBallot(m.ballot)} proposes another value`,
+        );
+        continue;
+      }
+      this.store.putSlot({ slot, ballot: m.ballot, value, chosen: false });
+    }
+    return {
+      type: "accepted",
+      ballot: m.ballot,
+      slots: m.slots.map((s) => s.slot),
+      chosenThrough: this.store.chosenThrough(),
+      outcomes: this.predictOutcomes(m.slots.map((s) => s.slot)),
+    };
+  }
+
+  private onCommit(commits: readonly CommitItem[], outcomeOf: number | undefined): Committed {
+    this.learnCommits(commits);
+    const chosenThrough = this.store.chosenThrough();
+    const outcome = outcomeOf !== undefined && outcomeOf <= chosenThrough ? this.store.slot(outcomeOf)?.outcome : undefined;
+    return outcome === undefined ? { type: "committed", chosenThrough } : { type: "committed", chosenThrough, outcome };
+  }
+
+  private onCatchUp(fromSlot: number): CatchUpReply {
+    const chosenThrough = this.store.chosenThrough();
+    const chosen: AcceptedSlot[] = [];
+    for (let s = Math.max(1, fromSlot); s <= chosenThrough && chosen.length < limits.catch_up_slots_max; s++) {
+      const r = this.store.slot(s);
+      assert(r !== undefined && r.chosen, `slot ${s} at or below chosenThrough is chosen and held`);
+      chosen.push({ slot: s, ballot: r.ballot, value: r.value });
+    }
+    return { type: "catch_up_reply", chosen, chosenThrough };
+  }
+
+  private learnCommits(commits: readonly CommitItem[]): void {
+    assert(commits.length <= limits.message_slots_max, "commits within their slot limit");
+    for (const c of commits) {
+      this.knownChosenSlot = Math.max(this.knownChosenSlot, c.slot);
+      const held = this.store.slot(c.slot);
+      if (held !== undefined && ballotsEqual(held.ballot, c.ballot)) {
+        // One ballot proposes one value per slot, so the value held at the chosen ballot is the chosen one.
+        this.markChosen(c.slot, c.ballot, held.value);
+      } else if (c.value !== undefined) {
+        this.markChosen(c.slot, c.ballot, c.value);
+      }
+      // Otherwise this acceptor lacks the chosen value: a gap, filled by catch-up from a peer.
+    }
+    this.applyChosenPrefix();
+  }
+
+  private markChosen(slot: number, ballot: SlotRecord["ballot"], value: SlotValue): void {
+    const held = this.store.slot(slot);
+    if (held?.chosen) {
+      assert(slotValuesEqual(held.value, value), `safety violation: slot ${slot} chosen with two different values`);
+      return;
+    }
+    if (slot <= this.store.chosenThrough()) return; // applied long ago; compacted logs may not hold it
+    this.store.putSlot({ slot, ballot, value, chosen: true });
+  }
+
+  /** Applies chosen slots above chosenThrough while they are contiguous, in the same transaction. */
+  private applyChosenPrefix(): void {
+    let through = this.store.chosenThrough();
+    for (let n = 0; n < limits.apply_slots_per_message_max; n++) {
+      const next = this.store.slot(through + 1);
+      if (next === undefined || !next.chosen) break;
+      const { outcome, writes } = applySlot(this.store, next.slot, next.value);
+      this.store.applyWrites(writes);
+      this.store.putSlot({ ...next, outcome });
+      through = next.slot;
+      this.store.setChosenThrough(through);
+    }
+  }
+
+  /**
+   * Predicts the outcome of the given slots, for the contiguous run that starts right after the
+   * applied prefix: applies them to a throw-away overlay. Not persisted.
+   */
+  private predictOutcomes(slots: readonly number[]): SlotOutcome[] {
+    const outcomes: SlotOutcome[] = [];
+    let next = this.store.chosenThrough() + 1;
+    const wanted = new Set(slots);
+    if (!wanted.has(next)) return outcomes;
+    const overlay = new LedgerOverlay(this.store);
+    for (let n = 0; n < limits.message_slots_max; n++) {
+      const r = this.store.slot(next);
+      if (r === undefined) break;
+      const outcome = applySlotOnto(overlay, next, r.value);
+      if (wanted.has(next)) outcomes.push(outcome);
+      next++;
+      if (!wanted.has(next) && !(this.store.slot(next)?.chosen ?? false)) break;
+    }
+    return outcomes;
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * The ledger's apply step: turns one chosen slot into entries, receipts, positions and a new head.
+ * It is a pure function of the ledger so far and the slot's value, so every replica that applies the
+ * same chosen log gets the same bytes. It reads through a `LedgerView` and returns its writes; the
+ * acceptor's store persists them in the same transaction that marks the slot applied. The same
+ * function, run on an overlay and thrown away, predicts a slot's outcome for the Accepted reply.
+ */
+import { assert } from "./assert.js";
+import { canonicalJson } from "./canonical-json.js";
+import type { EntryInput } from "./entry-schema.js";
+import { entryHash } from "./hash.js";
+import {
+  positionKey,
+  server_fields,
+  type BatchOutcome,
+  type BatchRejection,
+  type Entry,
+  type LedgerHead,
+  type LedgerView,
+  type LedgerWrites,
+  type Position,
+  type Receipt,
+  type SlotOutcome,
+} from "./ledger-types.js";
+import { applyFill, countsAsFill, recomputePosition } from "./positions.js";
+import type { SlotValue } from "./slot-value.js";
+
+/** The largest time a JavaScript Date holds (year 275760); ISO formatting fails beyond it. */
+const max_time_ms = 8.64e15;
+
+/** A view with pending writes on top of another view. */
+export class LedgerOverlay implements LedgerView {
+  private headValue: LedgerHead;
+  private readonly entries: Entry[] = [];
+  private readonly byId = new Map<string, Entry>();
+  private readonly byKey = new Map<string, Entry[]>();
+  private readonly supersededMap = new Map<string, number>();
+  private readonly positions = new Map<string, Position>();
+
+  constructor(private readonly base: LedgerView) {
+    this.headValue = base.head();
+  }
+
+  head(): LedgerHead {
+    return this.headValue;
+  }
+  entryById(id: string): Entry | undefined {
+    return this.byId.get(id) ?? this.base.entryById(id);
+  }
+  supersededBy(id: string): number | undefined {
+    return this.supersededMap.get(id) ?? this.base.supersededBy(id);
+  }
+  position(account: string, symbol: string): Position | undefined {
+    return this.positions.get(positionKey(account, symbol)) ?? this.base.position(account, symbol);
+  }
+  entriesOf(account: string, symbol: string): readonly Entry[] {
+    const mine = this.byKey.get(positionKey(account, symbol));
+    const theirs = this.base.entriesOf(account, symbol);
+    return mine === undefined ? theirs : [...theirs, ...mine];
+  }
+
+  setHead(head: LedgerHead): void {
+    this.headValue = head;
+  }
+  addEntry(e: Entry): void {
+    assert(e.seq === this.headValue.seq + 1, "entries are appended at the next seq");
+    this.entries.push(e);
+    this.byId.set(e.id, e);
+    const key = positionKey(e.account, e.symbol);
+    const list = this.byKey.get(key);
+    if (list === undefined) this.byKey.set(key, [e]);
+    else list.push(e);
+    this.headValue = { ...this.headValue, seq: e.seq, hash: e.hash };
+  }
+  supersede(id: string, bySeq: number): void {
+    this.supersededMap.set(id, bySeq);
+  }
+  putPosition(p: Position): void {
+    this.positions.set(positionKey(p.account, p.symbol), p);
+  }
+
+  /** Moves this overlay's writes onto `parent`, whose view this overlay was built on. */
+  mergeInto(parent: LedgerOverlay): void {
+    for (const e of this.entries) parent.addEntry(e);
+    for (const [id, bySeq] of this.supersededMap) parent.supersede(id, bySeq);
+    for (const p of this.positions.values()) parent.putPosition(p);
+    parent.setHead(this.headValue);
+  }
+
+  writes(): LedgerWrites {
+    return {
+      entries: this.entries,
+      superseded: [...this.supersededMap].map(([id, bySeq]) => ({ id, bySeq })),
+      positions: [...this.positions.values()],
+      head: this.headValue,
+    };
+  }
+}
+
+/** The client's fields of a stored entry: what idempotency compares. */
+export function clientFieldsOf(e: Entry): EntryInput {
+  const copy: Record<string, unknown> = { ...e };
+  for (const f of server_fields) delete copy[f];
+  return copy as EntryInput;
+}
+
+export function receiptOf(e: Entry, status: Receipt["status"]): Receipt {
+  return { id: e.id, status, seq: e.seq, hash: e.hash, committedAt: e.committedAt, slot: e.slot };
+}
+
+function referenceProblem(view: LedgerView, e: EntryInput): string | undefined {
+  if (e.refId === undefined) return undefined;
+  const target = view.entryById(e.refId);
+  if (target === undefined) return `refId ${e.refId} is not in the ledger`;
+  if (target.account !== e.account || target.symbol !== e.symbol) {
+    return `refId ${e.refId} is a fill of ${target.account}/${target.symbol}, not ${e.account}/${e.symbol}`;
+  }
+  if (target.execType === "bust") return `refId ${e.refId} is a bust; a bust cannot be busted or corrected`;
+  const by = view.supersededBy(e.refId);
+  if (by !== undefined) return `refId ${e.refId} was already busted or corrected by seq ${by}`;
+  return undefined;
+}
+
+function applyBatch(
+  view: LedgerOverlay,
+  batch: readonly EntryInput[],
+  slot: number,
+  committedAt: string,
+): { outcome: BatchOutcome; overlay?: LedgerOverlay } {
+  const overlay = new LedgerOverlay(view);
+  const receipts: Receipt[] = [];
+  const reject = (rejection: BatchRejection) => ({ outcome: { kind: "rejected", rejection } as const });
+  for (const [index, input] of batch.entries()) {
+    const existing = overlay.entryById(input.id);
+    if (existing !== undefined) {
+      if (canonicalJson(clientFieldsOf(existing)) !== canonicalJson(input)) {
+        return reject({
+          code: "id_conflict",
+          index,
+          id: input.id,
+          message: `id ${input.id} is already in the ledger at seq ${existing.seq} with a different body`,
+        });
+      }
+      receipts.push(receiptOf(existing, "exists"));
+      continue;
+    }
+    const problem = referenceProblem(overlay, input);
+    if (problem !== undefined) return reject({ code: "invalid_reference", index, id: input.id, message: problem });
+
+    const head = overlay.head();
+    const unhashed = { ...input, seq: head.seq + 1, slot, committedAt, prevHash: head.hash };
+    const entry: Entry = { ...unhashed, hash: entryHash(head.hash, unhashed) };
+    overlay.addEntry(entry);
+    if (entry.refId !== undefined) {
+      overlay.supersede(entry.refId, entry.seq);
+      const isSuperseded = (id: string) => overlay.supersededBy(id) !== undefined;
+      overlay.putPosition(
+        recomputePosition(entry.account, entry.symbol, overlay.entriesOf(entry.account, entry.symbol), isSuperseded),
+      );
+    } else {
+      assert(countsAsFill(entry), "only a bust has no fill, and a bust has a refId");
+      overlay.putPosition(applyFill(overlay.position(entry.account, entry.symbol), entry));
+    }
+    receipts.push(receiptOf(entry, "created"));
+  }
+  return { outcome: { kind: "applied", receipts }, overlay };
+}
+
+/**
+ * Applies the value chosen for `slot` onto `overlay` (which must hold every slot before it).
+ * Batches apply in order, each atomically: a batch with a conflicting id or a bad reference applies
+ * nothing and is reported as rejected; the others are unaffected.
+ */
+export function applySlotOnto(overlay: LedgerOverlay, slot: number, value: SlotValue): SlotOutcome {
+  if (value.kind === "noop") return { slot, batches: [] };
+  assert(
+    Number.isSafeInteger(value.proposedAt_ms) && value.proposedAt_ms >= 0 && value.proposedAt_ms <= max_time_ms,
+    `proposedAt_ms out of range: ${value.proposedAt_ms}`,
+  );
+  const head = overlay.head();
+  const committedAt_ms = Math.max(head.committedAt_ms, value.proposedAt_ms);
+  const committedAt = new Date(committedAt_ms).toISOString();
+  const batches: BatchOutcome[] = [];
+  for (const batch of value.batches) {
+    const result = applyBatch(overlay, batch, slot, committedAt);
+    batches.push(result.outcome);
+    result.overlay?.mergeInto(overlay);
+  }
+  overlay.setHead({ ...overlay.head(), committedAt_ms });
+  return { slot, batches };
+}
+
+/** Applies one chosen slot on top of `view` and returns its outcome and the writes to persist. */
+export function applySlot(view: LedgerView, slot: number, value: SlotValue): { outcome: SlotOutcome; writes: LedgerWrites } {
+  const overlay = new LedgerOverlay(view);
+  const outcome = applySlotOnto(overlay, slot, value);
+  return { outcome, writes: overlay.writes() };
+}

@@ -1,0 +1,36 @@
+/** Every queue, batch, body and loop has a named limit. They all live here. */
+export const limits = {
+  /** Entries in one client request (`{"entries": [...]}`); DESIGN.md section 4. */
+  request_entries_max: 1000,
+  /** Entries the proposer packs into one slot by group commit. */
+  slot_entries_max: 1000,
+  /** Client requests waiting in one proposer's queue; more are refused (429). */
+  proposer_queue_requests_max: 4096,
+  /** Attempts to commit one slot (phase 1 and phase 2 together) before answering 503. */
+  append_attempts_max: 8,
+  /** Backoff between attempts: base and cap, full jitter. */
+  backoff_base_ms: 10,
+  backoff_cap_ms: 400,
+  /** How long the proposer waits for a quorum of replies to one message. */
+  quorum_timeout_ms: 1500,
+  /** Accepted slots one Promise reports above the acceptor's chosenThrough. */
+  promise_slots_max: 256,
+  /** Chosen slots one catch-up reply carries. */
+  catch_up_slots_max: 64,
+  /** Slots one Commit or Accept message may name. */
+  message_slots_max: 512,
+  /** Slots an acceptor applies while handling one message (the rest on the next one). */
+  apply_slots_per_message_max: 1024,
+  /** Phase-1 rounds run while recovering one truncated backlog before giving up on the attempt. */
+  recovery_rounds_max: 16,
+  /** Client field sizes. */
+  id_chars_max: 128,
+  name_chars_max: 64,
+  text_chars_max: 256,
+  metadata_keys_max: 16,
+  /** Decimal strings: digits before and after the point. */
+  decimal_integer_digits_max: 20,
+  decimal_fraction_digits_max: 12,
+  /** Fraction digits kept when a division is rounded (average price, a partial close's cost). */
+  division_fraction_digits: 12,
+} as const;

@@ -1,0 +1,337 @@
+/**
+ * The Multi-Paxos proposer for one ledger. It holds no state that correctness needs: its ballot and
+ * next slot are a cache that lets a warm proposer skip phase 1 (one round trip per commit) until an
+ * acceptor rejects its ballot.
+ *
+ * How the proposer knows each entry's receipt: acceptors return, with Accepted, the outcome of
+ * applying the accepted slot on top of their applied prefix (see `Accepted.outcomes`). The warm
+ * path piggybacks the commit of slot s-1 on the Accept of slot s, so the acceptors of the quorum have
+ * applied s-1 and can compute s exactly; once a quorum has accepted, that outcome is the true one.
+ * When no reply carries it (a lagging quorum), the proposer asks with a Commit for the applied
+ * outcome, a second round trip on a rare path.
+ *
+ * Time, randomness and I/O come in through `ProposerEnv`, so the simulator runs this very code.
+ */
+import { assert } from "./assert.js";
+import { compareBallots, type Ballot } from "./ballot.js";
+import type { EntryInput } from "./entry-schema.js";
+import type { BatchOutcome, SlotOutcome } from "./ledger-types.js";
+import { limits } from "./limits.js";
+import type {
+  Accepted,
+  AcceptedSlot,
+  AcceptorReply,
+  AcceptorRequest,
+  CommitItem,
+  Promise_,
+} from "./messages.js";
+import type { QuorumConfig } from "./quorum.js";
+import { noop_value, slotValueEntryCount, slotValuesEqual, type SlotValue } from "./slot-value.js";
+
+export interface ProposerEnv {
+  readonly proposerId: string;
+  readonly acceptorIds: readonly string[];
+  readonly quorum: QuorumConfig;
+  /** Delivers a request to one acceptor; rejects (or never settles) when it cannot. */
+  send(acceptorId: string, request: AcceptorRequest): Promise<AcceptorReply>;
+  now_ms(): number;
+  sleep(ms: number): Promise<void>;
+  /** Uniform in [0, 1). */
+  random(): number;
+  /** Keeps work alive after the reply (a Worker's `waitUntil`); fire and forget where absent. */
+  background?(work: Promise<unknown>): void;
+}
+
+export interface ProposerOptions {
+  /**
+   * Test-only sabotage: skip phase-1 recovery and propose new values from the highest chosenThrough.
+   * The simulator's negative test uses it to show that the checker catches an unsafe proposer.
+   */
+  readonly skipRecoveryForTests?: boolean;
+}
+
+/** Outcome unknown: the request may still be chosen by a later recovery. Retrying the same ids is safe. */
+export class QuorumUnavailableError extends Error {
+  override name = "QuorumUnavailableError";
+  readonly outcomeUnknown = true;
+}
+
+/** The proposer's queue is full; nothing was proposed. */
+export class ProposerOverloadedError extends Error {
+  override name = "ProposerOverloadedError";
+}
+
+interface PendingRequest {
+  readonly entries: readonly EntryInput[];
+  resolve(outcome: BatchOutcome): void;
+  reject(error: unknown): void;
+}
+
+/** Why one attempt failed; the caller backs off and tries again. */
+class AttemptFailed extends Error {
+  override name = "AttemptFailed";
+}
+
+type QuorumResult<R> = { ok: true; replies: R[] } | { ok: false; replies: AcceptorReply[] };
+
+export class Proposer {
+  private readonly queue: PendingRequest[] = [];
+  private flushing = false;
+  /** Set while this proposer holds a promised ballot from a phase-1 quorum. */
+  private leaderBallot: Ballot | undefined;
+  private nextSlot = 1;
+  private highestRoundSeen = 0;
+  /** Slots chosen by the last phase 2, piggybacked on the next Accept. */
+  private pendingCommits: CommitItem[] = [];
+
+  /** Counters for tests and benchmarks. */
+  readonly stats = { phase1_runs: 0, phase2_runs: 0, messages_sent: 0, slots_chosen: 0, outcome_fallbacks: 0 };
+
+  constructor(
+    private readonly env: ProposerEnv,
+    private readonly options: ProposerOptions = {},
+  ) {
+    assert(env.acceptorIds.length === env.quorum.acceptors, "one acceptor id per acceptor of the quorum config");
+    assert(env.proposerId.length > 0, "proposer id is non-empty");
+  }
+
+  /** True while the cached ballot lets appends skip phase 1. */
+  get isLeader(): boolean {
+    return this.leaderBallot !== undefined;
+  }
+
+  /**
+   * Appends one client request (an atomic batch). Resolves with its outcome once chosen; rejects with
+   * `QuorumUnavailableError` (outcome unknown) or `ProposerOverloadedError` (nothing proposed).
+   */
+  append(entries: readonly EntryInput[]): Promise<BatchOutcome> {
+    assert(entries.length >= 1 && entries.length <= limits.request_entries_max, "request size within limits");
+    if (this.queue.length >= limits.proposer_queue_requests_max) {
+      return Promise.reject(new ProposerOverloadedError(`queue holds ${limits.proposer_queue_requests_max} requests`));
+    }
+    return new Promise<BatchOutcome>((resolve, reject) => {
+      this.queue.push({ entries, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  /** Group commit: requests that queue while a slot is in flight share the next slot. */
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.takeGroup();
+        const value: SlotValue = { kind: "append", proposedAt_ms: this.env.now_ms(), batches: group.map((r) => r.entries) };
+        try {
+          const outcome = await this.commit(value);
+          assert(outcome.batches.length === group.length, "one outcome per batch of the slot");
+          group.forEach((r, i) => r.resolve(outcome.batches[i]!));
+        } catch (error) {
+          for (const r of group) r.reject(error);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private takeGroup(): PendingRequest[] {
+    const group: PendingRequest[] = [this.queue.shift()!];
+    let entries = group[0]!.entries.length;
+    while (this.queue.length > 0 && entries + this.queue[0]!.entries.length <= limits.slot_entries_max) {
+      const next = this.queue.shift()!;
+      entries += next.entries.length;
+      group.push(next);
+    }
+    return group;
+  }
+
+  /** Gets `value` chosen in some slot and returns that slot's outcome. */
+  private async commit(value: SlotValue): Promise<SlotOutcome> {
+    assert(slotValueEntryCount(value) <= limits.slot_entries_max, "slot within its entry limit");
+    for (let attempt = 0; attempt < limits.append_attempts_max; attempt++) {
+      try {
+        let slots: Array<{ slot: number; value: SlotValue }> = [];
+        if (this.leaderBallot === undefined) slots = await this.phase1();
+        // Recovery may have found this very value accepted by an earlier attempt: finish that slot
+        // rather than proposing the value a second time.
+        let mine = slots.find((s) => slotValuesEqual(s.value, value))?.slot;
+        if (mine === undefined) {
+          mine = this.nextSlot;
+          slots.push({ slot: mine, value });
+        }
+        this.nextSlot = Math.max(this.nextSlot, mine + 1);
+        const outcomes = await this.phase2(slots);
+        const outcome = outcomes.get(mine) ?? (await this.fetchOutcome(mine));
+        return outcome;
+      } catch (error) {
+        if (!(error instanceof AttemptFailed)) throw error;
+        // An Accept that was not acknowledged by a quorum may still be chosen later; this ballot
+        // must never propose another value for that slot, so give the leadership up.
+        this.leaderBallot = undefined;
+        const ceiling_ms = Math.min(limits.backoff_cap_ms, limits.backoff_base_ms * 2 ** attempt);
+        await this.env.sleep(this.env.random() * ceiling_ms);
+      }
+    }
+    throw new QuorumUnavailableError(
+      `no quorum after ${limits.append_attempts_max} attempts; the outcome is unknown, retrying the same ids is safe`,
+    );
+  }
+
+  /**
+   * Phase 1: a ballot above every round seen, promised by a prepare quorum; returns the slots to
+   * re-propose: for every slot above the highest chosenThrough, the value accepted at the highest
+   * ballot, or a no-op where no promise holds one.
+   */
+  private async phase1(): Promise<Array<{ slot: number; value: SlotValue }>> {
+    this.stats.phase1_runs++;
+    const ballot: Ballot = { round: this.highestRoundSeen + 1, proposerId: this.env.proposerId };
+    this.highestRoundSeen = ballot.round;
+    const recovered = new Map<number, AcceptedSlot>();
+    let chosenThrough = 0;
+    let fromSlot = 1;
+    let highestListed = 0;
+    for (let round = 0; ; round++) {
+      if (round >= limits.recovery_rounds_max) throw new AttemptFailed("recovery backlog beyond its limit");
+      const result = await this.toQuorum<Promise_>(
+        { type: "prepare", ballot, fromSlot },
+        this.env.quorum.prepare,
+        (r): r is Promise_ => r.type === "promise" && compareBallots(r.ballot, ballot) === 0,
+      );
+      if (!result.ok) throw new AttemptFailed("no prepare quorum");
+      let horizon = Number.POSITIVE_INFINITY;
+      for (const p of result.replies) {
+        chosenThrough = Math.max(chosenThrough, p.chosenThrough);
+        const last = p.accepted.at(-1)?.slot;
+        if (p.truncated && last !== undefined) horizon = Math.min(horizon, last);
+        for (const a of p.accepted) {
+          const held = recovered.get(a.slot);
+          if (held === undefined || compareBallots(a.ballot, held.ballot) > 0) recovered.set(a.slot, a);
+        }
+      }
+      for (const p of result.replies) for (const a of p.accepted) if (a.slot <= horizon) highestListed = Math.max(highestListed, a.slot);
+      if (horizon === Number.POSITIVE_INFINITY) break;
+      fromSlot = Math.max(horizon, chosenThrough) + 1;
+    }
+    this.leaderBallot = ballot;
+    this.pendingCommits = [];
+    if (this.options.skipRecoveryForTests) {
+      this.nextSlot = chosenThrough + 1;
+      return [];
+    }
+    const slots: Array<{ slot: number; value: SlotValue }> = [];
+    for (let s = chosenThrough + 1; s <= highestListed; s++) {
+      slots.push({ slot: s, value: recovered.get(s)?.value ?? noop_value });
+    }
+    this.nextSlot = Math.max(chosenThrough, highestListed) + 1;
+    return slots;
+  }
+
+  /**
+   * Phase 2: Accept the slots at the leader ballot (in chunks that fit a message) and wait for an
+   * accept quorum. Returns the outcomes that the replies predicted.
+   */
+  private async phase2(slots: ReadonlyArray<{ slot: number; value: SlotValue }>): Promise<Map<number, SlotOutcome>> {
+    const ballot = this.leaderBallot;
+    assert(ballot !== undefined, "phase 2 runs under a promised ballot");
+    const outcomes = new Map<number, SlotOutcome>();
+    for (let i = 0; i < slots.length; i += limits.message_slots_max - 1) {
+      const chunk = slots.slice(i, i + limits.message_slots_max - 1);
+      this.stats.phase2_runs++;
+      const result = await this.toQuorum<Accepted>(
+        { type: "accept", ballot, slots: chunk, commits: this.pendingCommits },
+        this.env.quorum.accept,
+        (r): r is Accepted => r.type === "accepted" && compareBallots(r.ballot, ballot) === 0,
+      );
+      if (!result.ok) throw new AttemptFailed("no accept quorum");
+      // Chosen. Tell every acceptor now, and again on the next Accept.
+      this.stats.slots_chosen += chunk.length;
+      this.pendingCommits = chunk.map(({ slot }) => ({ slot, ballot }));
+      this.broadcast({ type: "commit", commits: this.pendingCommits });
+      for (const r of result.replies) for (const o of r.outcomes) if (!outcomes.has(o.slot)) outcomes.set(o.slot, o);
+    }
+    return outcomes;
+  }
+
+  /** The applied outcome of a chosen slot, from the first acceptor that has applied it. */
+  private async fetchOutcome(slot: number): Promise<SlotOutcome> {
+    this.stats.outcome_fallbacks++;
+    const result = await this.toQuorum(
+      { type: "commit", commits: this.pendingCommits, outcomeOf: slot },
+      1,
+      (r): r is Extract<AcceptorReply, { type: "committed" }> => r.type === "committed" && r.outcome !== undefined,
+    );
+    if (!result.ok) {
+      // Chosen, but no acceptor has applied it yet (each lacks an earlier slot). The client retries
+      // the same ids and gets the original receipts.
+      throw new AttemptFailed("slot chosen but its outcome is not yet applied anywhere");
+    }
+    const outcome = result.replies[0]!.outcome!;
+    assert(outcome.slot === slot, "the outcome asked for");
+    return outcome;
+  }
+
+  private broadcast(request: AcceptorRequest): void {
+    for (const id of this.env.acceptorIds) {
+      this.stats.messages_sent++;
+      const sent = this.env.send(id, request).then(
+        (r) => this.noteReply(r),
+        () => undefined,
+      );
+      this.env.background?.(sent);
+    }
+  }
+
+  private noteReply(r: AcceptorReply): void {
+    if (r.type === "reject") {
+      this.highestRoundSeen = Math.max(this.highestRoundSeen, r.promised.round);
+      if (this.leaderBallot !== undefined && compareBallots(r.promised, this.leaderBallot) > 0) {
+        this.leaderBallot = undefined;
+      }
+    }
+  }
+
+  /**
+   * Sends `request` to every acceptor and settles on the first `need` replies that pass `isOk`, or as
+   * soon as that has become impossible, or after `quorum_timeout_ms`.
+   */
+  private toQuorum<R extends AcceptorReply>(
+    request: AcceptorRequest,
+    need: number,
+    isOk: (r: AcceptorReply) => r is R,
+  ): Promise<QuorumResult<R>> {
+    const total = this.env.acceptorIds.length;
+    return new Promise((resolve) => {
+      const ok: R[] = [];
+      const all: AcceptorReply[] = [];
+      let failed = 0;
+      let settled = false;
+      const settle = (result: QuorumResult<R>) => {
+        if (settled) return;
+        settled = true;
+        resolve(result);
+      };
+      const fail = () => {
+        failed++;
+        if (total - failed < need) settle({ ok: false, replies: all });
+      };
+      for (const id of this.env.acceptorIds) {
+        this.stats.messages_sent++;
+        this.env.send(id, request).then(
+          (reply) => {
+            all.push(reply);
+            this.noteReply(reply);
+            if (isOk(reply)) {
+              ok.push(reply);
+              if (ok.length >= need) settle({ ok: true, replies: ok });
+            } else {
+              fail();
+            }
+          },
+          () => fail(),
+        );
+      }
+      void this.env.sleep(limits.quorum_timeout_ms).then(() => settle({ ok: false, replies: all }));
+    });
+  }
+}
