@@ -43,7 +43,7 @@ function toPosition(account: string, symbol: string, s: PositionState): Position
     symbol,
     quantity: formatDecimal(s.quantity),
     costBasis: formatDecimal(s.costBasis),
-    averagePrice: s.quantity.eq(0) ? "0" : formatDecimal(s.costBasis.div(s.quantity).abs()),
+    averagePrice: s.quantity.eq(decimal_zero) ? "0" : formatDecimal(s.costBasis.div(s.quantity).abs()),
     realizedPnl: formatDecimal(s.realizedPnl),
     fees: formatDecimal(s.fees),
     lastSeq: s.lastSeq,
@@ -63,19 +63,19 @@ function fold(s: PositionState, e: Entry): PositionState {
   let quantity: Decimal;
   let costBasis: Decimal;
   let realized = s.realizedPnl;
-  if (q.eq(0) || q.gt(0) === dq.gt(0)) {
+  if (q.eq(decimal_zero) || q.gt(decimal_zero) === dq.gt(decimal_zero)) {
     quantity = q.plus(dq);
     costBasis = s.costBasis.plus(dq.times(price));
   } else {
     const closedAbs = q.abs().lt(dq.abs()) ? q.abs() : dq.abs();
-    const closed = dq.gt(0) ? closedAbs : closedAbs.neg(); // signed like the fill
+    const closed = dq.gt(decimal_zero) ? closedAbs : closedAbs.neg(); // signed like the fill
     const released = closedAbs.eq(q.abs()) ? s.costBasis : mulDiv(s.costBasis, closedAbs, q.abs());
     realized = realized.plus(closed.neg().times(price)).minus(released);
     const opened = dq.minus(closed);
     quantity = q.plus(dq);
     costBasis = s.costBasis.minus(released).plus(opened.times(price));
   }
-  assert(!quantity.eq(0) || costBasis.eq(0), "a flat position carries no cost");
+  assert(!quantity.eq(decimal_zero) || costBasis.eq(decimal_zero), "a flat position carries no cost");
   return { quantity, costBasis, realizedPnl: realized.minus(fee), fees: s.fees.plus(fee), lastSeq: e.seq };
 }
 

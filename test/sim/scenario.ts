@@ -1,0 +1,157 @@
+/**
+ * One seeded scenario: a cluster, clients, a fault phase and a heal phase, then the checker.
+ * Everything random is drawn from the seed, so a failing seed replays exactly:
+ * `npm run sim -- --seed <seed>`.
+ */
+import type { ProposerOptions } from "../../src/core/proposer.js";
+import { quorumConfig, type QuorumConfig } from "../../src/core/quorum.js";
+import type { RegionHint } from "../../src/core/region-rtt.js";
+import { checkRun } from "./checker.js";
+import { SimClient } from "./clients.js";
+import { Cluster } from "./cluster.js";
+import { Prng } from "./prng.js";
+import { World } from "./world.js";
+
+export interface ScenarioOverrides {
+  readonly acceptors?: 3 | 5;
+  readonly proposers?: number;
+  /** Replaces the quorum configuration (the negative test passes a non-intersecting one). */
+  readonly quorum?: QuorumConfig;
+  readonly proposerOptions?: ProposerOptions;
+}
+
+export interface ScenarioResult {
+  readonly seed: number;
+  readonly violations: string[];
+  readonly summary: string;
+  readonly stats: {
+    acceptors: number;
+    proposers: number;
+    clients: number;
+    requests: number;
+    entries: number;
+    events: number;
+    virtual_ms: number;
+    messages: number;
+  };
+}
+
+/** The fault phase lasts this long; then every fault stops. */
+export const fault_phase_ms = 4000;
+/** After the heal, every request a client keeps retrying must complete within this bound. */
+export const heal_liveness_bound_ms = 30_000;
+/** After the last client finishes: time for commits and catch-up to reach every replica. */
+const settle_ms = 3000;
+const probe_interval_ms = 500;
+/** A bound on the loop: a run that needs more events is reported as a failure, not left spinning. */
+const events_max = 3_000_000;
+
+const three: readonly RegionHint[] = ["enam", "wnam", "weur"];
+const five: readonly RegionHint[] = ["enam", "wnam", "weur", "apac", "sam"];
+
+export function replayCommand(seed: number): string {
+  return `npm run sim -- --seed ${seed}`;
+}
+
+export async function runScenario(seed: number, overrides: ScenarioOverrides = {}): Promise<ScenarioResult> {
+  const rng = new Prng(seed);
+  const planRng = rng.fork();
+  const netRng = rng.fork();
+  const world = new World();
+
+  const n = overrides.acceptors ?? (planRng.chance(0.5) ? 3 : 5);
+  const regions = n === 3 ? three : five;
+  const quorum =
+    overrides.quorum ?? (n === 5 && planRng.chance(0.3) ? quorumConfig(5, 4, 2) : quorumConfig(n));
+  const proposerCount = overrides.proposers ?? planRng.int(1, 3);
+  const cluster = new Cluster(world, netRng, {
+    quorum,
+    acceptorRegions: regions,
+    proposerRegions: Array.from({ length: proposerCount }, () => planRng.pick(regions)),
+    ...(overrides.proposerOptions ? { proposerOptions: overrides.proposerOptions } : {}),
+  });
+
+  // Faults for the fault phase.
+  const faults = cluster.faults;
+  faults.drop_rate = planRng.pick([0, 0.02, 0.1, 0.25]);
+  faults.duplicate_rate = planRng.pick([0, 0.05, 0.2]);
+  faults.jitter_fraction_mean = planRng.pick([0.03, 0.1, 0.5]);
+  const fault_drop_rate = faults.drop_rate;
+  const crashes = planRng.int(0, 4);
+  for (let i = 0; i < crashes; i++) {
+    const a = planRng.pick(cluster.acceptors);
+    const at = planRng.uniform(0, fault_phase_ms);
+    const down = planRng.uniform(50, 2000);
+    world.schedule(at, () => cluster.crashAcceptor(a));
+    world.schedule(Math.min(at + down, fault_phase_ms), () => cluster.restartAcceptor(a));
+  }
+  const proposerCrashes = planRng.int(0, 2);
+  for (let i = 0; i < proposerCrashes; i++) {
+    const p = planRng.pick(cluster.proposers);
+    const at = planRng.uniform(0, fault_phase_ms);
+    world.schedule(at, () => p.up && p.crash());
+    world.schedule(Math.min(at + planRng.uniform(50, 1500), fault_phase_ms), () => !p.up && p.restart());
+  }
+  const partitions = planRng.int(0, 3);
+  const nodes = [...cluster.acceptors.map((a) => a.name), ...cluster.proposers.map((p) => p.name)];
+  for (let i = 0; i < partitions; i++) {
+    const isolated = planRng.pick(nodes);
+    const cut = nodes.filter((x) => x !== isolated && planRng.chance(0.6)).map((x) => Cluster.linkKey(isolated, x));
+    const at = planRng.uniform(0, fault_phase_ms);
+    world.schedule(at, () => cut.forEach((k) => faults.partitioned.add(k)));
+    world.schedule(Math.min(at + planRng.uniform(100, 2500), fault_phase_ms), () => cut.forEach((k) => faults.partitioned.delete(k)));
+  }
+
+  const clients = Array.from(
+    { length: planRng.int(2, 4) },
+    (_, i) => new SimClient(`c${i}`, world, cluster, rng.fork(), planRng.int(3, 7)),
+  );
+  const running = clients.map((c) =>
+    world.sleep(planRng.uniform(0, 300)).then(() => c.run()),
+  );
+
+  // Fault phase.
+  await world.run(fault_phase_ms, events_max);
+  // Heal: every fault stops, every node is back, acceptors' alarms probe their peers periodically.
+  faults.drop_rate = 0;
+  faults.duplicate_rate = 0;
+  faults.partitioned.clear();
+  for (const a of cluster.acceptors) cluster.restartAcceptor(a);
+  for (const p of cluster.proposers) if (!p.up) p.restart();
+  const heal_ms = world.now_ms;
+  const probe = () => {
+    for (const a of cluster.acceptors) cluster.scheduleCatchUp(a, 0, true);
+    world.schedule(probe_interval_ms, probe);
+  };
+  probe();
+  const allDone = () => clients.every((c) => c.finished);
+  await world.run(heal_ms + heal_liveness_bound_ms, events_max, allDone);
+  const liveness_ms = world.now_ms - heal_ms;
+  await world.run(world.now_ms + settle_ms, events_max);
+  void Promise.all(running);
+
+  const violations = checkRun(cluster, clients, { requireConvergence: true });
+  if (world.events_run >= events_max) violations.push(`the run hit its bound of ${events_max} events`);
+  const requests = clients.reduce((k, c) => k + c.requests.length, 0);
+  const entries = Math.max(...cluster.acceptors.map((a) => a.store.head().seq));
+  const summary =
+    `seed ${seed}: ${n} acceptors (prepare ${quorum.prepare}, accept ${quorum.accept}), ${proposerCount} proposers, ` +
+    `${clients.length} clients, ${requests} requests, ${entries} entries, drop ${fault_drop_rate}, ` +
+    `${crashes} acceptor crashes, ${proposerCrashes} proposer crashes, ${partitions} partitions, ` +
+    `done ${liveness_ms.toFixed(0)} ms after heal`;
+  return {
+    seed,
+    violations,
+    summary,
+    stats: {
+      acceptors: n,
+      proposers: proposerCount,
+      clients: clients.length,
+      requests,
+      entries,
+      events: world.events_run,
+      virtual_ms: world.now_ms,
+      messages: cluster.messages_delivered,
+    },
+  };
+}
