@@ -6,7 +6,7 @@
 import { LedgerOverlay, applySlot, applySlotOnto } from "./apply.js";
 import type { AcceptorStore, SlotRecord } from "./acceptor-store.js";
 import { assert } from "./assert.js";
-import { ballotsEqual, compareBallots, formatBallot } from "./ballot.js";
+import { ballotsEqual, compareBallots, formatBallot, maxBallot } from "./ballot.js";
 import { limits } from "./limits.js";
 import type { SlotOutcome } from "./ledger-types.js";
 import type {
@@ -21,11 +21,25 @@ import type {
 } from "./messages.js";
 import { slotValuesEqual, type SlotValue } from "./slot-value.js";
 
+export interface AcceptorOptions {
+  /** This acceptor's name among its peers (the Durable Object name `ledger:region`). */
+  readonly id: string;
+  /** The accept (phase 2) quorum size: that many matching reports make a slot chosen. */
+  readonly acceptQuorum: number;
+}
+
 export class Acceptor {
   /** Highest slot this acceptor has heard is chosen; volatile, only a hint that it should catch up. */
   private knownChosenSlot = 0;
+  /** Volatile votes from peers' catch-up reports: slot -> ballot -> acceptors that accepted it there. */
+  private readonly votes = new Map<number, Map<string, { record: AcceptedSlot; from: Set<string> }>>();
 
-  constructor(readonly store: AcceptorStore) {}
+  constructor(
+    readonly store: AcceptorStore,
+    readonly options: AcceptorOptions,
+  ) {
+    assert(options.acceptQuorum >= 1, "accept quorum is at least one acceptor");
+  }
 
   /** Handles one message atomically. */
   handle(request: AcceptorRequest): AcceptorReply {
@@ -48,19 +62,64 @@ export class Acceptor {
     return this.knownChosenSlot > this.store.chosenThrough();
   }
 
+  /**
+   * True when it holds a slot above chosenThrough that it does not know to be chosen: its commit may
+   * have been lost, so after a while an alarm asks the peers and learns it from their reports.
+   */
+  holdsUnchosen(): boolean {
+    return this.store.slotsAbove(this.store.chosenThrough(), 1).length > 0;
+  }
+
   /** The catch-up request to send to a peer. */
   catchUpRequest(): { type: "catch_up"; fromSlot: number } {
     return { type: "catch_up", fromSlot: this.store.chosenThrough() + 1 };
   }
 
-  /** Learns chosen slots from a peer's catch-up reply. */
+  /**
+   * Learns from a peer's catch-up reply: the chosen slots it sends, and the slots that reports from
+   * an accept quorum (this acceptor's own record included) show accepted at one ballot.
+   */
   learnFromPeer(reply: CatchUpReply): void {
     this.store.transaction(() => {
       this.knownChosenSlot = Math.max(this.knownChosenSlot, reply.chosenThrough);
       assert(reply.chosen.length <= limits.catch_up_slots_max, "catch-up reply within its limit");
+      assert(reply.above.length <= limits.catch_up_slots_max, "catch-up reply within its limit");
       for (const c of reply.chosen) this.markChosen(c.slot, c.ballot, c.value);
+      for (const a of reply.above) {
+        if (a.chosen) this.markChosen(a.slot, a.ballot, a.value);
+        else this.countVote(reply.from, a);
+      }
       this.applyChosenPrefix();
+      this.learnFromVotes();
     });
+  }
+
+  private countVote(from: string, a: AcceptedSlot): void {
+    const through = this.store.chosenThrough();
+    if (a.slot <= through || a.slot > through + limits.catch_up_slots_max) return; // bounded memory
+    const bySlot = this.votes.get(a.slot) ?? new Map<string, { record: AcceptedSlot; from: Set<string> }>();
+    this.votes.set(a.slot, bySlot);
+    const key = formatBallot(a.ballot);
+    const vote = bySlot.get(key) ?? { record: a, from: new Set<string>() };
+    bySlot.set(key, vote);
+    vote.from.add(from);
+  }
+
+  private learnFromVotes(): void {
+    for (const [slot, bySlot] of this.votes) {
+      const own = this.store.slot(slot);
+      if (slot <= this.store.chosenThrough() || own?.chosen) continue;
+      for (const vote of bySlot.values()) {
+        const voters = new Set(vote.from);
+        if (own !== undefined && ballotsEqual(own.ballot, vote.record.ballot)) voters.add(this.options.id);
+        if (voters.size >= this.options.acceptQuorum) {
+          this.markChosen(slot, vote.record.ballot, vote.record.value);
+          break;
+        }
+      }
+    }
+    this.applyChosenPrefix();
+    for (const slot of this.votes.keys()) if (slot <= this.store.chosenThrough()) this.votes.delete(slot);
   }
 
   private onPrepare(m: Prepare): AcceptorReply {
@@ -88,17 +147,23 @@ export class Acceptor {
     this.learnCommits(m.commits);
     const promised = this.store.promised();
     if (compareBallots(m.ballot, promised) < 0) return { type: "reject", promised };
-    if (!ballotsEqual(m.ballot, promised)) this.store.setPromised(m.ballot);
     for (const { slot, value } of m.slots) {
       assert(Number.isSafeInteger(slot) && slot >= 1, `slot must be a positive integer, got ${slot}`);
       const held = this.store.slot(slot);
-      if (held?.chosen) {
+      if (held?.chosen && !slotValuesEqual(held.value, value)) {
+        // Every ballot at or above the one that chose a slot proposes the chosen value. A lower one
+        // is a stale leader that has not heard of the newer ballot: refuse it, and name the ballot
+        // that outranks it. Another value at a ballot at or above it would be a real violation.
         assert(
-          slotValuesEqual(held.value, value),
-          `safety violation: slot ${slot} is chosen, yet ballot ${formatBallot(m.ballot)} proposes another value`,
+          compareBallots(m.ballot, held.ballot) < 0,
+          `safety violation: slot ${slot} is chosen at ballot ${formatBallot(held.ballot)}, yet ballot ${formatBallot(m.ballot)} proposes another value`,
         );
-        continue;
+        return { type: "reject", promised: maxBallot(promised, held.ballot) };
       }
+    }
+    if (!ballotsEqual(m.ballot, promised)) this.store.setPromised(m.ballot);
+    for (const { slot, value } of m.slots) {
+      if (this.store.slot(slot)?.chosen) continue; // the same value, chosen already
       this.store.putSlot({ slot, ballot: m.ballot, value, chosen: false });
     }
     return {
@@ -125,7 +190,10 @@ export class Acceptor {
       assert(r !== undefined && r.chosen, `slot ${s} at or below chosenThrough is chosen and held`);
       chosen.push({ slot: s, ballot: r.ballot, value: r.value });
     }
-    return { type: "catch_up_reply", chosen, chosenThrough };
+    const above = this.store
+      .slotsAbove(Math.max(chosenThrough, fromSlot - 1), limits.catch_up_slots_max)
+      .map((r) => ({ slot: r.slot, ballot: r.ballot, value: r.value, chosen: r.chosen }));
+    return { type: "catch_up_reply", from: this.options.id, chosen, chosenThrough, above };
   }
 
   private learnCommits(commits: readonly CommitItem[]): void {

@@ -88,8 +88,17 @@ export interface Committed {
 
 export interface CatchUpReply {
   readonly type: "catch_up_reply";
+  /** The acceptor that answers: its reports of accepted slots count as its votes. */
+  readonly from: string;
+  /** Chosen slots from the requested one up to chosenThrough, in order, at most `catch_up_slots_max`. */
   readonly chosen: readonly AcceptedSlot[];
   readonly chosenThrough: number;
+  /**
+   * What it holds above chosenThrough (at most `catch_up_slots_max`): a slot accepted by an accept
+   * quorum at one ballot is chosen, so a learner that collects these reports can learn a slot whose
+   * commit was lost, with no proposer running.
+   */
+  readonly above: ReadonlyArray<AcceptedSlot & { readonly chosen: boolean }>;
 }
 
 export type AcceptorReply = Promise_ | Accepted | Reject | Committed | CatchUpReply;

@@ -8,7 +8,6 @@ import { Acceptor } from "../../src/core/acceptor.js";
 import { InvariantViolation } from "../../src/core/assert.js";
 import { formatBallot } from "../../src/core/ballot.js";
 import { canonicalJson } from "../../src/core/canonical-json.js";
-import { limits } from "../../src/core/limits.js";
 import { MemoryAcceptorStore } from "../../src/core/memory-store.js";
 import type { AcceptorReply, AcceptorRequest } from "../../src/core/messages.js";
 import { Proposer, type ProposerOptions } from "../../src/core/proposer.js";
@@ -28,7 +27,7 @@ export interface NetworkFaults {
 
 export class SimAcceptor {
   readonly store = new MemoryAcceptorStore();
-  acceptor = new Acceptor(this.store);
+  acceptor: Acceptor;
   up = true;
   /** Bumped at every crash: replies of an earlier life are never sent. */
   epoch = 0;
@@ -37,7 +36,15 @@ export class SimAcceptor {
   constructor(
     readonly name: string,
     readonly region: RegionHint,
-  ) {}
+    readonly acceptQuorum: number,
+  ) {
+    this.acceptor = this.boot();
+  }
+
+  /** A fresh Acceptor over the durable store: what a restarted Durable Object gets. */
+  boot(): Acceptor {
+    return new Acceptor(this.store, { id: this.name, acceptQuorum: this.acceptQuorum });
+  }
 }
 
 export class SimProposer {
@@ -123,7 +130,7 @@ export class Cluster {
     readonly options: ClusterOptions,
   ) {
     this.observer = new ChosenObserver(options.quorum);
-    this.acceptors = options.acceptorRegions.map((r, i) => new SimAcceptor(`a${i}`, r));
+    this.acceptors = options.acceptorRegions.map((r, i) => new SimAcceptor(`a${i}`, r, options.quorum.accept));
     this.proposers = options.proposerRegions.map((r, i) => {
       const sim: SimProposer = new SimProposer(`p${i}`, r, (id) => this.makeProposer(id, () => sim));
       return sim;
@@ -214,6 +221,7 @@ export class Cluster {
     if (request.type === "accept" && reply.type === "accepted") this.observer.noteAccepted(target.name, request);
     this.noteChosenSlots(target);
     if (target.acceptor.needsCatchUp()) this.scheduleCatchUp(target, 0);
+    else if (request.type === "accept") this.scheduleCatchUp(target, unchosen_alarm_ms);
     return structuredClone(reply);
   }
 
@@ -230,44 +238,48 @@ export class Cluster {
   }
 
   /**
-   * The acceptor's alarm: ask a random peer for the chosen slots it lacks, and again while it still
-   * lacks some. `probe` asks even when it knows of no gap: on restart, so that a replica that was
-   * down converges without new writes, and periodically after a heal.
+   * The acceptor's alarm, as the Durable Object runs it: ask every peer for what it lacks and learn
+   * from their replies (chosen slots, and accepted slots that an accept quorum reports at one ballot).
+   * It runs at once for a known gap, after `unchosen_alarm_ms` for an accepted slot whose commit has
+   * not come, and as a `probe` on restart (a replica that was down converges without new writes).
    */
   scheduleCatchUp(target: SimAcceptor, delay_ms: number, probe = false): void {
     if (target.catchUpInFlight) return;
     target.catchUpInFlight = true;
     const epoch = target.epoch;
-    let finished = false;
-    const finish = (again: boolean, after_ms: number) => {
-      if (finished || target.epoch !== epoch) return;
-      finished = true;
-      target.catchUpInFlight = false;
-      if (again && target.up) this.scheduleCatchUp(target, after_ms);
-    };
     this.world.schedule(delay_ms, () => {
       if (target.epoch !== epoch || !target.up) return;
-      if (!probe && !target.acceptor.needsCatchUp()) return finish(false, 0);
-      const peer = this.rng.pick(this.acceptors.filter((a) => a !== target));
+      const wanted = probe || target.acceptor.needsCatchUp() || target.acceptor.holdsUnchosen();
+      if (!wanted) {
+        target.catchUpInFlight = false;
+        return;
+      }
+      const before = target.store.chosenThrough();
       const request = target.acceptor.catchUpRequest();
-      this.world.schedule(alarm_timeout_ms, () => finish(target.acceptor.needsCatchUp(), alarm_retry_ms));
-      if (!this.linkUp(target.name, peer.name) || this.rng.chance(this.faults.drop_rate)) return;
-      this.world.schedule(this.oneWay_ms(target.region, peer.region), () => {
-        if (!peer.up) return;
-        const reply = this.deliver(peer, request);
-        if (reply === undefined || reply.type !== "catch_up_reply") return;
-        this.world.schedule(this.oneWay_ms(peer.region, target.region), () => {
-          if (target.epoch !== epoch || !target.up || finished) return;
-          try {
-            target.acceptor.learnFromPeer(structuredClone(reply));
-          } catch (error) {
-            if (!(error instanceof InvariantViolation)) throw error;
-            this.acceptorViolations.push(`${target.name} (catch-up): ${error.message}`);
-          }
-          this.noteChosenSlots(target);
-          const full = reply.chosen.length === limits.catch_up_slots_max;
-          finish(full || target.acceptor.needsCatchUp(), full ? 0 : alarm_retry_ms);
+      for (const peer of this.acceptors) {
+        if (peer === target || !this.linkUp(target.name, peer.name) || this.rng.chance(this.faults.drop_rate)) continue;
+        this.world.schedule(this.oneWay_ms(target.region, peer.region), () => {
+          if (!peer.up) return;
+          const reply = this.deliver(peer, request);
+          if (reply?.type !== "catch_up_reply") return;
+          this.world.schedule(this.oneWay_ms(peer.region, target.region), () => {
+            if (target.epoch !== epoch || !target.up) return;
+            try {
+              target.acceptor.learnFromPeer(structuredClone(reply));
+            } catch (error) {
+              if (!(error instanceof InvariantViolation)) throw error;
+              this.acceptorViolations.push(`${target.name} (catch-up): ${error.message}`);
+            }
+            this.noteChosenSlots(target);
+          });
         });
+      }
+      this.world.schedule(alarm_timeout_ms, () => {
+        if (target.epoch !== epoch) return;
+        target.catchUpInFlight = false;
+        if (!target.up) return;
+        if (target.acceptor.needsCatchUp()) this.scheduleCatchUp(target, target.store.chosenThrough() > before ? 0 : alarm_retry_ms);
+        else if (target.acceptor.holdsUnchosen()) this.scheduleCatchUp(target, unchosen_alarm_ms);
       });
     });
   }
@@ -281,7 +293,7 @@ export class Cluster {
   restartAcceptor(a: SimAcceptor): void {
     if (a.up) return;
     a.up = true;
-    a.acceptor = new Acceptor(a.store); // only the durable store survives
+    a.acceptor = a.boot(); // only the durable store survives
     this.scheduleCatchUp(a, 0, true);
   }
 }
@@ -290,3 +302,4 @@ export class Cluster {
 export const sim_epoch_ms = Date.UTC(2026, 10, 26);
 const alarm_timeout_ms = 1000;
 const alarm_retry_ms = 100;
+const unchosen_alarm_ms = 1000;
