@@ -7,10 +7,10 @@ export const limits = {
   /** Client requests waiting in one proposer's queue; more are refused (429). */
   proposer_queue_requests_max: 4096,
   /** Attempts to commit one slot (phase 1 and phase 2 together) before answering 503. */
-  append_attempts_max: 8,
-  /** Backoff between attempts: base and cap, full jitter. */
-  backoff_base_ms: 10,
-  backoff_cap_ms: 400,
+  append_attempts_max: 12,
+  /** Backoff between attempts: full jitter under a ceiling that doubles from max(base, quorum RTT) up to the cap. */
+  backoff_base_ms: 20,
+  backoff_cap_ms: 2000,
   /** How long the proposer waits for a quorum of replies to one message. */
   quorum_timeout_ms: 1500,
   /** Accepted slots one Promise reports above the acceptor's chosenThrough. */

@@ -83,6 +83,8 @@ export class Proposer {
   private highestRoundSeen = 0;
   /** Slots chosen by the last phase 2, piggybacked on the next Accept. */
   private pendingCommits: CommitItem[] = [];
+  /** Moving average of how long a quorum takes to answer; scales the backoff. */
+  private quorumRoundTrip_ms = 0;
 
   /** Counters for tests and benchmarks. */
   readonly stats = { phase1_runs: 0, phase2_runs: 0, messages_sent: 0, slots_chosen: 0, outcome_fallbacks: 0 };
@@ -169,7 +171,10 @@ export class Proposer {
         // An Accept that was not acknowledged by a quorum may still be chosen later; this ballot
         // must never propose another value for that slot, so give the leadership up.
         this.leaderBallot = undefined;
-        const ceiling_ms = Math.min(limits.backoff_cap_ms, limits.backoff_base_ms * 2 ** attempt);
+        // Full jitter, scaled by the quorum round trip: contending proposers need gaps of a few
+        // round trips (prepare, then accept) for one of them to finish before the next preempts it.
+        const step_ms = Math.max(limits.backoff_base_ms, 3 * this.quorumRoundTrip_ms);
+        const ceiling_ms = Math.min(limits.backoff_cap_ms, step_ms * 2 ** attempt);
         await this.env.sleep(this.env.random() * ceiling_ms);
       }
     }
@@ -185,7 +190,11 @@ export class Proposer {
    */
   private async phase1(): Promise<Array<{ slot: number; value: SlotValue }>> {
     this.stats.phase1_runs++;
-    const ballot: Ballot = { round: this.highestRoundSeen + 1, proposerId: this.env.proposerId };
+    // Rounds start from the clock: a cold isolate's first ballot already outranks those of earlier
+    // isolates (no Reject round trip to learn the current round), and it is still above every round
+    // this proposer has seen, so a slow clock only costs one Reject.
+    const round = Math.max(this.highestRoundSeen + 1, Math.floor(this.env.now_ms()));
+    const ballot: Ballot = { round, proposerId: this.env.proposerId };
     this.highestRoundSeen = ballot.round;
     const recovered = new Map<number, AcceptedSlot>();
     let chosenThrough = 0;
@@ -301,6 +310,7 @@ export class Proposer {
     isOk: (r: AcceptorReply) => r is R,
   ): Promise<QuorumResult<R>> {
     const total = this.env.acceptorIds.length;
+    const started_ms = this.env.now_ms();
     return new Promise((resolve) => {
       const ok: R[] = [];
       const all: AcceptorReply[] = [];
@@ -323,7 +333,12 @@ export class Proposer {
             this.noteReply(reply);
             if (isOk(reply)) {
               ok.push(reply);
-              if (ok.length >= need) settle({ ok: true, replies: ok });
+              if (ok.length >= need && !settled) {
+                const took_ms = this.env.now_ms() - started_ms;
+                this.quorumRoundTrip_ms =
+                  this.quorumRoundTrip_ms === 0 ? took_ms : 0.8 * this.quorumRoundTrip_ms + 0.2 * took_ms;
+                settle({ ok: true, replies: ok });
+              }
             } else {
               fail();
             }
