@@ -80,8 +80,11 @@ describe("canonicalJson: properties", () => {
   });
 
   it("parses back to the same value", () => {
+    // RFC 8785 writes -0 as 0 (checked above); JSON text has no distinct -0, so the values compared
+    // here are those JSON.stringify can express (-0 becomes 0, everything else is unchanged).
+    const jsonText = fc.jsonValue().map((v) => JSON.parse(JSON.stringify(v)) as unknown);
     fc.assert(
-      fc.property(fc.jsonValue(), (value) => {
+      fc.property(jsonText, (value) => {
         expect(JSON.parse(canonicalJson(value))).toStrictEqual(value);
       }),
       { numRuns: 300 },

@@ -18,3 +18,25 @@ export async function runSeeds(from: number, count: number, overrides: ScenarioO
   }
   return { results, failures };
 }
+
+/** Chunk size of one test: small enough to report progress, large enough to keep overhead low. */
+const seeds_per_test = 50;
+
+/**
+ * Registers the tests for seeds [from, from + count): each chunk must keep every invariant. Each
+ * range lives in its own test file so that vitest spreads the ranges over the machine's cores.
+ */
+export async function describeSeedRange(from: number, count: number): Promise<void> {
+  const { describe, expect, test } = await import("vitest");
+  describe(`simulated faults: seeds ${from}..${from + count - 1}`, () => {
+    for (let start = from; start < from + count; start += seeds_per_test) {
+      const n = Math.min(seeds_per_test, from + count - start);
+      test(`seeds ${start}..${start + n - 1} keep every invariant`, async () => {
+        const run = await runSeeds(start, n);
+        expect(run.failures, run.failures.join("\n")).toEqual([]);
+        expect(run.results.every((r) => r.stats.acceptors === 3 || r.stats.acceptors === 5)).toBe(true);
+        expect(run.results.reduce((k, r) => k + r.stats.entries, 0)).toBeGreaterThan(0);
+      });
+    }
+  });
+}
