@@ -20,9 +20,12 @@ const decimal_pattern = new RegExp(
   `^-?(0|[1-9][0-9]{0,${limits.decimal_integer_digits_max - 1}})(\\.[0-9]{1,${limits.decimal_fraction_digits_max}})?$`,
 );
 
-/** True when `s` is a decimal string this ledger accepts: no exponent, no `+`, no leading zeros. */
+/**
+ * True when `s` is a decimal string this ledger accepts: no exponent, no `+`, no leading zeros, and
+ * no negative zero (one value, one spelling, so that equal entries hash alike).
+ */
 export function isDecimalString(s: string): boolean {
-  return decimal_pattern.test(s);
+  return decimal_pattern.test(s) && !(s.startsWith("-") && !/[1-9]/.test(s));
 }
 
 export function decimal(s: string): Decimal {

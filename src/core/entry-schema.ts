@@ -15,6 +15,14 @@ const identifier = (what: string, max: number) =>
     .max(max, `${what} must be at most ${max} characters`)
     .regex(printable, `${what} must be visible ASCII without spaces`);
 
+/**
+ * Refuses lone UTF-16 surrogates: they have no UTF-8 encoding, so canonical JSON (and so the hash
+ * chain) cannot represent them. An entry that validated but could not be hashed would stop every
+ * replica at its slot.
+ */
+const wellFormed = (schema: z.ZodString, what: string) =>
+  schema.refine((s) => !/\p{Cs}/u.test(s), { message: `${what} must be well-formed Unicode (no lone surrogates)` });
+
 const decimalString = (what: string) =>
   z.string().refine(isDecimalString, {
     message:
@@ -47,7 +55,10 @@ export const entryInputSchema = z
     refId: identifier("refId", limits.id_chars_max).optional(),
     tradeTime: z.iso.datetime({ offset: true, message: "tradeTime must be an RFC 3339 date-time" }).optional(),
     metadata: z
-      .record(z.string().min(1).max(limits.name_chars_max), z.string().max(limits.text_chars_max))
+      .record(
+        wellFormed(z.string().min(1).max(limits.name_chars_max), "metadata key"),
+        wellFormed(z.string().max(limits.text_chars_max), "metadata value"),
+      )
       .refine((m) => Object.keys(m).length <= limits.metadata_keys_max, {
         message: `metadata may hold at most ${limits.metadata_keys_max} keys`,
       })

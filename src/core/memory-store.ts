@@ -118,7 +118,7 @@ export class MemoryAcceptorStore implements AcceptorStore {
     return this.positions.get(positionKey(account, symbol));
   }
   entriesOf(account: string, symbol: string): readonly Entry[] {
-    return this.byKey.get(positionKey(account, symbol)) ?? [];
+    return [...(this.byKey.get(positionKey(account, symbol)) ?? [])];
   }
   entryBySeq(seq: number): Entry | undefined {
     return this.entries[seq - 1];

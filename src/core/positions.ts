@@ -43,7 +43,7 @@ function toPosition(account: string, symbol: string, s: PositionState): Position
     symbol,
     quantity: formatDecimal(s.quantity),
     costBasis: formatDecimal(s.costBasis),
-    averagePrice: s.quantity.eq(decimal_zero) ? "0" : formatDecimal(s.costBasis.div(s.quantity).abs()),
+    averagePrice: s.quantity.eq(decimal_zero) ? "0" : formatDecimal(s.costBasis.div(s.quantity)),
     realizedPnl: formatDecimal(s.realizedPnl),
     fees: formatDecimal(s.fees),
     lastSeq: s.lastSeq,

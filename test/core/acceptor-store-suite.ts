@@ -388,6 +388,10 @@ export function acceptorStoreSuite(name: string, makeStore: () => AcceptorStore)
       const r = reply(acceptor.handle({ type: "accept", ballot: b1, slots: [{ slot: 3, value: v3 }], commits: [] }), "accepted");
       expect(r.outcomes).toEqual([]);
       expect(store.slot(3)).toMatchObject({ chosen: false });
+      // Slot 1 is held but not chosen, so slot 2's outcome depends on whether slot 1 gets chosen: none.
+      acceptor.handle({ type: "accept", ballot: b1, slots: [{ slot: 1, value: v1 }], commits: [] });
+      const r2 = reply(acceptor.handle({ type: "accept", ballot: b1, slots: [{ slot: 2, value: v2 }], commits: [] }), "accepted");
+      expect(r2.outcomes).toEqual([]);
     });
 
     it("piggybacked commits apply before the Accept, so its slot is predicted", () => {
@@ -607,6 +611,22 @@ export function acceptorStoreSuite(name: string, makeStore: () => AcceptorStore)
       self.learnFromPeer(reply(p2.handle(self.catchUpRequest()), "catch_up_reply"));
       expect(stores[0]!.chosenThrough()).toBe(2);
       expect(stores[0]!.entriesAfter(0, everything).map((e) => e.id)).toEqual(["t1", "t2"]);
+    });
+
+    it("takes a slot a peer reports chosen (above the peer's own gap) as chosen, without counting votes", () => {
+      const [selfStore, peerStore] = [makeStore(), makeStore()];
+      const self = acceptorOver(selfStore, "self", 3);
+      const peer = acceptorOver(peerStore, "peer", 3);
+      peer.handle({ type: "commit", commits: [{ slot: 2, ballot: b1, value: v2 }] }); // the peer lacks slot 1
+      const r = reply(peer.handle(self.catchUpRequest()), "catch_up_reply");
+      expect(r.chosenThrough).toBe(0);
+      expect(r.above).toEqual([{ slot: 2, ballot: b1, value: v2, chosen: true }]);
+      self.learnFromPeer(r);
+      expect(selfStore.slot(2)).toEqual({ slot: 2, ballot: b1, value: v2, chosen: true });
+      expect(selfStore.chosenThrough()).toBe(0);
+      // Once slot 1 arrives, both apply.
+      self.handle({ type: "commit", commits: [{ slot: 1, ballot: b1, value: v1 }] });
+      expect(selfStore.chosenThrough()).toBe(2);
     });
 
     it(`answers catch_up with chosen slots in order, at most catch_up_slots_max (${limits.catch_up_slots_max})`, () => {

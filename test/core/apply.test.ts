@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { Acceptor } from "../../src/core/acceptor.js";
 import { applySlot, clientFieldsOf } from "../../src/core/apply.js";
 import { InvariantViolation } from "../../src/core/assert.js";
 import { entryInputSchema, type EntryInput } from "../../src/core/entry-schema.js";
@@ -339,6 +340,24 @@ describe("applySlot: every entry the schema accepts applies", () => {
       outcome = applyAndPersist(store, 1, appendValue(1_000, [parsed.data]));
     }).not.toThrow();
     expect(outcome?.batches[0]?.kind).toBe("applied");
+  });
+
+  it("an acceptor that accepted such an entry in a later slot can still commit and apply the log", () => {
+    const body = JSON.parse(String.raw`{"id":"s2","account":"A","symbol":"S","side":"buy","quantity":"1","price":"1","metadata":{"note":"\ud800"}}`);
+    const parsed = entryInputSchema.safeParse(body);
+    if (!parsed.success) return; // refused at the door: fine
+    const store = new MemoryAcceptorStore();
+    const acceptor = new Acceptor(store, { id: "a1", acceptQuorum: 2 });
+    const ballot = { round: 1, proposerId: "p" };
+    // Slot 2 arrives first (pipelined), so no outcome is predicted for it and it is accepted.
+    acceptor.handle({ type: "accept", ballot, slots: [{ slot: 2, value: appendValue(2_000, [parsed.data]) }], commits: [] });
+    acceptor.handle({ type: "accept", ballot, slots: [{ slot: 1, value: appendValue(1_000, [trade("t1")]) }], commits: [] });
+    expect(store.slot(2)).toMatchObject({ chosen: false });
+    // Both are chosen. Applying must not throw, or this replica can never apply slot 1 or anything after it.
+    expect(() =>
+      acceptor.handle({ type: "commit", commits: [{ slot: 1, ballot }, { slot: 2, ballot }] }),
+    ).not.toThrow();
+    expect(store.chosenThrough()).toBe(2);
   });
 });
 

@@ -68,6 +68,8 @@ describe("isDecimalString", () => {
     "1\n",
     "1,5",
     "0x10",
+    "-0",
+    "-0.000",
     "Infinity",
     "NaN",
     "١",

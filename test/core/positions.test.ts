@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InvariantViolation } from "../../src/core/assert.js";
+import { entryInputSchema } from "../../src/core/entry-schema.js";
 import type { Entry, Position } from "../../src/core/ledger-types.js";
 import { applyFill, countsAsFill, recomputePosition } from "../../src/core/positions.js";
 import { addScaled, mulScaled, parseScaled, scaledToString, subScaled, type Scaled } from "./decimal-ref.js";
@@ -108,7 +109,25 @@ describe("average cost: hand-computed examples", () => {
     expect(flat).toMatchObject({ quantity: "0", costBasis: "0", realizedPnl: "-1" });
   });
 
-  it("reports the average price as |costBasis / quantity| rounded to 12 digits", () => {
+  it("releases all of the cost on a full close, even cost finer than 12 digits", () => {
+    const [open, flat] = foldSteps([
+      { side: "buy", quantity: "0.000000000001", price: "0.000000000003" },
+      { side: "sell", quantity: "0.000000000001", price: "0.000000000001" },
+    ]);
+    expect(open).toMatchObject({ quantity: "0.000000000001", costBasis: "0.000000000000000000000003", averagePrice: "0.000000000003" });
+    expect(flat).toMatchObject({ quantity: "0", costBasis: "0", realizedPnl: "-0.000000000000000000000002" });
+  });
+
+  it("averagePrice = costBasis / quantity (ledger-types.ts), also for a negative price the schema accepts", () => {
+    // A long bought at -5 has cost -50 for 10 units: its average price is -5, not 5.
+    const negative = { id: "n", account: "ACC-1", symbol: "AAPL", side: "buy", quantity: "10", price: "-5" };
+    if (!entryInputSchema.safeParse(negative).success) return; // negative prices refused at the door: nothing to check
+    const [long] = foldSteps([{ side: "buy", quantity: "10", price: "-5" }]);
+    expect(long).toMatchObject({ quantity: "10", costBasis: "-50" });
+    expect(long!.averagePrice).toBe("-5");
+  });
+
+  it("reports the average price as costBasis / quantity rounded to 12 digits", () => {
     const [, p] = foldSteps([
       { side: "buy", quantity: "3", price: "1" },
       { side: "buy", quantity: "3", price: "2" },
