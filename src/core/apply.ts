@@ -186,7 +186,9 @@ export function applySlotOnto(overlay: LedgerOverlay, slot: number, value: SlotV
     batches.push(result.outcome);
     result.overlay?.mergeInto(overlay);
   }
-  overlay.setHead({ ...overlay.head(), committedAt_ms });
+  // The head's time is that of its last entry: a slot that added none (all `exists`, or rejected)
+  // leaves it alone, so `GET /head` agrees with the entry at head.seq.
+  if (overlay.head().seq > head.seq) overlay.setHead({ ...overlay.head(), committedAt_ms });
   return { slot, batches };
 }
 

@@ -4,6 +4,11 @@ export const limits = {
   request_entries_max: 1000,
   /** Entries the proposer packs into one slot by group commit. */
   slot_entries_max: 1000,
+  /**
+   * UTF-8 bytes of the entries one slot holds: a slot is one SQLite row (2 MB at most), and a request
+   * (1 MiB body at most) always fits alone.
+   */
+  slot_value_bytes_max: 1_800_000,
   /** Client requests waiting in one proposer's queue; more are refused (429). */
   proposer_queue_requests_max: 4096,
   /** Attempts to commit one slot (phase 1 and phase 2 together) before answering 503. */

@@ -61,11 +61,18 @@ export class ProposerOverloadedError extends Error {
   override name = "ProposerOverloadedError";
 }
 
-interface PendingRequest {
-  readonly entries: readonly EntryInput[];
-  resolve(outcome: BatchOutcome): void;
-  reject(error: unknown): void;
-}
+type PendingRequest =
+  | {
+      readonly kind: "append";
+      readonly entries: readonly EntryInput[];
+      /** UTF-8 size of the entries' JSON: what the slot's row will hold. */
+      readonly bytes: number;
+      resolve(outcome: BatchOutcome): void;
+      reject(error: unknown): void;
+    }
+  | { readonly kind: "sync"; resolve(): void; reject(error: unknown): void };
+
+const utf8 = new TextEncoder();
 
 /** Why one attempt failed; the caller backs off and tries again. */
 class AttemptFailed extends Error {
@@ -108,11 +115,28 @@ export class Proposer {
    */
   append(entries: readonly EntryInput[]): Promise<BatchOutcome> {
     assert(entries.length >= 1 && entries.length <= limits.request_entries_max, "request size within limits");
+    const bytes = utf8.encode(JSON.stringify(entries)).length;
+    assert(bytes <= limits.slot_value_bytes_max, "a request fits in one slot");
     if (this.queue.length >= limits.proposer_queue_requests_max) {
       return Promise.reject(new ProposerOverloadedError(`queue holds ${limits.proposer_queue_requests_max} requests`));
     }
     return new Promise<BatchOutcome>((resolve, reject) => {
-      this.queue.push({ entries, resolve, reject });
+      this.queue.push({ kind: "append", entries, bytes, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  /**
+   * Runs phase 1 and finishes every slot it recovers, so that no accepted slot is left undecided.
+   * A linearizable read calls it when an accepted slot stays above every replica's applied prefix
+   * (a leader that died mid-round leaves one behind until the next phase 1).
+   */
+  sync(): Promise<void> {
+    if (this.queue.length >= limits.proposer_queue_requests_max) {
+      return Promise.reject(new ProposerOverloadedError(`queue holds ${limits.proposer_queue_requests_max} requests`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ kind: "sync", resolve, reject });
       if (!this.flushing) void this.flush();
     });
   }
@@ -122,10 +146,21 @@ export class Proposer {
     this.flushing = true;
     try {
       while (this.queue.length > 0) {
+        const head = this.queue[0]!;
+        if (head.kind === "sync") {
+          this.queue.shift();
+          try {
+            await this.withAttempts(() => this.recover());
+            head.resolve();
+          } catch (error) {
+            head.reject(error);
+          }
+          continue;
+        }
         const group = this.takeGroup();
         const value: SlotValue = { kind: "append", proposedAt_ms: this.env.now_ms(), batches: group.map((r) => r.entries) };
         try {
-          const outcome = await this.commit(value);
+          const outcome = await this.withAttempts(() => this.commit(value));
           assert(outcome.batches.length === group.length, "one outcome per batch of the slot");
           group.forEach((r, i) => r.resolve(outcome.batches[i]!));
         } catch (error) {
@@ -137,35 +172,28 @@ export class Proposer {
     }
   }
 
-  private takeGroup(): PendingRequest[] {
-    const group: PendingRequest[] = [this.queue.shift()!];
-    let entries = group[0]!.entries.length;
-    while (this.queue.length > 0 && entries + this.queue[0]!.entries.length <= limits.slot_entries_max) {
-      const next = this.queue.shift()!;
-      entries += next.entries.length;
+  /** Consecutive append requests from the head of the queue, within a slot's entry and byte limits. */
+  private takeGroup(): Array<Extract<PendingRequest, { kind: "append" }>> {
+    const group: Array<Extract<PendingRequest, { kind: "append" }>> = [];
+    let entries = 0;
+    let bytes = 0;
+    for (let next = this.queue[0]; next !== undefined && next.kind === "append"; next = this.queue[0]) {
+      const fits = entries + next.entries.length <= limits.slot_entries_max && bytes + next.bytes <= limits.slot_value_bytes_max;
+      if (group.length > 0 && !fits) break;
+      this.queue.shift();
       group.push(next);
+      entries += next.entries.length;
+      bytes += next.bytes;
     }
+    assert(group.length > 0, "a group holds at least the request at the head of the queue");
     return group;
   }
 
-  /** Gets `value` chosen in some slot and returns that slot's outcome. */
-  private async commit(value: SlotValue): Promise<SlotOutcome> {
-    assert(slotValueEntryCount(value) <= limits.slot_entries_max, "slot within its entry limit");
-    for (let attempt = 0; attempt < limits.append_attempts_max; attempt++) {
+  /** Runs `attempt` until it succeeds, backing off between tries; then `QuorumUnavailableError`. */
+  private async withAttempts<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let n = 0; n < limits.append_attempts_max; n++) {
       try {
-        let slots: Array<{ slot: number; value: SlotValue }> = [];
-        if (this.leaderBallot === undefined) slots = await this.phase1();
-        // Recovery may have found this very value accepted by an earlier attempt: finish that slot
-        // rather than proposing the value a second time.
-        let mine = slots.find((s) => slotValuesEqual(s.value, value))?.slot;
-        if (mine === undefined) {
-          mine = this.nextSlot;
-          slots.push({ slot: mine, value });
-        }
-        this.nextSlot = Math.max(this.nextSlot, mine + 1);
-        const outcomes = await this.phase2(slots);
-        const outcome = outcomes.get(mine) ?? (await this.fetchOutcome(mine));
-        return outcome;
+        return await attempt();
       } catch (error) {
         if (!(error instanceof AttemptFailed)) throw error;
         // An Accept that was not acknowledged by a quorum may still be chosen later; this ballot
@@ -174,13 +202,37 @@ export class Proposer {
         // Full jitter, scaled by the quorum round trip: contending proposers need gaps of a few
         // round trips (prepare, then accept) for one of them to finish before the next preempts it.
         const step_ms = Math.max(limits.backoff_base_ms, 3 * this.quorumRoundTrip_ms);
-        const ceiling_ms = Math.min(limits.backoff_cap_ms, step_ms * 2 ** attempt);
+        const ceiling_ms = Math.min(limits.backoff_cap_ms, step_ms * 2 ** n);
         await this.env.sleep(this.env.random() * ceiling_ms);
       }
     }
     throw new QuorumUnavailableError(
       `no quorum after ${limits.append_attempts_max} attempts; the outcome is unknown, retrying the same ids is safe`,
     );
+  }
+
+  /** One attempt to get `value` chosen in some slot; returns that slot's outcome. */
+  private async commit(value: SlotValue): Promise<SlotOutcome> {
+    assert(slotValueEntryCount(value) <= limits.slot_entries_max, "slot within its entry limit");
+    let slots: Array<{ slot: number; value: SlotValue }> = [];
+    if (this.leaderBallot === undefined) slots = await this.phase1();
+    // Recovery may have found this very value accepted by an earlier attempt: finish that slot
+    // rather than proposing the value a second time.
+    let mine = slots.find((s) => slotValuesEqual(s.value, value))?.slot;
+    if (mine === undefined) {
+      mine = this.nextSlot;
+      slots.push({ slot: mine, value });
+    }
+    this.nextSlot = Math.max(this.nextSlot, mine + 1);
+    const outcomes = await this.phase2(slots);
+    return outcomes.get(mine) ?? (await this.fetchOutcome(mine));
+  }
+
+  /** One attempt at a fresh phase 1 whose recovered slots are then chosen. */
+  private async recover(): Promise<void> {
+    this.leaderBallot = undefined;
+    const slots = await this.phase1();
+    if (slots.length > 0) await this.phase2(slots);
   }
 
   /**

@@ -1,0 +1,164 @@
+/**
+ * The acceptor Durable Object: one per (ledger, region), SQLite-backed. It only translates between
+ * the platform and the core: RPC methods call the core `Acceptor` (one transaction per message; the
+ * output gate holds each reply until its writes are durable), reads go straight to the store, and
+ * the alarm runs catch-up from peer acceptors.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { Acceptor } from "../core/acceptor.js";
+import { entryHash } from "../core/hash.js";
+import type { Entry, LedgerHead, Position } from "../core/ledger-types.js";
+import type { AcceptorReply, AcceptorRequest, CatchUpReply } from "../core/messages.js";
+import { type AcceptorIdentity, acceptorName } from "./identity.js";
+import { SqliteAcceptorStore } from "./sqlite-store.js";
+
+/** What every read returns beside its data, so the caller can check how current the replica is. */
+export interface ReplicaState {
+  readonly chosenThrough: number;
+  readonly head: LedgerHead;
+  /** Highest slot held, chosen or not: a linearizable read waits until some replica has applied it. */
+  readonly highestSlot: number;
+}
+
+export interface ReplicaStatus extends ReplicaState {
+  readonly promised: { readonly round: number; readonly proposerId: string };
+}
+
+export interface VerifyPage {
+  readonly checked: number;
+  readonly lastSeq: number;
+  readonly lastHash: string;
+  /** First seq whose hash or link does not verify, if any. */
+  readonly brokenAt?: number;
+}
+
+/** When an accepted slot's commit has not come after this long, the alarm asks the peers. */
+const unchosen_alarm_ms = 2000;
+/** A known gap is fetched at once, and again after this while it remains. */
+const gap_retry_ms = 500;
+/** Catch-up rounds one alarm runs (each fetches up to `catch_up_slots_max` slots from every peer). */
+const catch_up_rounds_per_alarm_max = 16;
+/** Entries one read or one verify page returns at most. */
+export const read_entries_max = 1000;
+export const verify_page_entries_max = 5000;
+
+export class LedgerAcceptor extends DurableObject<Env> {
+  private readonly store: SqliteAcceptorStore;
+  private core: Acceptor | undefined;
+  private identity: AcceptorIdentity | undefined;
+  /** When the alarm is set to fire (volatile; an eviction forgets it, and setting it again is harmless). */
+  private alarmAt_ms: number | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new SqliteAcceptorStore(ctx.storage);
+    this.identity = this.store.getSetting<AcceptorIdentity>("identity");
+    // A restarted acceptor asks its peers once, so a replica that was down converges without new writes.
+    if (this.identity !== undefined) this.armAlarm(1000);
+  }
+
+  private acceptor(identity: AcceptorIdentity): Acceptor {
+    const known = this.identity;
+    if (
+      this.core === undefined ||
+      known === undefined ||
+      known.ledger !== identity.ledger ||
+      known.region !== identity.region ||
+      known.acceptQuorum !== identity.acceptQuorum ||
+      known.regions.join() !== identity.regions.join()
+    ) {
+      this.store.putSetting("identity", identity);
+      this.identity = identity;
+      this.core = new Acceptor(this.store, { id: identity.region, acceptQuorum: identity.acceptQuorum });
+    }
+    return this.core;
+  }
+
+  /** One protocol message (Prepare, Accept, Commit, catch-up), handled atomically. */
+  handle(identity: AcceptorIdentity, request: AcceptorRequest): AcceptorReply {
+    const acceptor = this.acceptor(identity);
+    const reply = acceptor.handle(request);
+    if (acceptor.needsCatchUp()) this.armAlarm(0);
+    else if (request.type === "accept" && acceptor.holdsUnchosen()) this.armAlarm(unchosen_alarm_ms);
+    return reply;
+  }
+
+  private armAlarm(delay_ms: number): void {
+    const at = Date.now() + delay_ms;
+    if (this.alarmAt_ms !== undefined && this.alarmAt_ms <= at) return;
+    this.alarmAt_ms = at;
+    void this.ctx.storage.setAlarm(at);
+  }
+
+  override async alarm(): Promise<void> {
+    this.alarmAt_ms = undefined;
+    const identity = this.identity;
+    if (identity === undefined) return;
+    const acceptor = this.acceptor(identity);
+    const peers = identity.regions.filter((r) => r !== identity.region);
+    for (let round = 0; round < catch_up_rounds_per_alarm_max; round++) {
+      const before = this.store.chosenThrough();
+      const request = acceptor.catchUpRequest();
+      const replies = await Promise.allSettled(
+        peers.map((peer) =>
+          this.env.ACCEPTOR.getByName(acceptorName(identity.ledger, peer), { locationHint: peer }).handle(
+            { ...identity, region: peer },
+            request,
+          ),
+        ),
+      );
+      for (const r of replies) {
+        if (r.status === "fulfilled" && r.value.type === "catch_up_reply") acceptor.learnFromPeer(r.value as CatchUpReply);
+      }
+      if (!acceptor.needsCatchUp() || this.store.chosenThrough() === before) break;
+    }
+    if (acceptor.needsCatchUp()) this.armAlarm(gap_retry_ms);
+    else if (acceptor.holdsUnchosen()) this.armAlarm(unchosen_alarm_ms);
+  }
+
+  // Reads. Each returns the replica's state with its data.
+
+  private state(): ReplicaState {
+    return { chosenThrough: this.store.chosenThrough(), head: this.store.head(), highestSlot: this.store.highestSlot() };
+  }
+
+  readState(): ReplicaState {
+    return this.state();
+  }
+
+  status(): ReplicaStatus {
+    return { ...this.state(), promised: this.store.promised() };
+  }
+
+  readEntries(afterSeq: number, limit: number): { state: ReplicaState; entries: Entry[] } {
+    return { state: this.state(), entries: this.store.entriesAfter(afterSeq, Math.min(limit, read_entries_max)) };
+  }
+
+  readEntry(seq: number): { state: ReplicaState; entry: Entry | null } {
+    return { state: this.state(), entry: this.store.entryBySeq(seq) ?? null };
+  }
+
+  readEntryById(id: string): { state: ReplicaState; entry: Entry | null } {
+    return { state: this.state(), entry: this.store.entryById(id) ?? null };
+  }
+
+  readPositions(account: string): { state: ReplicaState; positions: Position[] } {
+    return { state: this.state(), positions: this.store.positionsOf(account) };
+  }
+
+  /** Recomputes one page of the hash chain from `afterSeq`, whose hash the caller passes in. */
+  verifyPage(afterSeq: number, prevHash: string): VerifyPage {
+    const entries = this.store.entriesAfter(afterSeq, verify_page_entries_max);
+    let prev = prevHash;
+    let seq = afterSeq;
+    for (const e of entries) {
+      const { hash, ...unhashed } = e;
+      if (e.seq !== seq + 1 || e.prevHash !== prev || entryHash(prev, unhashed) !== hash) {
+        return { checked: e.seq - afterSeq - 1, lastSeq: seq, lastHash: prev, brokenAt: e.seq };
+      }
+      prev = hash;
+      seq = e.seq;
+    }
+    return { checked: entries.length, lastSeq: seq, lastHash: prev };
+  }
+}

@@ -1,0 +1,343 @@
+/**
+ * The v1 HTTP API (DESIGN.md section 4) as a Hono app. It validates, authorizes, and hands the work
+ * to the ledger's proposer (appends) or to a replica (reads); errors are always JSON.
+ */
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { streamSSE } from "hono/streaming";
+import { z } from "zod";
+import { parseLedgerConfig, ConfigError, type LedgerConfig } from "../config.js";
+import { genesis_hash } from "../core/hash.js";
+import { parseAppendBody } from "../core/entry-schema.js";
+import type { Entry, LedgerHead } from "../core/ledger-types.js";
+import { limits } from "../core/limits.js";
+import { ProposerOverloadedError, QuorumUnavailableError } from "../core/proposer.js";
+import { region_hints } from "../core/region-rtt.js";
+import { apiKeys, authenticate, authorize, type ApiKey, type Scope } from "./auth.js";
+import { ApiError, errorResponse, issueDetails } from "./errors.js";
+import { currentFaults, faultConfigSchema, setFaults } from "./faults.js";
+import { LedgerServices, ReplicaBehindError, type Consistency, type LedgerService } from "./ledger-service.js";
+
+/** Request bodies larger than this are refused with 413. */
+export const body_bytes_max = 1024 * 1024;
+/** Entries one list page returns by default and at most. */
+export const list_limit_default = 100;
+export const list_limit_max = 1000;
+/** A stream lives this long, then ends; the client reconnects with Last-Event-ID and misses nothing. */
+export const stream_duration_ms_max = 5 * 60_000;
+const stream_poll_interval_ms = 250;
+const stream_heartbeat_ms = 15_000;
+/** Entries a verify request checks at most (in pages of `verify_page_entries_max`). */
+export const verify_entries_max = 1_000_000;
+
+const ledger_name = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+type AppEnv = { Bindings: Env; Variables: { key: ApiKey } };
+
+const services = new LedgerServices();
+let configFrom: string | undefined;
+let config: LedgerConfig | undefined;
+
+function ledgerConfig(env: Env): LedgerConfig {
+  const source = JSON.stringify([env.ACCEPTOR_REGIONS, env.QUORUM_PREPARE, env.QUORUM_ACCEPT, env.ALLOW_FAULT_INJECTION]);
+  if (config === undefined || source !== configFrom) {
+    try {
+      config = parseLedgerConfig(env);
+    } catch (error) {
+      if (error instanceof ConfigError) throw new ApiError(500, "server_misconfigured", error.message);
+      throw error;
+    }
+    configFrom = source;
+  }
+  return config;
+}
+
+function ledgerOf(c: Context<AppEnv>): string {
+  const ledger = c.req.param("ledger") ?? "";
+  if (!ledger_name.test(ledger)) {
+    throw new ApiError(400, "invalid_ledger_name", `ledger names match ${ledger_name.source}`, { ledger });
+  }
+  return ledger;
+}
+
+function service(c: Context<AppEnv>, ledger: string): LedgerService {
+  const s = services.get(ledger, ledgerConfig(c.env), c.env.ACCEPTOR);
+  s.useWaitUntil((work) => c.executionCtx.waitUntil(work));
+  return s;
+}
+
+async function requireKey(c: Context<AppEnv>, scope: Scope, ledger: string | undefined): Promise<void> {
+  const key = await authenticate(c.req.header("authorization"), apiKeys(c.env.LEDGER_API_KEYS));
+  authorize(key, scope, ledger);
+  c.set("key", key);
+}
+
+/** Parses query parameters strictly: unknown ones are refused, so a typo is not silently ignored. */
+function query<T extends z.ZodRawShape>(c: Context<AppEnv>, shape: T): z.infer<z.ZodObject<T>> {
+  const result = z.strictObject(shape).safeParse(c.req.query());
+  if (!result.success) throw new ApiError(400, "invalid_request", "invalid query parameters", issueDetails(result.error.issues));
+  return result.data;
+}
+
+const seqParam = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const consistencyParams = {
+  consistency: z.enum(["linearizable", "local"]).optional(),
+  minSeq: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+};
+
+function consistencyOf(q: { consistency?: "linearizable" | "local" | undefined; minSeq?: number | undefined }): Consistency {
+  if (q.minSeq !== undefined) return { mode: "local", minSeq: q.minSeq };
+  return q.consistency === "local" ? { mode: "local" } : { mode: "linearizable" };
+}
+
+function headOf(h: LedgerHead): { seq: number; hash: string; committedAt: string | null } {
+  return { seq: h.seq, hash: h.hash, committedAt: h.seq === 0 ? null : new Date(h.committedAt_ms).toISOString() };
+}
+
+function unavailable(message: string): ApiError {
+  return new ApiError(
+    503,
+    "quorum_unavailable",
+    `${message}. For an append the outcome is unknown: retrying the same request (same ids) is safe and returns the original receipts.`,
+    { outcome: "unknown" },
+    { "Retry-After": "1" },
+  );
+}
+
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return errorResponse(c, error);
+    if (error instanceof QuorumUnavailableError || error instanceof ReplicaBehindError) {
+      return errorResponse(c, unavailable(error.message));
+    }
+    if (error instanceof ProposerOverloadedError) {
+      return errorResponse(c, new ApiError(429, "overloaded", error.message, undefined, { "Retry-After": "1" }));
+    }
+    console.error("unhandled error", error);
+    return errorResponse(c, new ApiError(500, "internal", "internal error; it has been logged"));
+  });
+  app.notFound((c) => errorResponse(c, new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`)));
+
+  app.get("/", (c) =>
+    c.json({ service: "quorum-ledger", api: "/v1/ledgers/:ledger/...", docs: "README.md", regions: ledgerConfig(c.env).regions }),
+  );
+
+  app.post(
+    "/v1/ledgers/:ledger/entries",
+    async (c, next) => {
+      const ledger = ledgerOf(c);
+      await requireKey(c, "append", ledger);
+      const type = c.req.header("content-type") ?? "";
+      if (!/^application\/json\s*(;|$)/i.test(type)) {
+        throw new ApiError(415, "unsupported_media_type", "send the body as Content-Type: application/json");
+      }
+      await next();
+    },
+    bodyLimit({
+      maxSize: body_bytes_max,
+      onError: () => {
+        throw new ApiError(413, "payload_too_large", `the body exceeds ${body_bytes_max} bytes`);
+      },
+    }),
+    async (c) => {
+      const ledger = ledgerOf(c);
+      let body: unknown;
+      try {
+        body = JSON.parse(await c.req.text());
+      } catch (error) {
+        throw new ApiError(400, "invalid_json", `the body is not valid JSON: ${(error as Error).message}`);
+      }
+      if (typeof body === "object" && body !== null && "entries" in body && Array.isArray(body.entries) && body.entries.length > limits.request_entries_max) {
+        throw new ApiError(413, "too_many_entries", `a batch holds at most ${limits.request_entries_max} entries`, {
+          entries: body.entries.length,
+        });
+      }
+      const parsed = parseAppendBody(body);
+      if (!parsed.success) throw new ApiError(400, "invalid_request", "the entry is invalid", issueDetails(parsed.error.issues));
+      const outcome = await service(c, ledger).proposer.append(parsed.data);
+      if (outcome.kind === "rejected") {
+        const r = outcome.rejection;
+        throw new ApiError(409, r.code, r.message, { index: r.index, id: r.id });
+      }
+      const created = outcome.receipts.some((r) => r.status === "created");
+      return c.json({ ledger, results: outcome.receipts }, created ? 201 : 200);
+    },
+  );
+
+  app.get("/v1/ledgers/:ledger/entries", async (c) => {
+    const ledger = ledgerOf(c);
+    await requireKey(c, "read", ledger);
+    const q = query(c, {
+      after: seqParam.optional(),
+      limit: z.coerce.number().int().min(1).max(list_limit_max).optional(),
+      ...consistencyParams,
+    });
+    const limit = q.limit ?? list_limit_default;
+    const after = q.after ?? 0;
+    const r = await service(c, ledger).read(consistencyOf(q), (stub) => stub.readEntries(after, limit));
+    const entries = r.entries as Entry[];
+    const last = entries.at(-1)?.seq;
+    return c.json({ ledger, entries, next: last !== undefined && entries.length === limit ? last : null, head: headOf(r.state.head) });
+  });
+
+  app.get("/v1/ledgers/:ledger/entries/:seq", async (c) => {
+    const ledger = ledgerOf(c);
+    await requireKey(c, "read", ledger);
+    const seq = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).safeParse(c.req.param("seq"));
+    if (!seq.success || !/^[0-9]+$/.test(c.req.param("seq"))) {
+      throw new ApiError(400, "invalid_request", "seq must be a positive whole number");
+    }
+    const q = query(c, consistencyParams);
+    const r = await service(c, ledger).read(consistencyOf(q), (stub) => stub.readEntry(seq.data));
+    if (r.entry === null) throw new ApiError(404, "not_found", `no entry at seq ${seq.data}`, { head: headOf(r.state.head) });
+    return c.json({ ledger, entry: r.entry });
+  });
+
+  app.get("/v1/ledgers/:ledger/ids/:id", async (c) => {
+    const ledger = ledgerOf(c);
+    await requireKey(c, "read", ledger);
+    const id = c.req.param("id");
+    if (!/^[\x21-\x7e]{1,128}$/.test(id)) throw new ApiError(400, "invalid_request", "id must be 1 to 128 visible ASCII characters");
+    const q = query(c, consistencyParams);
+    const r = await service(c, ledger).read(consistencyOf(q), (stub) => stub.readEntryById(id));
+    if (r.entry === null) throw new ApiError(404, "not_found", `no entry with id ${id}`);
+    return c.json({ ledger, entry: r.entry });
+  });
+
+  app.get("/v1/ledgers/:ledger/head", async (c) => {
+    const ledger = ledgerOf(c);
+    await requireKey(c, "read", ledger);
+    const q = query(c, consistencyParams);
+    const r = await service(c, ledger).read(consistencyOf(q), async (stub) => ({ state: await stub.readState() }));
+    return c.json({ ledger, ...headOf(r.state.head) });
+  });
+
+  app.get("/v1/ledgers/:ledger/positions", async (c) => {
+    const ledger = ledgerOf(c);
+    await requireKey(c, "read", ledger);
+    const q = query(c, { account: z.string().regex(/^[\x21-\x7e]{1,64}$/, "account must be 1 to 64 visible ASCII characters"), ...consistencyParams });
+    const r = await service(c, ledger).read(consistencyOf(q), (stub) => stub.readPositions(q.account));
+    return c.json({ ledger, account: q.account, positions: r.positions, asOf: headOf(r.state.head) });
+  });
+
+  app.get("/v1/ledgers/:ledger/stream", async (c) => {
+    const ledger = ledgerOf(c);
+    await requireKey(c, "read", ledger);
+    const q = query(c, { after: seqParam.optional() });
+    const lastEventId = c.req.header("last-event-id");
+    const resumeFrom = lastEventId !== undefined && /^[0-9]{1,15}$/.test(lastEventId) ? Number(lastEventId) : undefined;
+    let after = resumeFrom ?? q.after ?? 0;
+    const s = service(c, ledger);
+    return streamSSE(c, async (stream) => {
+      let open = true;
+      stream.onAbort(() => {
+        open = false;
+      });
+      const started = Date.now();
+      let lastWrite = Date.now();
+      while (open && Date.now() - started < stream_duration_ms_max) {
+        // The nearest replica: every replica's ledger is a prefix of the chosen log, so reading on
+        // from `after` can neither skip nor repeat an entry.
+        const page = await s.read({ mode: "local" }, (stub) => stub.readEntries(after, list_limit_max));
+        for (const e of page.entries as Entry[]) {
+          await stream.writeSSE({ id: String(e.seq), event: "entry", data: JSON.stringify(e) });
+          after = e.seq;
+          lastWrite = Date.now();
+        }
+        if (page.entries.length === list_limit_max) continue;
+        if (Date.now() - lastWrite >= stream_heartbeat_ms) {
+          await stream.writeSSE({ event: "heartbeat", data: JSON.stringify({ head: headOf(page.state.head) }) });
+          lastWrite = Date.now();
+        }
+        await stream.sleep(stream_poll_interval_ms);
+      }
+    });
+  });
+
+  app.get("/v1/ledgers/:ledger/status", async (c) => {
+    const ledger = ledgerOf(c);
+    await requireKey(c, "admin", ledger);
+    query(c, {});
+    const s = service(c, ledger);
+    const probes = await s.probeAll((stub) => stub.status());
+    const acceptors = probes.map((p) => ({
+      region: p.region,
+      reachable: p.reachable,
+      latency_ms: p.latency_ms,
+      promised: p.value === undefined ? null : `${p.value.promised.round}.${p.value.promised.proposerId}`,
+      chosenThrough: p.value?.chosenThrough ?? null,
+      appliedSeq: p.value?.head.seq ?? null,
+      headHash: p.value?.head.hash ?? null,
+      ...(p.error === undefined ? {} : { error: p.error }),
+    }));
+    const reachable = acceptors.filter((a) => a.reachable);
+    const bySeq = new Map<number, string>();
+    let headsAgree = true;
+    for (const a of reachable) {
+      const seen = bySeq.get(a.appliedSeq!);
+      if (seen !== undefined && seen !== a.headHash) headsAgree = false;
+      bySeq.set(a.appliedSeq!, a.headHash!);
+    }
+    return c.json({ ledger, quorum: s.config.quorum, acceptors, headsAgree });
+  });
+
+  app.get("/v1/ledgers/:ledger/verify", async (c) => {
+    const ledger = ledgerOf(c);
+    await requireKey(c, "admin", ledger);
+    const q = query(c, { region: z.enum(region_hints).optional() });
+    const s = service(c, ledger);
+    const region = q.region ?? s.regionsByLatency()[0]!;
+    if (!s.config.regions.includes(region)) {
+      throw new ApiError(400, "invalid_request", `region ${region} holds no replica of this ledger`, { regions: s.config.regions });
+    }
+    let lastSeq = 0;
+    let lastHash = genesis_hash;
+    let brokenAt: number | undefined;
+    for (let checked = 0; checked < verify_entries_max; ) {
+      const page = await s.transport.call(region, (stub) => stub.verifyPage(lastSeq, lastHash));
+      checked += page.checked;
+      lastSeq = page.lastSeq;
+      lastHash = page.lastHash;
+      if (page.brokenAt !== undefined) {
+        brokenAt = page.brokenAt;
+        break;
+      }
+      if (page.checked === 0) break;
+    }
+    const state = await s.transport.call(region, (stub) => stub.readState());
+    const complete = brokenAt === undefined && lastSeq === state.head.seq;
+    return c.json({
+      ledger,
+      region,
+      verified: brokenAt === undefined,
+      checkedThrough: lastSeq,
+      head: headOf(state.head),
+      complete,
+      ...(brokenAt === undefined ? {} : { brokenAt }),
+    });
+  });
+
+  // Fault injection for local runs, tests and benchmarks: absent (404) unless ALLOW_FAULT_INJECTION.
+  app.on(["GET", "PUT"], "/v1/_faults", async (c) => {
+    if (!ledgerConfig(c.env).faultInjection) {
+      throw new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`);
+    }
+    await requireKey(c, "admin", undefined);
+    if (c.req.method === "PUT") {
+      let body: unknown;
+      try {
+        body = await c.req.json();
+      } catch {
+        throw new ApiError(400, "invalid_json", "the body is not valid JSON");
+      }
+      const parsed = faultConfigSchema.safeParse(body);
+      if (!parsed.success) throw new ApiError(400, "invalid_request", "invalid fault configuration", issueDetails(parsed.error.issues));
+      setFaults(parsed.data);
+    }
+    return c.json({ faults: currentFaults() });
+  });
+
+  return app;
+}
