@@ -1,14 +1,31 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { worker_test_bindings } from "./test/worker/bindings.js";
 
 export default defineConfig({
   test: {
     projects: [
       {
+        // The pure core and the deterministic simulator, on Node.
         test: {
           name: "node",
           include: ["test/core/**/*.test.ts", "test/sim/**/*.test.ts"],
           environment: "node",
           testTimeout: 120_000,
+        },
+      },
+      {
+        // The real Worker and Durable Objects inside workerd (Workers Vitest integration).
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: worker_test_bindings },
+          }),
+        ],
+        test: {
+          name: "worker",
+          include: ["test/worker/**/*.test.ts"],
+          testTimeout: 60_000,
         },
       },
     ],

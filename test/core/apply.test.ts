@@ -84,12 +84,14 @@ describe("applySlot: sequence, hash chain, time", () => {
     expect(allEntries(store).map((e) => e.committedAt)).toEqual([iso(5_000), iso(5_000), iso(9_000)]);
   });
 
-  it("advances committedAt even when every batch of the slot is rejected", () => {
+  it("keeps the head's time when every batch of the slot is rejected (it is the time of the entry at head.seq)", () => {
     const store = new MemoryAcceptorStore();
     applyAndPersist(store, 1, appendValue(1_000, [trade("a")]));
     const o = applyAndPersist(store, 2, appendValue(4_000, [trade("a", { quantity: "999" })]));
     expect(rejection(o.batches[0])?.code).toBe("id_conflict");
-    expect(store.head()).toMatchObject({ seq: 1, committedAt_ms: 4_000 });
+    expect(store.head()).toMatchObject({ seq: 1, committedAt_ms: 1_000 });
+    const next = applyAndPersist(store, 3, appendValue(2_000, [trade("b")]));
+    expect(next.batches[0]).toMatchObject({ kind: "applied", receipts: [{ seq: 2, committedAt: iso(2_000) }] });
   });
 
   it("a noop slot changes nothing", () => {
@@ -148,7 +150,7 @@ describe("applySlot: idempotency", () => {
     const again = applyAndPersist(store, 3, appendValue(3_000, [reordered]));
     expect(receipts(again.batches[0])).toEqual([{ ...first, status: "exists" }]);
     expect(first).toMatchObject({ seq: 1, slot: 1, committedAt: iso(1_000), status: "created" });
-    expect(store.head()).toEqual({ ...headBefore, committedAt_ms: 3_000 });
+    expect(store.head()).toEqual(headBefore); // no new entry, so the head (and its time) stays
     expect(allEntries(store)).toHaveLength(2);
     checkLedger(store);
   });
