@@ -61,16 +61,40 @@ export class ProposerOverloadedError extends Error {
   override name = "ProposerOverloadedError";
 }
 
+/** A promise with its resolvers, made by hand (no `Promise.withResolvers` in every runtime we target). */
+interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+interface Waiting<T> {
+  /** Settled when this request's slot is decided (by whichever request drove it). */
+  readonly done: Deferred<T>;
+  /** Resolved when this request is at the head of the queue and must drive the next round itself. */
+  readonly turn: Deferred<void>;
+  /** This request's `waitUntil`, for the commits sent in the background while it drives. */
+  readonly background: ((work: Promise<unknown>) => void) | undefined;
+}
+
 type PendingRequest =
-  | {
+  | (Waiting<BatchOutcome> & {
       readonly kind: "append";
       readonly entries: readonly EntryInput[];
       /** UTF-8 size of the entries' JSON: what the slot's row will hold. */
       readonly bytes: number;
-      resolve(outcome: BatchOutcome): void;
-      reject(error: unknown): void;
-    }
-  | { readonly kind: "sync"; resolve(): void; reject(error: unknown): void };
+    })
+  | (Waiting<void> & { readonly kind: "sync" });
 
 const utf8 = new TextEncoder();
 
@@ -83,7 +107,10 @@ type QuorumResult<R> = { ok: true; replies: R[] } | { ok: false; replies: Accept
 
 export class Proposer {
   private readonly queue: PendingRequest[] = [];
-  private flushing = false;
+  /** True while some queued request is driving a round (or has been handed the turn). */
+  private driving = false;
+  /** The driving request's `waitUntil`, for background commits. */
+  private background: ((work: Promise<unknown>) => void) | undefined;
   /** Set while this proposer holds a promised ballot from a phase-1 quorum. */
   private leaderBallot: Ballot | undefined;
   private nextSlot = 1;
@@ -113,17 +140,11 @@ export class Proposer {
    * Appends one client request (an atomic batch). Resolves with its outcome once chosen; rejects with
    * `QuorumUnavailableError` (outcome unknown) or `ProposerOverloadedError` (nothing proposed).
    */
-  append(entries: readonly EntryInput[]): Promise<BatchOutcome> {
+  append(entries: readonly EntryInput[], background?: (work: Promise<unknown>) => void): Promise<BatchOutcome> {
     assert(entries.length >= 1 && entries.length <= limits.request_entries_max, "request size within limits");
     const bytes = utf8.encode(JSON.stringify(entries)).length;
     assert(bytes <= limits.slot_value_bytes_max, "a request fits in one slot");
-    if (this.queue.length >= limits.proposer_queue_requests_max) {
-      return Promise.reject(new ProposerOverloadedError(`queue holds ${limits.proposer_queue_requests_max} requests`));
-    }
-    return new Promise<BatchOutcome>((resolve, reject) => {
-      this.queue.push({ kind: "append", entries, bytes, resolve, reject });
-      if (!this.flushing) void this.flush();
-    });
+    return this.enqueue<BatchOutcome>({ kind: "append", entries, bytes, done: deferred(), turn: deferred(), background });
   }
 
   /**
@@ -131,44 +152,65 @@ export class Proposer {
    * A linearizable read calls it when an accepted slot stays above every replica's applied prefix
    * (a leader that died mid-round leaves one behind until the next phase 1).
    */
-  sync(): Promise<void> {
-    if (this.queue.length >= limits.proposer_queue_requests_max) {
-      return Promise.reject(new ProposerOverloadedError(`queue holds ${limits.proposer_queue_requests_max} requests`));
-    }
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ kind: "sync", resolve, reject });
-      if (!this.flushing) void this.flush();
-    });
+  sync(background?: (work: Promise<unknown>) => void): Promise<void> {
+    return this.enqueue<void>({ kind: "sync", done: deferred(), turn: deferred(), background });
   }
 
-  /** Group commit: requests that queue while a slot is in flight share the next slot. */
-  private async flush(): Promise<void> {
-    this.flushing = true;
+  /**
+   * Group commit with a driver hand-off. Requests queue; the request at the head of the queue drives
+   * one round (one slot, shared by every append request that fits), settles the requests of that
+   * round, and hands the turn to the new head. Each round runs in the async context of a request
+   * still waiting for it, which a Worker needs: its I/O belongs to a live request.
+   */
+  private async enqueue<T>(request: PendingRequest & Waiting<T>): Promise<T> {
+    if (this.queue.length >= limits.proposer_queue_requests_max) {
+      throw new ProposerOverloadedError(`queue holds ${limits.proposer_queue_requests_max} requests`);
+    }
+    this.queue.push(request);
+    if (!this.driving) {
+      this.driving = true;
+      request.turn.resolve();
+    }
+    const mustDrive = await Promise.race([
+      request.done.promise.then(
+        () => false,
+        () => false,
+      ),
+      request.turn.promise.then(() => true),
+    ]);
+    if (mustDrive) await this.drive();
+    return request.done.promise;
+  }
+
+  /** One round, driven by the request at the head of the queue. */
+  private async drive(): Promise<void> {
+    const head = this.queue[0];
+    assert(head !== undefined, "the driver is at the head of the queue");
+    this.background = head.background;
     try {
-      while (this.queue.length > 0) {
-        const head = this.queue[0]!;
-        if (head.kind === "sync") {
-          this.queue.shift();
-          try {
-            await this.withAttempts(() => this.recover());
-            head.resolve();
-          } catch (error) {
-            head.reject(error);
-          }
-          continue;
-        }
-        const group = this.takeGroup();
-        const value: SlotValue = { kind: "append", proposedAt_ms: this.env.now_ms(), batches: group.map((r) => r.entries) };
+      if (head.kind === "sync") {
+        this.queue.shift();
         try {
-          const outcome = await this.withAttempts(() => this.commit(value));
-          assert(outcome.batches.length === group.length, "one outcome per batch of the slot");
-          group.forEach((r, i) => r.resolve(outcome.batches[i]!));
+          await this.withAttempts(() => this.recover());
+          head.done.resolve();
         } catch (error) {
-          for (const r of group) r.reject(error);
+          head.done.reject(error);
         }
+        return;
+      }
+      const group = this.takeGroup();
+      const value: SlotValue = { kind: "append", proposedAt_ms: this.env.now_ms(), batches: group.map((r) => r.entries) };
+      try {
+        const outcome = await this.withAttempts(() => this.commit(value));
+        assert(outcome.batches.length === group.length, "one outcome per batch of the slot");
+        group.forEach((r, i) => r.done.resolve(outcome.batches[i]!));
+      } catch (error) {
+        for (const r of group) r.done.reject(error);
       }
     } finally {
-      this.flushing = false;
+      const next = this.queue[0];
+      if (next === undefined) this.driving = false;
+      else next.turn.resolve();
     }
   }
 
@@ -339,7 +381,7 @@ export class Proposer {
         (r) => this.noteReply(r),
         () => undefined,
       );
-      this.env.background?.(sent);
+      (this.background ?? this.env.background)?.(sent);
     }
   }
 

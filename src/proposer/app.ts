@@ -156,7 +156,11 @@ export function createApp(): Hono<AppEnv> {
       }
       const parsed = parseAppendBody(body);
       if (!parsed.success) throw new ApiError(400, "invalid_request", "the entry is invalid", issueDetails(parsed.error.issues));
-      const outcome = await service(c, ledger).proposer.append(parsed.data);
+      // The request stays alive until its slot is decided even if the client goes away: another
+      // request may be waiting for it to drive the next round (group commit hands the turn on).
+      const appended = service(c, ledger).proposer.append(parsed.data, (work) => c.executionCtx.waitUntil(work));
+      c.executionCtx.waitUntil(appended.catch(() => undefined));
+      const outcome = await appended;
       if (outcome.kind === "rejected") {
         const r = outcome.rejection;
         throw new ApiError(409, r.code, r.message, { index: r.index, id: r.id });

@@ -75,11 +75,10 @@ export class LedgerService {
       now_ms: () => Date.now(),
       sleep,
       random: () => Math.random(),
-      background: (work) => this.background?.(work),
     });
   }
 
-  /** The current request's `waitUntil`, so background commits outlive the response. */
+  /** The current request's `waitUntil`, for the recovery a linearizable read may have to run. */
   useWaitUntil(waitUntil: (work: Promise<unknown>) => void): void {
     this.background = waitUntil;
   }
@@ -129,7 +128,7 @@ export class LedgerService {
       if (poll >= read_index_polls_max) {
         if (synced) throw new QuorumUnavailableError("no replica has applied every acknowledged slot yet");
         // An accepted slot above every applied prefix that does not resolve: decide it.
-        await this.proposer.sync();
+        await this.proposer.sync(this.background);
         synced = true;
       } else {
         await sleep(read_index_poll_interval_ms);
