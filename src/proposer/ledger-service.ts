@@ -150,7 +150,7 @@ export class LedgerService {
             got.push({ region, state });
             if (!done && got.length >= need) {
               done = true;
-              resolve(got);
+              resolve([...got]); // a copy: later replies do not change what the caller holds
             }
           },
           () => {
