@@ -28,6 +28,16 @@ export default defineConfig({
           testTimeout: 60_000,
         },
       },
+      {
+        // Black box: the app under `wrangler dev` over HTTP, with a kill -9 and restart.
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });
