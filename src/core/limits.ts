@@ -9,6 +9,11 @@ export const limits = {
    * (1 MiB body at most) always fits alone.
    */
   slot_value_bytes_max: 1_800_000,
+  /** A driving request runs at most this many rounds, for at most this long, then hands over. */
+  driver_rounds_max: 64,
+  driver_tenure_ms: 5000,
+  /** How often a waiting request checks whether it has been decided, or must take over driving. */
+  driver_takeover_poll_ms: 5,
   /** Client requests waiting in one proposer's queue; more are refused (429). */
   proposer_queue_requests_max: 4096,
   /** Attempts to commit one slot (phase 1 and phase 2 together) before answering 503. */

@@ -81,9 +81,8 @@ function deferred<T>(): Deferred<T> {
 interface Waiting<T> {
   /** Settled when this request's slot is decided (by whichever request drove it). */
   readonly done: Deferred<T>;
-  /** Resolved when this request is at the head of the queue and must drive the next round itself. */
-  readonly turn: Deferred<void>;
-  /** This request's `waitUntil`, for the commits sent in the background while it drives. */
+  settled: boolean;
+  /** This request's `waitUntil`: keeps a drive loop that this request starts alive after its answer. */
   readonly background: ((work: Promise<unknown>) => void) | undefined;
 }
 
@@ -98,6 +97,12 @@ type PendingRequest =
 
 const utf8 = new TextEncoder();
 
+/**
+ * A waiting request checks this many times whether it must take over driving before it gives up:
+ * with every round bounded by its attempts and backoff, a request is decided long before.
+ */
+const driver_takeover_polls_max = 1_000_000;
+
 /** Why one attempt failed; the caller backs off and tries again. */
 class AttemptFailed extends Error {
   override name = "AttemptFailed";
@@ -107,7 +112,7 @@ type QuorumResult<R> = { ok: true; replies: R[] } | { ok: false; replies: Accept
 
 export class Proposer {
   private readonly queue: PendingRequest[] = [];
-  /** True while some queued request is driving a round (or has been handed the turn). */
+  /** True while a request's drive loop is running rounds. */
   private driving = false;
   /** The driving request's `waitUntil`, for background commits. */
   private background: ((work: Promise<unknown>) => void) | undefined;
@@ -144,7 +149,7 @@ export class Proposer {
     assert(entries.length >= 1 && entries.length <= limits.request_entries_max, "request size within limits");
     const bytes = utf8.encode(JSON.stringify(entries)).length;
     assert(bytes <= limits.slot_value_bytes_max, "a request fits in one slot");
-    return this.enqueue<BatchOutcome>({ kind: "append", entries, bytes, done: deferred(), turn: deferred(), background });
+    return this.enqueue<BatchOutcome>({ kind: "append", entries, bytes, done: deferred(), settled: false, background });
   }
 
   /**
@@ -153,64 +158,92 @@ export class Proposer {
    * (a leader that died mid-round leaves one behind until the next phase 1).
    */
   sync(background?: (work: Promise<unknown>) => void): Promise<void> {
-    return this.enqueue<void>({ kind: "sync", done: deferred(), turn: deferred(), background });
+    return this.enqueue<void>({ kind: "sync", done: deferred(), settled: false, background });
   }
 
   /**
-   * Group commit with a driver hand-off. Requests queue; the request at the head of the queue drives
-   * one round (one slot, shared by every append request that fits), settles the requests of that
-   * round, and hands the turn to the new head. Each round runs in the async context of a request
-   * still waiting for it, which a Worker needs: its I/O belongs to a live request.
+   * Group commit. Requests queue; one of them drives: it runs rounds (each one slot, shared by every
+   * append request that fits) until the queue is empty or its tenure ends, in its own async context,
+   * kept alive after its own answer by its `waitUntil`. Every waiting request checks on its own timer
+   * whether it has been decided, and takes over driving when no one is. That is what a Worker needs:
+   * I/O belongs to the request that started it, a request's own timers wake it in its own context,
+   * and a promise settled by another request would resume it in that other request's context.
    */
   private async enqueue<T>(request: PendingRequest & Waiting<T>): Promise<T> {
     if (this.queue.length >= limits.proposer_queue_requests_max) {
       throw new ProposerOverloadedError(`queue holds ${limits.proposer_queue_requests_max} requests`);
     }
     this.queue.push(request);
-    if (!this.driving) {
-      this.driving = true;
-      request.turn.resolve();
+    // Only this request's own timers wake it: awaiting `done` directly would resume it inside
+    // whichever request settled it, and a Worker cannot answer a request from another's context.
+    // The exception is the loop this request starts itself: it runs in this request's context, so its
+    // end-of-round signal may wake this request at once instead of at the next poll.
+    let wake: Deferred<void> | undefined;
+    for (let polls = 0; !request.settled; polls++) {
+      if (!this.driving) {
+        wake = deferred<void>();
+        this.startDriving(request.background, () => wake?.resolve());
+      }
+      if (request.settled) break;
+      assert(polls < driver_takeover_polls_max, "a queued request is decided within its polling bound");
+      const timer = this.env.sleep(limits.driver_takeover_poll_ms);
+      await (wake === undefined ? timer : Promise.race([wake.promise, timer]));
+      if (wake !== undefined) wake = deferred<void>();
     }
-    const mustDrive = await Promise.race([
-      request.done.promise.then(
-        () => false,
-        () => false,
-      ),
-      request.turn.promise.then(() => true),
-    ]);
-    if (mustDrive) await this.drive();
     return request.done.promise;
   }
 
-  /** One round, driven by the request at the head of the queue. */
-  private async drive(): Promise<void> {
-    const head = this.queue[0];
-    assert(head !== undefined, "the driver is at the head of the queue");
-    this.background = head.background;
+  private startDriving(background: ((work: Promise<unknown>) => void) | undefined, afterRound: () => void): void {
+    this.driving = true;
+    this.background = background;
+    const loop = this.driveLoop(afterRound);
+    background?.(loop);
+  }
+
+  /** Rounds until the queue is empty or the driver's tenure is over; then someone else takes over. */
+  private async driveLoop(afterRound: () => void): Promise<void> {
+    const started_ms = this.env.now_ms();
     try {
-      if (head.kind === "sync") {
-        this.queue.shift();
-        try {
-          await this.withAttempts(() => this.recover());
-          head.done.resolve();
-        } catch (error) {
-          head.done.reject(error);
-        }
-        return;
-      }
-      const group = this.takeGroup();
-      const value: SlotValue = { kind: "append", proposedAt_ms: this.env.now_ms(), batches: group.map((r) => r.entries) };
-      try {
-        const outcome = await this.withAttempts(() => this.commit(value));
-        assert(outcome.batches.length === group.length, "one outcome per batch of the slot");
-        group.forEach((r, i) => r.done.resolve(outcome.batches[i]!));
-      } catch (error) {
-        for (const r of group) r.done.reject(error);
+      for (let round = 0; this.queue.length > 0 && round < limits.driver_rounds_max; round++) {
+        if (this.env.now_ms() - started_ms >= limits.driver_tenure_ms) break;
+        await this.round();
+        afterRound();
       }
     } finally {
-      const next = this.queue[0];
-      if (next === undefined) this.driving = false;
-      else next.turn.resolve();
+      this.driving = false;
+    }
+  }
+
+  /** One round for the requests at the head of the queue. */
+  private async round(): Promise<void> {
+    const head = this.queue[0];
+    assert(head !== undefined, "a round has a request to serve");
+    if (head.kind === "sync") {
+      this.queue.shift();
+      try {
+        await this.withAttempts(() => this.recover());
+        head.settled = true;
+        head.done.resolve();
+      } catch (error) {
+        head.settled = true;
+        head.done.reject(error);
+      }
+      return;
+    }
+    const group = this.takeGroup();
+    const value: SlotValue = { kind: "append", proposedAt_ms: this.env.now_ms(), batches: group.map((r) => r.entries) };
+    try {
+      const outcome = await this.withAttempts(() => this.commit(value));
+      assert(outcome.batches.length === group.length, "one outcome per batch of the slot");
+      group.forEach((r, i) => {
+        r.settled = true;
+        r.done.resolve(outcome.batches[i]!);
+      });
+    } catch (error) {
+      for (const r of group) {
+        r.settled = true;
+        r.done.reject(error);
+      }
     }
   }
 

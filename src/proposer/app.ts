@@ -66,7 +66,7 @@ function service(c: Context<AppEnv>, ledger: string): LedgerService {
   return s;
 }
 
-async function requireKey(c: Context<AppEnv>, scope: Scope, ledger: string | undefined): Promise<void> {
+async function requireKey(c: Context<AppEnv>, scope: Scope, ledger: string): Promise<void> {
   const key = await authenticate(c.req.header("authorization"), apiKeys(c.env.LEDGER_API_KEYS));
   authorize(key, scope, ledger);
   c.set("key", key);
@@ -328,7 +328,8 @@ export function createApp(): Hono<AppEnv> {
     if (!ledgerConfig(c.env).faultInjection) {
       throw new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`);
     }
-    await requireKey(c, "admin", undefined);
+    // Faults apply to every ledger the isolate serves: only an admin key for every ledger may set them.
+    await requireKey(c, "admin", "*");
     if (c.req.method === "PUT") {
       let body: unknown;
       try {

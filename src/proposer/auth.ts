@@ -57,7 +57,7 @@ function hexToBytes(hex: string): Uint8Array {
 
 /** The key a request presents, matched against the configured ones; 401 when absent or unknown. */
 export async function authenticate(header: string | undefined, keys: readonly ApiKey[]): Promise<ApiKey> {
-  const match = header === undefined ? null : /^Bearer ([\x21-\x7e]+)$/.exec(header);
+  const match = header === undefined ? null : /^Bearer +([\x21-\x7e]+)$/i.exec(header); // the scheme is case-insensitive
   const challenge = { "WWW-Authenticate": 'Bearer realm="quorum-ledger"' };
   if (match === null) {
     throw new ApiError(401, "unauthorized", "send an API key as Authorization: Bearer <key>", undefined, challenge);
@@ -74,12 +74,12 @@ export async function authenticate(header: string | undefined, keys: readonly Ap
   return found;
 }
 
-/** 403 unless `key` has `scope` on `ledger` (or on every ledger, `*`). */
-export function authorize(key: ApiKey, scope: Scope, ledger: string | undefined): void {
+/** 403 unless `key` has `scope` on `ledger`; `"*"` asks for a key that holds every ledger. */
+export function authorize(key: ApiKey, scope: Scope, ledger: string): void {
   if (!key.scopes.includes(scope)) {
     throw new ApiError(403, "forbidden", `key ${key.name} lacks the ${scope} scope`);
   }
-  if (ledger !== undefined && !key.ledgers.includes("*") && !key.ledgers.includes(ledger)) {
+  if (!key.ledgers.includes("*") && !key.ledgers.includes(ledger)) {
     throw new ApiError(403, "forbidden", `key ${key.name} may not use ledger ${ledger}`);
   }
 }

@@ -24,7 +24,23 @@ export function errorResponse(c: Context, e: ApiError): Response {
   return c.json(body, e.status);
 }
 
-/** zod issues as the API reports them: where (a JSON path) and what. */
-export function issueDetails(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string; code: string }>) {
-  return issues.map((i) => ({ path: i.path.map(String).join("."), code: i.code, message: i.message }));
+interface Issue {
+  readonly path: ReadonlyArray<PropertyKey>;
+  readonly message: string;
+  readonly code: string;
+  readonly keys?: readonly string[];
+}
+
+/**
+ * zod issues as the API reports them: where (a dotted JSON path) and what. An unknown field is
+ * reported at its own path (zod puts it in `keys`, beside the path of the object holding it).
+ */
+export function issueDetails(issues: readonly Issue[]): Array<{ path: string; code: string; message: string }> {
+  return issues.flatMap((i) => {
+    const at = i.path.map(String);
+    if (i.code === "unrecognized_keys" && i.keys !== undefined && i.keys.length > 0) {
+      return i.keys.map((k) => ({ path: [...at, k].join("."), code: i.code, message: `unknown field ${k}` }));
+    }
+    return [{ path: at.join("."), code: i.code, message: i.message }];
+  });
 }
