@@ -34,6 +34,10 @@ export interface VerifyPage {
 
 /** When an accepted slot's commit has not come after this long, the alarm asks the peers. */
 const unchosen_alarm_ms = 2000;
+/** After its last protocol message, an acceptor asks its peers once whether it missed anything. */
+const idle_probe_ms = 30_000;
+/** When no peer answered a probe, it asks again after this. */
+const unreachable_retry_ms = 60_000;
 /** A known gap is fetched at once, and again after this while it remains. */
 const gap_retry_ms = 500;
 /** Catch-up rounds one alarm runs (each fetches up to `catch_up_slots_max` slots from every peer). */
@@ -80,6 +84,9 @@ export class LedgerAcceptor extends DurableObject<Env> {
     const reply = acceptor.handle(request);
     if (acceptor.needsCatchUp()) this.armAlarm(0);
     else if (request.type === "accept" && acceptor.holdsUnchosen()) this.armAlarm(unchosen_alarm_ms);
+    // Anti-entropy: a replica cut off from the proposers (but alive) hears of no gap, so a while after
+    // its last message it asks its peers anyway, and converges without waiting for new writes.
+    else if (request.type !== "catch_up") this.armAlarm(idle_probe_ms);
     return reply;
   }
 
@@ -96,6 +103,7 @@ export class LedgerAcceptor extends DurableObject<Env> {
     if (identity === undefined) return;
     const acceptor = this.acceptor(identity);
     const peers = identity.regions.filter((r) => r !== identity.region);
+    let reachedPeers = 0;
     for (let round = 0; round < catch_up_rounds_per_alarm_max; round++) {
       const before = this.store.chosenThrough();
       const request = acceptor.catchUpRequest();
@@ -107,13 +115,17 @@ export class LedgerAcceptor extends DurableObject<Env> {
           ),
         ),
       );
+      reachedPeers = 0;
       for (const r of replies) {
-        if (r.status === "fulfilled" && r.value.type === "catch_up_reply") acceptor.learnFromPeer(r.value as CatchUpReply);
+        if (r.status !== "fulfilled" || r.value.type !== "catch_up_reply") continue;
+        reachedPeers++;
+        acceptor.learnFromPeer(r.value as CatchUpReply);
       }
       if (!acceptor.needsCatchUp() || this.store.chosenThrough() === before) break;
     }
     if (acceptor.needsCatchUp()) this.armAlarm(gap_retry_ms);
     else if (acceptor.holdsUnchosen()) this.armAlarm(unchosen_alarm_ms);
+    else if (reachedPeers === 0 && peers.length > 0) this.armAlarm(unreachable_retry_ms); // ask again later
   }
 
   // Reads. Each returns the replica's state with its data.

@@ -7,7 +7,6 @@ import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { parseLedgerConfig, ConfigError, type LedgerConfig } from "../config.js";
-import { genesis_hash } from "../core/hash.js";
 import { parseAppendBody } from "../core/entry-schema.js";
 import type { Entry, LedgerHead } from "../core/ledger-types.js";
 import { limits } from "../core/limits.js";
@@ -27,8 +26,6 @@ export const list_limit_max = 1000;
 export const stream_duration_ms_max = 5 * 60_000;
 const stream_poll_interval_ms = 250;
 const stream_heartbeat_ms = 15_000;
-/** Entries a verify request checks at most (in pages of `verify_page_entries_max`). */
-export const verify_entries_max = 1_000_000;
 
 const ledger_name = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -292,34 +289,18 @@ export function createApp(): Hono<AppEnv> {
     await requireKey(c, "admin", ledger);
     const q = query(c, { region: z.enum(region_hints).optional() });
     const s = service(c, ledger);
-    const region = q.region ?? s.regionsByLatency()[0]!;
-    if (!s.config.regions.includes(region)) {
-      throw new ApiError(400, "invalid_request", `region ${region} holds no replica of this ledger`, { regions: s.config.regions });
+    if (q.region !== undefined && !s.config.regions.includes(q.region)) {
+      throw new ApiError(400, "invalid_request", `region ${q.region} holds no replica of this ledger`, { regions: s.config.regions });
     }
-    let lastSeq = 0;
-    let lastHash = genesis_hash;
-    let brokenAt: number | undefined;
-    for (let checked = 0; checked < verify_entries_max; ) {
-      const page = await s.transport.call(region, (stub) => stub.verifyPage(lastSeq, lastHash));
-      checked += page.checked;
-      lastSeq = page.lastSeq;
-      lastHash = page.lastHash;
-      if (page.brokenAt !== undefined) {
-        brokenAt = page.brokenAt;
-        break;
-      }
-      if (page.checked === 0) break;
-    }
-    const state = await s.transport.call(region, (stub) => stub.readState());
-    const complete = brokenAt === undefined && lastSeq === state.head.seq;
+    const result = await s.verify(q.region);
     return c.json({
       ledger,
-      region,
-      verified: brokenAt === undefined,
-      checkedThrough: lastSeq,
-      head: headOf(state.head),
-      complete,
-      ...(brokenAt === undefined ? {} : { brokenAt }),
+      region: result.region,
+      verified: result.brokenAt === undefined,
+      checkedThrough: result.checkedThrough,
+      head: headOf(result.head),
+      complete: result.complete,
+      ...(result.brokenAt === undefined ? {} : { brokenAt: result.brokenAt }),
     });
   });
 

@@ -6,6 +6,8 @@
  */
 import type { ReplicaState } from "../acceptor/ledger-acceptor.js";
 import type { LedgerConfig } from "../config.js";
+import { genesis_hash } from "../core/hash.js";
+import type { LedgerHead } from "../core/ledger-types.js";
 import type { AcceptorReply, AcceptorRequest } from "../core/messages.js";
 import { Proposer, QuorumUnavailableError } from "../core/proposer.js";
 import type { RegionHint } from "../core/region-rtt.js";
@@ -196,6 +198,40 @@ export class LedgerService {
     return { ...result, region };
   }
 
+  /**
+   * Recomputes the hash chain on one replica: the one named, or the nearest that answers. Each page
+   * is one bounded call; the whole check is bounded by `verify_entries_max`.
+   */
+  async verify(region?: RegionHint): Promise<VerifyResult> {
+    let lastError: unknown;
+    for (const r of region === undefined ? this.regionsByLatency() : [region]) {
+      try {
+        return await this.verifyOn(r);
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw new QuorumUnavailableError(`no replica could be verified: ${(lastError as Error | undefined)?.message ?? "unknown"}`);
+  }
+
+  private async verifyOn(region: RegionHint): Promise<VerifyResult> {
+    let lastSeq = 0;
+    let lastHash = genesis_hash;
+    for (let checked = 0; checked < verify_entries_max; ) {
+      const page = await withTimeout(this.timed(region, (stub) => stub.verifyPage(lastSeq, lastHash)), read_timeout_ms, `verify on ${region}`);
+      checked += page.checked;
+      lastSeq = page.lastSeq;
+      lastHash = page.lastHash;
+      if (page.brokenAt !== undefined) {
+        const state = await this.readState(region);
+        return { region, checkedThrough: lastSeq, head: state.head, complete: false, brokenAt: page.brokenAt };
+      }
+      if (page.checked === 0) break;
+    }
+    const state = await this.readState(region);
+    return { region, checkedThrough: lastSeq, head: state.head, complete: lastSeq === state.head.seq };
+  }
+
   /** Every region's state, reachable or not, for the status page. */
   async probeAll<R>(op: (stub: AcceptorStub) => Promise<R>): Promise<Array<RegionProbe & { value?: R }>> {
     return Promise.all(
@@ -210,6 +246,17 @@ export class LedgerService {
       }),
     );
   }
+}
+
+/** Entries one verify request checks at most (in pages of `verify_page_entries_max`). */
+export const verify_entries_max = 1_000_000;
+
+export interface VerifyResult {
+  readonly region: RegionHint;
+  readonly checkedThrough: number;
+  readonly head: LedgerHead;
+  readonly complete: boolean;
+  readonly brokenAt?: number;
 }
 
 /** Per-isolate cache of ledger services (and so of warm proposers), bounded and LRU. */

@@ -2,9 +2,10 @@
  * The contract every AcceptorStore implementation must pass: the in-memory store now, the SQLite
  * store of the Durable Object later. It uses only the AcceptorStore interface (and the pure core on
  * top of it), never an implementation's internals. Register it with
- * `acceptorStoreSuite("name", () => new SomeStore())`; `makeStore` must return a fresh, empty store.
+ * `acceptorStoreSuite("name", () => new SomeStore())`; `makeStore` must return a fresh, empty store
+ * (a test may make up to three, all used within its one synchronous body).
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it as vitestIt } from "vitest";
 import { Acceptor } from "../../src/core/acceptor.js";
 import type { AcceptorStore, SlotRecord } from "../../src/core/acceptor-store.js";
 import { applySlot } from "../../src/core/apply.js";
@@ -73,7 +74,22 @@ function acceptorOver(store: AcceptorStore, id = "self", acceptQuorum = 2): Acce
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-export function acceptorStoreSuite(name: string, makeStore: () => AcceptorStore): void {
+/**
+ * Runs one test body. The default calls it directly. A store that can only be used inside some context
+ * (the SQLite store, inside its Durable Object) passes a runner that enters that context, calls the
+ * body there, and lets `makeStore` hand out fresh stores of that context while the body runs.
+ */
+export type StoreTestRunner = (body: () => void) => void | Promise<void>;
+
+export function acceptorStoreSuite(
+  name: string,
+  makeStore: () => AcceptorStore,
+  run: StoreTestRunner = (body) => body(),
+): void {
+  const it = (title: string, body: () => void): void => {
+    vitestIt(title, () => run(body));
+  };
+
   describe(`${name}: durable state`, () => {
     it("starts empty: ballot_zero, chosenThrough 0, genesis head, no slots or entries", () => {
       const store = makeStore();
