@@ -6,8 +6,12 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { Acceptor } from "../core/acceptor.js";
+import { applySlot } from "../core/apply.js";
+import { ballot_zero } from "../core/ballot.js";
+import type { EntryInput } from "../core/entry-schema.js";
+import type { SlotValue } from "../core/slot-value.js";
 import { entryHash } from "../core/hash.js";
-import type { Entry, LedgerHead, Position } from "../core/ledger-types.js";
+import type { BatchOutcome, Entry, LedgerHead, Position } from "../core/ledger-types.js";
 import type { AcceptorReply, AcceptorRequest, CatchUpReply } from "../core/messages.js";
 import { type AcceptorIdentity, acceptorName } from "./identity.js";
 import { SqliteAcceptorStore } from "./sqlite-store.js";
@@ -126,6 +130,22 @@ export class LedgerAcceptor extends DurableObject<Env> {
     if (acceptor.needsCatchUp()) this.armAlarm(gap_retry_ms);
     else if (acceptor.holdsUnchosen()) this.armAlarm(unchosen_alarm_ms);
     else if (reachedPeers === 0 && peers.length > 0) this.armAlarm(unreachable_retry_ms); // ask again later
+  }
+
+  /**
+   * Benchmark baseline only (the Worker exposes it only with ALLOW_FAULT_INJECTION): the same
+   * request applied straight to this one object, no replication, one transaction.
+   */
+  appendUnreplicated(entries: EntryInput[], proposedAt_ms: number): BatchOutcome {
+    return this.store.transaction(() => {
+      const slot = this.store.chosenThrough() + 1;
+      const value: SlotValue = { kind: "append", proposedAt_ms, batches: [entries] };
+      const { outcome, writes } = applySlot(this.store, slot, value);
+      this.store.applyWrites(writes);
+      this.store.putSlot({ slot, ballot: ballot_zero, value, chosen: true, outcome });
+      this.store.setChosenThrough(slot);
+      return outcome.batches[0]!;
+    });
   }
 
   // Reads. Each returns the replica's state with its data.

@@ -48,6 +48,11 @@ export interface ProposerOptions {
    * The simulator's negative test uses it to show that the checker catches an unsafe proposer.
    */
   readonly skipRecoveryForTests?: boolean;
+  /**
+   * Benchmark baseline only: classic Paxos, a phase 1 before every commit (no cached leadership).
+   * Safe, just slower; `npm run bench` measures it beside the normal mode in the same run.
+   */
+  readonly prepareEveryCommitForBaseline?: boolean;
 }
 
 /** Outcome unknown: the request may still be chosen by a later recovery. Retrying the same ids is safe. */
@@ -126,7 +131,15 @@ export class Proposer {
   private quorumRoundTrip_ms = 0;
 
   /** Counters for tests and benchmarks. */
-  readonly stats = { phase1_runs: 0, phase2_runs: 0, messages_sent: 0, slots_chosen: 0, outcome_fallbacks: 0 };
+  readonly stats = {
+    phase1_runs: 0,
+    phase2_runs: 0,
+    messages_sent: 0,
+    slots_chosen: 0,
+    outcome_fallbacks: 0,
+    requests_committed: 0,
+    entries_committed: 0,
+  };
 
   constructor(
     private readonly env: ProposerEnv,
@@ -235,6 +248,8 @@ export class Proposer {
     try {
       const outcome = await this.withAttempts(() => this.commit(value));
       assert(outcome.batches.length === group.length, "one outcome per batch of the slot");
+      this.stats.requests_committed += group.length;
+      this.stats.entries_committed += group.reduce((n, r) => n + r.entries.length, 0);
       group.forEach((r, i) => {
         r.settled = true;
         r.done.resolve(outcome.batches[i]!);
@@ -300,7 +315,9 @@ export class Proposer {
     }
     this.nextSlot = Math.max(this.nextSlot, mine + 1);
     const outcomes = await this.phase2(slots);
-    return outcomes.get(mine) ?? (await this.fetchOutcome(mine));
+    const outcome = outcomes.get(mine) ?? (await this.fetchOutcome(mine));
+    if (this.options.prepareEveryCommitForBaseline) this.leaderBallot = undefined;
+    return outcome;
   }
 
   /** One attempt at a fresh phase 1 whose recovered slots are then chosen. */

@@ -8,7 +8,8 @@ import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { parseLedgerConfig, ConfigError, type LedgerConfig } from "../config.js";
 import { parseAppendBody } from "../core/entry-schema.js";
-import type { Entry, LedgerHead } from "../core/ledger-types.js";
+import type { EntryInput } from "../core/entry-schema.js";
+import type { BatchOutcome, Entry, LedgerHead } from "../core/ledger-types.js";
 import { limits } from "../core/limits.js";
 import { ProposerOverloadedError, QuorumUnavailableError } from "../core/proposer.js";
 import { region_hints } from "../core/region-rtt.js";
@@ -101,6 +102,53 @@ function unavailable(message: string): ApiError {
   );
 }
 
+/** Validates an append's body: JSON, at most `request_entries_max` entries, each entry strictly. */
+async function readAppendBody(c: Context<AppEnv>): Promise<EntryInput[]> {
+  let body: unknown;
+  try {
+    body = JSON.parse(await c.req.text());
+  } catch (error) {
+    throw new ApiError(400, "invalid_json", `the body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof body === "object" && body !== null && "entries" in body && Array.isArray(body.entries) && body.entries.length > limits.request_entries_max) {
+    throw new ApiError(413, "too_many_entries", `a batch holds at most ${limits.request_entries_max} entries`, {
+      entries: body.entries.length,
+    });
+  }
+  const parsed = parseAppendBody(body);
+  if (!parsed.success) throw new ApiError(400, "invalid_request", "the entry is invalid", issueDetails(parsed.error.issues));
+  return parsed.data;
+}
+
+function appendResponse(c: Context<AppEnv>, ledger: string, outcome: BatchOutcome): Response {
+  if (outcome.kind === "rejected") {
+    const r = outcome.rejection;
+    throw new ApiError(409, r.code, r.message, { index: r.index, id: r.id });
+  }
+  const created = outcome.receipts.some((r) => r.status === "created");
+  return c.json({ ledger, results: outcome.receipts }, created ? 201 : 200);
+}
+
+/** Checks the Content-Type and the key of an append, before the body is read. */
+function appendPreamble(scope: Scope) {
+  return async (c: Context<AppEnv>, next: () => Promise<void>) => {
+    const ledger = ledgerOf(c);
+    await requireKey(c, scope, ledger);
+    const type = c.req.header("content-type") ?? "";
+    if (!/^application\/json\s*(;|$)/i.test(type)) {
+      throw new ApiError(415, "unsupported_media_type", "send the body as Content-Type: application/json");
+    }
+    await next();
+  };
+}
+
+const appendBodyLimit = bodyLimit({
+  maxSize: body_bytes_max,
+  onError: () => {
+    throw new ApiError(413, "payload_too_large", `the body exceeds ${body_bytes_max} bytes`);
+  },
+});
+
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
@@ -123,47 +171,16 @@ export function createApp(): Hono<AppEnv> {
 
   app.post(
     "/v1/ledgers/:ledger/entries",
-    async (c, next) => {
-      const ledger = ledgerOf(c);
-      await requireKey(c, "append", ledger);
-      const type = c.req.header("content-type") ?? "";
-      if (!/^application\/json\s*(;|$)/i.test(type)) {
-        throw new ApiError(415, "unsupported_media_type", "send the body as Content-Type: application/json");
-      }
-      await next();
-    },
-    bodyLimit({
-      maxSize: body_bytes_max,
-      onError: () => {
-        throw new ApiError(413, "payload_too_large", `the body exceeds ${body_bytes_max} bytes`);
-      },
-    }),
+    appendPreamble("append"),
+    appendBodyLimit,
     async (c) => {
       const ledger = ledgerOf(c);
-      let body: unknown;
-      try {
-        body = JSON.parse(await c.req.text());
-      } catch (error) {
-        throw new ApiError(400, "invalid_json", `the body is not valid JSON: ${(error as Error).message}`);
-      }
-      if (typeof body === "object" && body !== null && "entries" in body && Array.isArray(body.entries) && body.entries.length > limits.request_entries_max) {
-        throw new ApiError(413, "too_many_entries", `a batch holds at most ${limits.request_entries_max} entries`, {
-          entries: body.entries.length,
-        });
-      }
-      const parsed = parseAppendBody(body);
-      if (!parsed.success) throw new ApiError(400, "invalid_request", "the entry is invalid", issueDetails(parsed.error.issues));
+      const entries = await readAppendBody(c);
       // The request stays alive until its slot is decided even if the client goes away: another
       // request may be waiting for it to drive the next round (group commit hands the turn on).
-      const appended = service(c, ledger).proposer.append(parsed.data, (work) => c.executionCtx.waitUntil(work));
+      const appended = service(c, ledger).proposer.append(entries, (work) => c.executionCtx.waitUntil(work));
       c.executionCtx.waitUntil(appended.catch(() => undefined));
-      const outcome = await appended;
-      if (outcome.kind === "rejected") {
-        const r = outcome.rejection;
-        throw new ApiError(409, r.code, r.message, { index: r.index, id: r.id });
-      }
-      const created = outcome.receipts.some((r) => r.status === "created");
-      return c.json({ ledger, results: outcome.receipts }, created ? 201 : 200);
+      return appendResponse(c, ledger, await appended);
     },
   );
 
@@ -325,5 +342,51 @@ export function createApp(): Hono<AppEnv> {
     return c.json({ faults: currentFaults() });
   });
 
+  registerBenchRoutes(app);
   return app;
+}
+
+/**
+ * Benchmark-only routes (`npm run bench`), absent (404) unless ALLOW_FAULT_INJECTION, and only for
+ * an admin key that holds every ledger:
+ * - `PUT /v1/_bench/mode` `{"classic": true|false}`: classic Paxos (phase 1 before every commit) as
+ *   the baseline mode, or Multi-Paxos; forgets every cached proposer;
+ * - `POST /v1/_bench/reset`: forgets every cached proposer (the next request is a cold isolate's);
+ * - `GET /v1/_bench/stats?ledger=`: the ledger's proposer counters (acceptor calls, slots, entries);
+ * - `POST /v1/_bench/unreplicated/:ledger/entries`: the same append, applied straight to one Durable
+ *   Object with no replication: the throughput baseline.
+ */
+function registerBenchRoutes(app: Hono<AppEnv>): void {
+  const enabled = async (c: Context<AppEnv>) => {
+    if (!ledgerConfig(c.env).faultInjection) throw new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`);
+    await requireKey(c, "admin", "*");
+  };
+  app.put("/v1/_bench/mode", async (c) => {
+    await enabled(c);
+    const parsed = z.strictObject({ classic: z.boolean() }).safeParse(await c.req.json().catch(() => undefined));
+    if (!parsed.success) throw new ApiError(400, "invalid_request", "send {\"classic\": true|false}", issueDetails(parsed.error.issues));
+    services.proposerOptions = parsed.data.classic ? { prepareEveryCommitForBaseline: true } : {};
+    services.clear();
+    return c.json({ classic: parsed.data.classic });
+  });
+  app.post("/v1/_bench/reset", async (c) => {
+    await enabled(c);
+    services.clear();
+    return c.json({ reset: true });
+  });
+  app.get("/v1/_bench/stats", async (c) => {
+    await enabled(c);
+    const q = query(c, { ledger: z.string().regex(ledger_name) });
+    const s = services.peek(q.ledger);
+    return c.json({ ledger: q.ledger, stats: s?.proposer.stats ?? null });
+  });
+  app.post("/v1/_bench/unreplicated/:ledger/entries", async (c, next) => {
+    await enabled(c);
+    await next();
+  }, appendPreamble("append"), appendBodyLimit, async (c) => {
+    const ledger = ledgerOf(c);
+    const entries = await readAppendBody(c);
+    const stub = c.env.ACCEPTOR.getByName(`${ledger}:unreplicated`);
+    return appendResponse(c, ledger, await stub.appendUnreplicated(entries, Date.now()));
+  });
 }

@@ -9,7 +9,7 @@ import type { LedgerConfig } from "../config.js";
 import { genesis_hash } from "../core/hash.js";
 import type { LedgerHead } from "../core/ledger-types.js";
 import type { AcceptorReply, AcceptorRequest } from "../core/messages.js";
-import { Proposer, QuorumUnavailableError } from "../core/proposer.js";
+import { Proposer, QuorumUnavailableError, type ProposerOptions } from "../core/proposer.js";
 import type { RegionHint } from "../core/region-rtt.js";
 import { DurableObjectTransport, type AcceptorStub, type AcceptorTransport } from "./transport.js";
 import { FaultInjectingTransport } from "./faults.js";
@@ -66,6 +66,7 @@ export class LedgerService {
     readonly ledger: string,
     readonly config: LedgerConfig,
     namespace: DurableObjectNamespace<import("../acceptor/ledger-acceptor.js").LedgerAcceptor>,
+    options: ProposerOptions = {},
   ) {
     const direct = new DurableObjectTransport(namespace, ledger, config);
     this.transport = config.faultInjection ? new FaultInjectingTransport(direct) : direct;
@@ -77,7 +78,7 @@ export class LedgerService {
       now_ms: () => Date.now(),
       sleep,
       random: () => Math.random(),
-    });
+    }, options);
   }
 
   /** The current request's `waitUntil`, for the recovery a linearizable read may have to run. */
@@ -262,6 +263,17 @@ export interface VerifyResult {
 /** Per-isolate cache of ledger services (and so of warm proposers), bounded and LRU. */
 export class LedgerServices {
   private readonly services = new Map<string, LedgerService>();
+  /** Benchmark baseline switch (only reachable with ALLOW_FAULT_INJECTION). */
+  proposerOptions: ProposerOptions = {};
+
+  /** Forgets every cached proposer: the next request of each ledger starts cold, like a new isolate. */
+  clear(): void {
+    this.services.clear();
+  }
+
+  peek(ledger: string): LedgerService | undefined {
+    return this.services.get(ledger);
+  }
 
   get(
     ledger: string,
@@ -274,7 +286,7 @@ export class LedgerServices {
       this.services.set(ledger, cached); // most recently used last
       return cached;
     }
-    const service = new LedgerService(ledger, config, namespace);
+    const service = new LedgerService(ledger, config, namespace, this.proposerOptions);
     this.services.set(ledger, service);
     if (this.services.size > proposer_cache_ledgers_max) {
       const oldest = this.services.keys().next().value;
