@@ -6,9 +6,9 @@
 import { LedgerOverlay, applySlot, applySlotOnto } from "./apply.js";
 import type { AcceptorStore, SlotRecord } from "./acceptor-store.js";
 import { assert } from "./assert.js";
-import { ballotsEqual, compareBallots, formatBallot, maxBallot } from "./ballot.js";
+import { ballotsEqual, compareBallots, formatBallot, maxBallot, type Ballot } from "./ballot.js";
 import { limits } from "./limits.js";
-import type { SlotOutcome } from "./ledger-types.js";
+import type { LedgerWrites, SlotOutcome } from "./ledger-types.js";
 import type {
   Accept,
   AcceptedSlot,
@@ -31,6 +31,14 @@ export interface AcceptorOptions {
 export class Acceptor {
   /** Highest slot this acceptor has heard is chosen; volatile, only a hint that it should catch up. */
   private knownChosenSlot = 0;
+  /**
+   * Volatile: the writes predicted for the slot right after the applied prefix, at the ballot it was
+   * accepted at. Applying the same slot on the same prefix gives the same writes (apply is pure), so
+   * the commit reuses them instead of computing the slot twice.
+   */
+  private predicted:
+    | { readonly slot: number; readonly ballot: Ballot; readonly outcome: SlotOutcome; readonly writes: LedgerWrites }
+    | undefined;
   /** Volatile votes from peers' catch-up reports: slot -> ballot -> acceptors that accepted it there. */
   private readonly votes = new Map<number, Map<string, { record: AcceptedSlot; from: Set<string> }>>();
 
@@ -228,7 +236,12 @@ export class Acceptor {
     for (let n = 0; n < limits.apply_slots_per_message_max; n++) {
       const next = this.store.slot(through + 1);
       if (next === undefined || !next.chosen) break;
-      const { outcome, writes } = applySlot(this.store, next.slot, next.value);
+      // The Accept of this slot usually computed these very writes: reuse them when they were computed
+      // on this same prefix for this same ballot (one ballot, one value), else apply afresh.
+      const cached = this.predicted;
+      const reuse = cached !== undefined && cached.slot === next.slot && ballotsEqual(cached.ballot, next.ballot);
+      this.predicted = undefined;
+      const { outcome, writes } = reuse ? cached : applySlot(this.store, next.slot, next.value);
       this.store.applyWrites(writes);
       this.store.putSlot({ ...next, outcome });
       through = next.slot;
@@ -250,6 +263,16 @@ export class Acceptor {
       const r = this.store.slot(next);
       if (r === undefined) break;
       const outcome = applySlotOnto(overlay, next, r.value);
+      if (n === 0) {
+        // The first slot sits right on the applied prefix: keep its writes for the commit to reuse.
+        const w = overlay.writes();
+        this.predicted = {
+          slot: next,
+          ballot: r.ballot,
+          outcome,
+          writes: { entries: [...w.entries], superseded: [...w.superseded], positions: [...w.positions], head: w.head },
+        };
+      }
       if (wanted.has(next)) outcomes.push(outcome);
       next++;
       if (!wanted.has(next) && !(this.store.slot(next)?.chosen ?? false)) break;
