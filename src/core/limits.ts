@@ -14,6 +14,8 @@ export const limits = {
   driver_tenure_ms: 5000,
   /** How often a waiting request checks whether it has been decided, or must take over driving. */
   driver_takeover_poll_ms: 5,
+  /** A chosen slot's commit waits this long for the next Accept to carry it before it is sent alone. */
+  commit_linger_ms: 10,
   /** Client requests waiting in one proposer's queue; more are refused (429). */
   proposer_queue_requests_max: 4096,
   /** Attempts to commit one slot (phase 1 and phase 2 together) before answering 503. */

@@ -127,6 +127,8 @@ export class Proposer {
   private highestRoundSeen = 0;
   /** Slots chosen by the last phase 2, piggybacked on the next Accept. */
   private pendingCommits: CommitItem[] = [];
+  /** Accepts sent so far: a lingering commit is dropped when an Accept carried it first. */
+  private acceptsSent = 0;
   /** Moving average of how long a quorum takes to answer; scales the backoff. */
   private quorumRoundTrip_ms = 0;
 
@@ -391,6 +393,7 @@ export class Proposer {
     for (let i = 0; i < slots.length; i += limits.message_slots_max - 1) {
       const chunk = slots.slice(i, i + limits.message_slots_max - 1);
       this.stats.phase2_runs++;
+      this.acceptsSent++; // it carries the pending commits: no separate commit message for them
       const result = await this.toQuorum<Accepted>(
         { type: "accept", ballot, slots: chunk, commits: this.pendingCommits },
         this.env.quorum.accept,
@@ -400,7 +403,7 @@ export class Proposer {
       // Chosen. Tell every acceptor now, and again on the next Accept.
       this.stats.slots_chosen += chunk.length;
       this.pendingCommits = chunk.map(({ slot }) => ({ slot, ballot }));
-      this.broadcast({ type: "commit", commits: this.pendingCommits });
+      this.commitSoon(this.pendingCommits);
       for (const r of result.replies) for (const o of r.outcomes) if (!outcomes.has(o.slot)) outcomes.set(o.slot, o);
     }
     return outcomes;
@@ -422,6 +425,19 @@ export class Proposer {
     const outcome = result.replies[0]!.outcome!;
     assert(outcome.slot === slot, "the outcome asked for");
     return outcome;
+  }
+
+  /**
+   * Sends these commits in the background after `commit_linger_ms`, unless an Accept has carried them
+   * first: under load the next slot's Accept follows at once and the commit costs no message of its
+   * own; when the ledger goes idle, the replicas still learn the slot a moment later.
+   */
+  private commitSoon(commits: readonly CommitItem[]): void {
+    const round = ++this.acceptsSent;
+    const send = this.env.sleep(limits.commit_linger_ms).then(() => {
+      if (this.acceptsSent === round) this.broadcast({ type: "commit", commits });
+    });
+    (this.background ?? this.env.background)?.(send);
   }
 
   private broadcast(request: AcceptorRequest): void {
