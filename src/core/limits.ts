@@ -16,8 +16,9 @@ export const limits = {
   driver_takeover_poll_ms: 5,
   /** A chosen slot's commit waits this long for the next Accept to carry it before it is sent alone. */
   commit_linger_ms: 10,
-  /** Client requests waiting in one proposer's queue; more are refused (429). */
+  /** Client requests waiting in one proposer's queue, and their entries' bytes; more are refused (429). */
   proposer_queue_requests_max: 4096,
+  proposer_queue_bytes_max: 32 * 1024 * 1024,
   /** Attempts to commit one slot (phase 1 and phase 2 together) before answering 503. */
   append_attempts_max: 12,
   /** Backoff between attempts: full jitter under a ceiling that doubles from max(base, quorum RTT) up to the cap. */

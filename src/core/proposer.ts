@@ -127,6 +127,8 @@ export class Proposer {
   private highestRoundSeen = 0;
   /** Slots chosen by the last phase 2, piggybacked on the next Accept. */
   private pendingCommits: CommitItem[] = [];
+  /** UTF-8 bytes of the entries waiting in the queue (bounded by `proposer_queue_bytes_max`). */
+  private queuedBytes = 0;
   /** Accepts sent so far: a lingering commit is dropped when an Accept carried it first. */
   private acceptsSent = 0;
   /** Moving average of how long a quorum takes to answer; scales the backoff. */
@@ -188,6 +190,11 @@ export class Proposer {
     if (this.queue.length >= limits.proposer_queue_requests_max) {
       throw new ProposerOverloadedError(`queue holds ${limits.proposer_queue_requests_max} requests`);
     }
+    const bytes = request.kind === "append" ? request.bytes : 0;
+    if (this.queuedBytes + bytes > limits.proposer_queue_bytes_max) {
+      throw new ProposerOverloadedError(`queue holds ${limits.proposer_queue_bytes_max} bytes of entries`);
+    }
+    this.queuedBytes += bytes;
     this.queue.push(request);
     // Only this request's own timers wake it: awaiting `done` directly would resume it inside
     // whichever request settled it, and a Worker cannot answer a request from another's context.
@@ -278,6 +285,7 @@ export class Proposer {
       bytes += next.bytes;
     }
     assert(group.length > 0, "a group holds at least the request at the head of the queue");
+    this.queuedBytes -= bytes;
     return group;
   }
 

@@ -1,0 +1,69 @@
+/** The proposer's queue is bounded in requests and in bytes; beyond either it refuses (429), proposing nothing. */
+import { describe, expect, test } from "vitest";
+import type { EntryInput } from "../../src/core/entry-schema.js";
+import { limits } from "../../src/core/limits.js";
+import { Proposer, ProposerOverloadedError } from "../../src/core/proposer.js";
+import { quorumConfig } from "../../src/core/quorum.js";
+
+/** A proposer whose acceptors never answer and whose timers never fire: every request stays queued. */
+function stuckProposer(): { proposer: Proposer; sent: () => number } {
+  let sent = 0;
+  const proposer = new Proposer({
+    proposerId: "p",
+    acceptorIds: ["a", "b", "c"],
+    quorum: quorumConfig(3),
+    send: () => {
+      sent++;
+      return new Promise(() => {});
+    },
+    now_ms: () => 1_800_000_000_000,
+    sleep: () => new Promise(() => {}),
+    random: () => 0.5,
+  });
+  return { proposer, sent: () => sent };
+}
+
+function entries(prefix: string, n: number, metadataChars: number): EntryInput[] {
+  const metadata = Object.fromEntries(Array.from({ length: 16 }, (_, k) => [`k${k}`, "x".repeat(metadataChars)]));
+  return Array.from({ length: n }, (_, i) => ({
+    id: `${prefix}-${i}`,
+    account: "A",
+    symbol: "S",
+    side: "buy" as const,
+    quantity: "1",
+    price: "1",
+    metadata,
+  }));
+}
+
+describe("proposer queue bounds", () => {
+  test(`more than proposer_queue_bytes_max (${limits.proposer_queue_bytes_max}) bytes of queued entries are refused`, async () => {
+    const { proposer } = stuckProposer();
+    const big = (i: number) => entries(`r${i}`, 400, 256); // about 1.7 MB each
+    const outcomes: Array<Promise<unknown>> = [];
+    let refused: unknown;
+    for (let i = 0; i < 40 && refused === undefined; i++) {
+      const p = proposer.append(big(i));
+      p.catch((e: unknown) => (refused = e));
+      outcomes.push(p);
+      await Promise.resolve();
+      await Promise.resolve();
+    }
+    expect(refused).toBeInstanceOf(ProposerOverloadedError);
+    expect(String((refused as Error).message)).toMatch(/bytes/);
+    // The first request is in flight; the queue holds at most the byte bound.
+    expect(outcomes.length).toBeLessThanOrEqual(Math.ceil(limits.proposer_queue_bytes_max / 1_600_000) + 2);
+  });
+
+  test(`more than proposer_queue_requests_max (${limits.proposer_queue_requests_max}) queued requests are refused`, async () => {
+    const { proposer, sent } = stuckProposer();
+    let refused: unknown;
+    for (let i = 0; i <= limits.proposer_queue_requests_max + 1 && refused === undefined; i++) {
+      proposer.append(entries(`s${i}`, 1, 0)).catch((e: unknown) => (refused = e));
+      await Promise.resolve();
+    }
+    expect(refused).toBeInstanceOf(ProposerOverloadedError);
+    expect(String((refused as Error).message)).toMatch(/requests/);
+    expect(sent()).toBe(3); // only the first round's prepare went out; nothing else was proposed
+  });
+});
