@@ -16,7 +16,7 @@ import { join } from "node:path";
 import canonicalize from "canonicalize";
 import { afterAll, describe, expect, it, onTestFailed } from "vitest";
 import { z } from "zod";
-import { WranglerDev, freePort, sleep } from "./wrangler-dev.js";
+import { WranglerDev, freePort, sleep } from "../../scripts/wrangler-dev.js";
 
 const api_key = "dev-key-quorum-ledger"; // .dev.vars.example: scopes append, read, admin
 const entry_count = 400;

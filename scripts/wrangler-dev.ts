@@ -1,5 +1,5 @@
 /**
- * `wrangler dev` as a child process for black-box tests: started with the Node that runs the test,
+ * `wrangler dev` as a child process for black-box tests and benchmarks: started with the Node that runs the caller,
  * in its own process group (wrangler starts a second Node and two workerd processes under it), so
  * that one SIGKILL to the group is a kill -9 of the whole local deployment. Only loopback traffic:
  * telemetry, the update check and the `Request.cf` download are switched off.
@@ -9,8 +9,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
-export const project_root = fileURLToPath(new URL("../..", import.meta.url));
-const wrangler_bin = fileURLToPath(new URL("../../node_modules/wrangler/bin/wrangler.js", import.meta.url));
+export const project_root = fileURLToPath(new URL("..", import.meta.url));
+const wrangler_bin = fileURLToPath(new URL("../node_modules/wrangler/bin/wrangler.js", import.meta.url));
 
 /** How long `wrangler dev` may take to answer `GET /` (bundling, two workerd processes). */
 export const ready_timeout_ms = 60_000;
@@ -56,6 +56,62 @@ async function portIsFree(port: number): Promise<boolean> {
   });
 }
 
+/** One process of a group, from /proc/<pid>/stat: its command name and CPU time so far. */
+export interface GroupProcess {
+  readonly pid: number;
+  readonly comm: string;
+  /** User plus system CPU time, in clock ticks (see `clock_ticks_per_s`). */
+  readonly cpuTicks: number;
+  /** The same for the process's main thread alone (a workerd isolate's JavaScript runs there). */
+  readonly mainThreadCpuTicks: number;
+  /** The command line, NUL separators as spaces. */
+  readonly cmdline: string;
+}
+
+function cpuTicksOf(stat: string): number {
+  // After "pid (comm) ": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function readOr(path: string, fallback: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return fallback; // gone meanwhile
+  }
+}
+
+/** Linux's USER_HZ, the unit of utime and stime in /proc/<pid>/stat (100 on every mainstream build). */
+export const clock_ticks_per_s = 100;
+
+/** The live processes of the group `pgid` (empty where there is no /proc). */
+export function groupProcesses(pgid: number): GroupProcess[] {
+  const found: GroupProcess[] = [];
+  if (!existsSync("/proc/self/stat")) return found;
+  for (const name of readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, "utf8");
+    } catch {
+      continue; // gone meanwhile
+    }
+    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) !== pgid || fields[0] === "Z" || fields[0] === "X") continue;
+    const main = readOr(`/proc/${name}/task/${name}/stat`, "");
+    found.push({
+      pid: Number(name),
+      comm,
+      cpuTicks: cpuTicksOf(stat),
+      mainThreadCpuTicks: main === "" ? 0 : cpuTicksOf(main),
+      cmdline: readOr(`/proc/${name}/cmdline`, "").replace(/\0/g, " ").trim(),
+    });
+  }
+  return found;
+}
+
 /**
  * True while a live (not zombie) process of the group `pgid` exists. Reads /proc where there is one,
  * since a zombie that the machine's init has not reaped yet still answers kill(0).
@@ -84,9 +140,9 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-function killGroup(pgid: number): void {
+function killGroup(pgid: number, signal: NodeJS.Signals = "SIGKILL"): void {
   try {
-    process.kill(-pgid, "SIGKILL");
+    process.kill(-pgid, signal);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
   }
@@ -103,6 +159,10 @@ export interface WranglerDevOptions {
   readonly persistTo: string;
   /** Names this instance in error messages ("first", "restarted"). */
   readonly label: string;
+  /** `--var NAME:VALUE` overrides of wrangler.toml's [vars] (e.g. ACCEPTOR_REGIONS). */
+  readonly vars?: Readonly<Record<string, string>>;
+  /** wrangler's `--log-level`; "info" (the default) logs every request. */
+  readonly logLevel?: "debug" | "info" | "log" | "warn" | "error" | "none";
 }
 
 export class WranglerDev {
@@ -117,6 +177,8 @@ export class WranglerDev {
     child: ChildProcess,
     private readonly pgid: number,
     readonly options: WranglerDevOptions,
+    /** wrangler's DevTools inspector proxy (loopback): `GET /json` lists the Worker's WebSocket. */
+    readonly inspectorPort: number,
   ) {
     this.url = `http://127.0.0.1:${options.port}`;
     const keep = (stream: "stdout" | "stderr") => (chunk: Buffer) => {
@@ -160,7 +222,8 @@ export class WranglerDev {
         ".dev.vars.example",
         "--show-interactive-dev-session=false",
         "--log-level",
-        "info",
+        options.logLevel ?? "info",
+        ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
       ],
       {
         cwd: project_root,
@@ -178,7 +241,7 @@ export class WranglerDev {
     );
     if (child.pid === undefined) throw new Error("wrangler dev did not start (no pid)");
     live_groups.add(child.pid);
-    const dev = new WranglerDev(child, child.pid, options);
+    const dev = new WranglerDev(child, child.pid, options, inspectorPort);
     try {
       await dev.waitReady();
     } catch (error) {
@@ -186,6 +249,11 @@ export class WranglerDev {
       throw error;
     }
     return dev;
+  }
+
+  /** The live processes of this instance's group (wrangler, its Node child, workerd), with their CPU time. */
+  processes(): GroupProcess[] {
+    return groupProcesses(this.pgid);
   }
 
   /** Lines of output that report an error the Worker did not handle (a 500) or an uncaught exception. */
@@ -231,7 +299,9 @@ export class WranglerDev {
   async kill(): Promise<void> {
     killGroup(this.pgid);
     const deadline = Date.now() + exit_timeout_ms;
-    await Promise.race([this.exitPromise, sleep(exit_timeout_ms)]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exitPromise, new Promise<void>((resolve) => (timer = setTimeout(resolve, exit_timeout_ms)))]);
+    clearTimeout(timer); // a pending timer would keep the caller's process alive for exit_timeout_ms
     while (groupAlive(this.pgid)) {
       if (Date.now() > deadline) throw new Error(`[${this.options.label}] process group ${this.pgid} survived SIGKILL`);
       killGroup(this.pgid);
@@ -242,6 +312,17 @@ export class WranglerDev {
       if (Date.now() > deadline) throw new Error(`[${this.options.label}] port ${this.options.port} still taken after the kill`);
       await sleep(poll_interval_ms);
     }
+  }
+
+  /**
+   * A clean stop: SIGINT to the group, so that wrangler removes its temporary bundle folders
+   * (.wrangler/tmp); after `grace_ms` whatever is left gets the kill -9 of `kill()`.
+   */
+  async stop(grace_ms = 5_000): Promise<void> {
+    killGroup(this.pgid, "SIGINT");
+    const deadline = Date.now() + grace_ms;
+    while (groupAlive(this.pgid) && Date.now() < deadline) await sleep(poll_interval_ms / 2);
+    await this.kill();
   }
 
   /** Sends SIGKILL to the group without waiting; for use where nothing may be awaited. */
