@@ -311,14 +311,23 @@ describe("a lagging acceptor", () => {
     await setFaults({ down: ["wnam"] });
     const n = 6;
     for (let i = 1; i <= n; i++) receipts.push(...(await appendOk(ledger, fill(`i:${i}`))));
+    // The last slot's commit reaches enam and weur in the background (it lingers briefly in case an
+    // Accept can carry it): wait for it while wnam is still cut off, so wnam misses it too.
+    await expect
+      .poll(async () => (await status(ledger)).acceptors.filter((a) => a.region !== "wnam").map((a) => a.appliedSeq), {
+        timeout: 10_000,
+        interval: 50,
+      })
+      .toEqual([n + 1, n + 1]);
     await setFaults({});
 
-    const s = await status(ledger);
-    expect(s.acceptors.map((a) => [a.region, a.appliedSeq])).toEqual([
-      ["enam", n + 1],
-      ["wnam", 1],
-      ["weur", n + 1],
-    ]);
+    await expect
+      .poll(async () => (await status(ledger)).acceptors.map((a) => [a.region, a.appliedSeq]), { timeout: 10_000, interval: 50 })
+      .toEqual([
+        ["enam", n + 1],
+        ["wnam", 1],
+        ["weur", n + 1],
+      ]);
     // A restart (the object was running: the status probe just reached it). No write follows.
     const wnam = acceptorStub(ledger, "wnam");
     await evictDurableObject(wnam);
@@ -342,6 +351,13 @@ describe("a lagging acceptor", () => {
 
     await setFaults({ down: ["weur"] });
     for (let i = 1; i <= 3; i++) receipts.push(...(await appendOk(ledger, fill(`a:${i}`))));
+    // Heal only once the last commit has reached the others, so that weur misses it too.
+    await expect
+      .poll(async () => (await status(ledger)).acceptors.filter((a) => a.region !== "weur").map((a) => a.appliedSeq), {
+        timeout: 10_000,
+        interval: 50,
+      })
+      .toEqual([4, 4]);
     await setFaults({});
     await evictDurableObject(acceptorStub(ledger, "weur"));
     // Only status probes from here on: the first restarts the object, its alarm does the rest.
