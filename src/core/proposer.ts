@@ -80,6 +80,9 @@ function deferred<T>(): Deferred<T> {
     resolve = res;
     reject = rej;
   });
+  // A request whose isolate went away (or whose client stopped waiting) may never read its outcome:
+  // its rejection is then expected, not an unhandled one. Whoever awaits `promise` still gets it.
+  promise.catch(() => undefined);
   return { promise, resolve, reject };
 }
 
