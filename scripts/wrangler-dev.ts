@@ -117,21 +117,7 @@ export function groupProcesses(pgid: number): GroupProcess[] {
  * since a zombie that the machine's init has not reaped yet still answers kill(0).
  */
 function groupAlive(pgid: number): boolean {
-  if (existsSync("/proc/self/stat")) {
-    for (const name of readdirSync("/proc")) {
-      if (!/^[0-9]+$/.test(name)) continue;
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      } catch {
-        continue; // gone meanwhile
-      }
-      // pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses, so split after the last ')'.
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid && fields[0] !== "Z" && fields[0] !== "X") return true;
-    }
-    return false;
-  }
+  if (existsSync("/proc/self/stat")) return groupProcesses(pgid).length > 0;
   try {
     process.kill(-pgid, 0);
     return true;

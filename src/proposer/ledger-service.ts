@@ -124,9 +124,10 @@ export class LedgerService {
     const target = Math.max(...states.map(({ state }) => Math.max(state.chosenThrough, state.highestSlot)));
     let synced = false;
     for (let poll = 0; ; poll++) {
+      const nearestFirst = this.regionsByLatency();
       const ready = states
         .filter(({ state }) => state.chosenThrough >= target)
-        .sort((a, b) => this.regionsByLatency().indexOf(a.region) - this.regionsByLatency().indexOf(b.region))[0];
+        .sort((a, b) => nearestFirst.indexOf(a.region) - nearestFirst.indexOf(b.region))[0];
       if (ready !== undefined) return { region: ready.region, minSlot: target };
       if (poll >= read_index_polls_max) {
         if (synced) throw new QuorumUnavailableError("no replica has applied every acknowledged slot yet");

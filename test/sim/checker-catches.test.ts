@@ -28,7 +28,7 @@ test(`a proposer that skips recovery is caught within ${seeds_max} seeds`, async
   expect(caught!.violations.join("\n")).toMatch(/two different values chosen|diverges|safety violation|does not match|lost/);
 });
 
-test("the same broken configurations pass the checker's per-run cost bound when healthy: seed 1 of a correct cluster is clean", async () => {
+test("a correct cluster of the same shape is clean at seed 1, so the catches above are the breakage, not noise", async () => {
   const result = await runScenario(1, { acceptors: 3, proposers: 3 });
   expect(result.violations).toEqual([]);
 });

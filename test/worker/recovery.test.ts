@@ -5,66 +5,14 @@
  * must verify on every replica, the replicas must agree, and each acceptor's SQLite state must
  * survive its eviction.
  */
-import { env, exports } from "cloudflare:workers";
 import { abortAllDurableObjects, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { SqliteAcceptorStore } from "../../src/acceptor/sqlite-store.js";
-import { test_keys } from "./bindings.js";
-
-const origin = "https://ledger.test";
-const auth = { authorization: `Bearer ${test_keys["test-all"]}` };
-const regions = ["enam", "wnam", "weur"] as const;
-type Region = (typeof regions)[number];
-
-interface Receipt {
-  id: string;
-  status: "created" | "exists";
-  seq: number;
-  hash: string;
-  committedAt: string;
-  slot: number;
-}
-interface Entry {
-  id: string;
-  seq: number;
-  slot: number;
-  prevHash: string;
-  hash: string;
-  [field: string]: unknown;
-}
-interface Status {
-  acceptors: Array<{ region: Region; reachable: boolean; appliedSeq: number | null; headHash: string | null }>;
-  headsAgree: boolean;
-}
-
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
-  const headers: Record<string, string> = { ...auth };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await exports.default.fetch(`${origin}${path}`, {
-    method,
-    headers,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = { unparsed: text };
-  }
-  return { status: res.status, json };
-}
-
-function uniqueLedger(prefix: string): string {
-  return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
-}
+import { acceptorStub, callJson as call, regions, setFaults, status } from "./cluster.js";
+import { listAll, uniqueLedger, type Entry, type Receipt } from "./http.js";
 
 function fill(id: string): Record<string, unknown> {
   return { id, account: "ACC-1", symbol: "XYZ", side: "buy", quantity: "1", price: "10" };
-}
-
-function acceptorStub(ledger: string, region: Region) {
-  return env.ACCEPTOR.getByName(`${ledger}:${region}`, { locationHint: region });
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -106,18 +54,6 @@ function unacknowledgedSummary(client: Client): string[] {
 }
 
 const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}:${i}`);
-
-async function status(ledger: string): Promise<Status> {
-  const res = await call("GET", `/v1/ledgers/${ledger}/status`);
-  expect(res.status, JSON.stringify(res.json)).toBe(200);
-  return res.json as Status;
-}
-
-async function listAll(ledger: string): Promise<Entry[]> {
-  const res = await call("GET", `/v1/ledgers/${ledger}/entries?limit=1000`);
-  expect(res.status, JSON.stringify(res.json)).toBe(200);
-  return (res.json as { entries: Entry[] }).entries;
-}
 
 /**
  * The end state every crash scenario must reach: the replicas converge; each acknowledged receipt is
@@ -166,8 +102,7 @@ async function expectStateSurvivesEviction(ledger: string, entries: readonly Ent
 }
 
 afterEach(async () => {
-  const res = await call("PUT", "/v1/_faults", {});
-  expect(res.status).toBe(200);
+  await setFaults({});
 });
 
 /**

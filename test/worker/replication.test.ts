@@ -5,95 +5,19 @@
  * acceptor catches up, through the gap the next commit shows it, or after a restart without new
  * writes. Faults are per isolate: every test resets them.
  */
-import { env, exports } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { test_keys } from "./bindings.js";
-
-const origin = "https://ledger.test";
-const auth = { authorization: `Bearer ${test_keys["test-all"]}` };
-const regions = ["enam", "wnam", "weur"] as const;
-type Region = (typeof regions)[number];
-
-interface Receipt {
-  id: string;
-  status: "created" | "exists";
-  seq: number;
-  hash: string;
-  committedAt: string;
-  slot: number;
-}
-interface Entry {
-  id: string;
-  seq: number;
-  slot: number;
-  prevHash: string;
-  hash: string;
-  [field: string]: unknown;
-}
-interface AcceptorStatus {
-  region: Region;
-  reachable: boolean;
-  appliedSeq: number | null;
-  chosenThrough: number | null;
-  headHash: string | null;
-}
-interface Status {
-  acceptors: AcceptorStatus[];
-  headsAgree: boolean;
-}
-
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; headers: Headers; json: unknown }> {
-  const headers: Record<string, string> = { ...auth };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await exports.default.fetch(`${origin}${path}`, {
-    method,
-    headers,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = { unparsed: text };
-  }
-  return { status: res.status, headers: res.headers, json };
-}
-
-function uniqueLedger(prefix: string): string {
-  return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
-}
+import { acceptorStub, callJson as call, regions, setFaults, status, type Region, type Status } from "./cluster.js";
+import { listAll, uniqueLedger, type Entry, type Receipt } from "./http.js";
 
 function fill(id: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return { id, account: "ACC-1", symbol: "XYZ", side: "buy", quantity: "3", price: "101.25", ...overrides };
-}
-
-async function setFaults(faults: Record<string, unknown>): Promise<void> {
-  const res = await call("PUT", "/v1/_faults", faults);
-  expect(res.status, JSON.stringify(res.json)).toBe(200);
 }
 
 async function appendOk(ledger: string, body: unknown, status: 200 | 201 = 201): Promise<Receipt[]> {
   const res = await call("POST", `/v1/ledgers/${ledger}/entries`, body);
   expect({ status: res.status, body: res.json }).toMatchObject({ status });
   return (res.json as { results: Receipt[] }).results;
-}
-
-async function listAll(ledger: string): Promise<Entry[]> {
-  const res = await call("GET", `/v1/ledgers/${ledger}/entries?limit=1000`);
-  expect(res.status, JSON.stringify(res.json)).toBe(200);
-  return (res.json as { entries: Entry[] }).entries;
-}
-
-async function status(ledger: string): Promise<Status> {
-  const res = await call("GET", `/v1/ledgers/${ledger}/status`);
-  expect(res.status, JSON.stringify(res.json)).toBe(200);
-  return res.json as Status;
-}
-
-function acceptorStub(ledger: string, region: Region) {
-  return env.ACCEPTOR.getByName(`${ledger}:${region}`, { locationHint: region });
 }
 
 /** One acceptor's whole applied ledger, read from its own SQLite storage. */

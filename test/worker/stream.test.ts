@@ -6,33 +6,14 @@
  */
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { test_keys } from "./bindings.js";
+import { authHeader, origin, uniqueLedger, type Entry, type Receipt } from "./http.js";
 
-const origin = "https://ledger.test";
-const auth = { authorization: `Bearer ${test_keys["test-all"]}` };
+const auth = authHeader("test-all");
 
-interface Receipt {
-  id: string;
-  seq: number;
-  hash: string;
-  slot: number;
-}
-interface Entry {
-  id: string;
-  seq: number;
-  slot: number;
-  prevHash: string;
-  hash: string;
-  [field: string]: unknown;
-}
 interface SseEvent {
   event: string | undefined;
   id: string | undefined;
   data: string;
-}
-
-function uniqueLedger(prefix: string): string {
-  return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
 async function append(ledger: string, id: string): Promise<Receipt> {
