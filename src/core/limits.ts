@@ -16,6 +16,20 @@ export const limits = {
   driver_takeover_poll_ms: 5,
   /** A chosen slot's commit waits this long for the next Accept to carry it before it is sent alone. */
   commit_linger_ms: 10,
+  /**
+   * Thrifty phase 2: the warm path sends each Accept to the fastest accept quorum only; the other
+   * acceptors get the chosen values in one Commit per this many slots or bytes, so the proposer owes
+   * each at most this much ...
+   */
+  owed_commit_slots_max: 16,
+  owed_commit_bytes_max: 4 * 1024 * 1024,
+  /** ... and the values owed go out when no slot has been chosen for this long. */
+  owed_commit_linger_ms: 50,
+  /**
+   * A thrifty Accept that has no quorum after max(this floor, 2 x the slowest target's latency) also
+   * goes to the other acceptors.
+   */
+  thrifty_escalate_floor_ms: 25,
   /** Client requests waiting in one proposer's queue, and their entries' bytes; more are refused (429). */
   proposer_queue_requests_max: 4096,
   proposer_queue_bytes_max: 32 * 1024 * 1024,

@@ -53,6 +53,12 @@ export interface ProposerOptions {
    * Safe, just slower; `npm run bench` measures it beside the normal mode in the same run.
    */
   readonly prepareEveryCommitForBaseline?: boolean;
+  /**
+   * Thrifty phase 2 (default on): once the acceptors' latencies are known, each Accept goes to the
+   * fastest accept quorum only, and to the others when that quorum does not answer in time; the others
+   * learn the chosen values from batched Commits. Off: every Accept goes to every acceptor.
+   */
+  readonly thrifty?: boolean;
 }
 
 /** Outcome unknown: the request may still be chosen by a later recovery. Retrying the same ids is safe. */
@@ -118,6 +124,25 @@ class AttemptFailed extends Error {
 
 type QuorumResult<R> = { ok: true; replies: R[] } | { ok: false; replies: AcceptorReply[] };
 
+/** A slot to propose, with the UTF-8 size of its value (bounds what the proposer owes in Commits). */
+interface SlotProposal {
+  readonly slot: number;
+  readonly value: SlotValue;
+  readonly bytes: number;
+}
+
+/** Chosen slots not yet told to one acceptor; `value` set where that acceptor never got the Accept. */
+interface OwedCommits {
+  items: CommitItem[];
+  bytes: number;
+  /** Bumped on every item: the idle flush only fires when no slot was added after its timer started. */
+  generation: number;
+}
+
+function slotValueBytes(value: SlotValue): number {
+  return utf8.encode(JSON.stringify(value)).length;
+}
+
 export class Proposer {
   private readonly queue: PendingRequest[] = [];
   /** True while a request's drive loop is running rounds. */
@@ -136,6 +161,14 @@ export class Proposer {
   private acceptsSent = 0;
   /** Moving average of how long a quorum takes to answer; scales the backoff. */
   private quorumRoundTrip_ms = 0;
+  /** Moving average of each acceptor's reply time; a failed call counts as `quorum_timeout_ms`. */
+  private readonly acceptorLatency_ms = new Map<string, number>();
+  /** The accept quorum that thrifty Accepts go to; chosen again after a phase 1 or an escalation. */
+  private acceptTargets: readonly string[] | undefined;
+  /** Per acceptor: chosen slots it has not been told of (bounded by `owed_commit_*_max`). */
+  private readonly owed = new Map<string, OwedCommits>();
+  /** The acceptors the last phase 2 sent its Accept to: a lingering commit goes to them. */
+  private lastAcceptSentTo: ReadonlySet<string> = new Set();
 
   /** Counters for tests and benchmarks. */
   readonly stats = {
@@ -258,7 +291,8 @@ export class Proposer {
     const group = this.takeGroup();
     const value: SlotValue = { kind: "append", proposedAt_ms: this.env.now_ms(), batches: group.map((r) => r.entries) };
     try {
-      const outcome = await this.withAttempts(() => this.commit(value));
+      const bytes = group.reduce((n, r) => n + r.bytes, 0);
+      const outcome = await this.withAttempts(() => this.commit(value, bytes));
       assert(outcome.batches.length === group.length, "one outcome per batch of the slot");
       this.stats.requests_committed += group.length;
       this.stats.entries_committed += group.reduce((n, r) => n + r.entries.length, 0);
@@ -315,16 +349,16 @@ export class Proposer {
   }
 
   /** One attempt to get `value` chosen in some slot; returns that slot's outcome. */
-  private async commit(value: SlotValue): Promise<SlotOutcome> {
+  private async commit(value: SlotValue, bytes: number): Promise<SlotOutcome> {
     assert(slotValueEntryCount(value) <= limits.slot_entries_max, "slot within its entry limit");
-    let slots: Array<{ slot: number; value: SlotValue }> = [];
+    let slots: SlotProposal[] = [];
     if (this.leaderBallot === undefined) slots = await this.phase1();
     // Recovery may have found this very value accepted by an earlier attempt: finish that slot
     // rather than proposing the value a second time.
     let mine = slots.find((s) => slotValuesEqual(s.value, value))?.slot;
     if (mine === undefined) {
       mine = this.nextSlot;
-      slots.push({ slot: mine, value });
+      slots.push({ slot: mine, value, bytes });
     }
     this.nextSlot = Math.max(this.nextSlot, mine + 1);
     const outcomes = await this.phase2(slots);
@@ -345,7 +379,7 @@ export class Proposer {
    * re-propose: for every slot above the highest chosenThrough, the value accepted at the highest
    * ballot, or a no-op where no promise holds one.
    */
-  private async phase1(): Promise<Array<{ slot: number; value: SlotValue }>> {
+  private async phase1(): Promise<SlotProposal[]> {
     this.stats.phase1_runs++;
     // Rounds start from the clock: a cold isolate's first ballot already outranks those of earlier
     // isolates (no Reject round trip to learn the current round), and it is still above every round
@@ -360,7 +394,7 @@ export class Proposer {
     for (let round = 0; ; round++) {
       if (round >= limits.recovery_rounds_max) throw new AttemptFailed("recovery backlog beyond its limit");
       const result = await this.toQuorum<Promise_>(
-        { type: "prepare", ballot, fromSlot },
+        () => ({ type: "prepare", ballot, fromSlot }),
         this.env.quorum.prepare,
         (r): r is Promise_ => r.type === "promise" && compareBallots(r.ballot, ballot) === 0,
       );
@@ -381,13 +415,16 @@ export class Proposer {
     }
     this.leaderBallot = ballot;
     this.pendingCommits = [];
+    // Every acceptor just answered (or failed) a prepare: pick the fastest accept quorum afresh.
+    this.acceptTargets = undefined;
     if (this.options.skipRecoveryForTests) {
       this.nextSlot = chosenThrough + 1;
       return [];
     }
-    const slots: Array<{ slot: number; value: SlotValue }> = [];
+    const slots: SlotProposal[] = [];
     for (let s = chosenThrough + 1; s <= highestListed; s++) {
-      slots.push({ slot: s, value: recovered.get(s)?.value ?? noop_value });
+      const value = recovered.get(s)?.value ?? noop_value;
+      slots.push({ slot: s, value, bytes: slotValueBytes(value) });
     }
     this.nextSlot = Math.max(chosenThrough, highestListed) + 1;
     return slots;
@@ -397,34 +434,95 @@ export class Proposer {
    * Phase 2: Accept the slots at the leader ballot (in chunks that fit a message) and wait for an
    * accept quorum. Returns the outcomes that the replies predicted.
    */
-  private async phase2(slots: ReadonlyArray<{ slot: number; value: SlotValue }>): Promise<Map<number, SlotOutcome>> {
+  private async phase2(slots: readonly SlotProposal[]): Promise<Map<number, SlotOutcome>> {
     const ballot = this.leaderBallot;
     assert(ballot !== undefined, "phase 2 runs under a promised ballot");
     const outcomes = new Map<number, SlotOutcome>();
-    for (let i = 0; i < slots.length; i += limits.message_slots_max - 1) {
-      const chunk = slots.slice(i, i + limits.message_slots_max - 1);
+    // Chunks leave room in a message for the commits owed to its acceptor.
+    const chunk_slots_max = limits.message_slots_max - limits.owed_commit_slots_max - 1;
+    for (let i = 0; i < slots.length; i += chunk_slots_max) {
+      const chunk = slots.slice(i, i + chunk_slots_max).map(({ slot, value }) => ({ slot, value }));
       this.stats.phase2_runs++;
       this.acceptsSent++; // it carries the pending commits: no separate commit message for them
+      const sentTo = new Set<string>();
       const result = await this.toQuorum<Accepted>(
-        { type: "accept", ballot, slots: chunk, commits: this.pendingCommits },
+        (id) => {
+          sentTo.add(id);
+          return { type: "accept", ballot, slots: chunk, commits: this.commitsFor(id) };
+        },
         this.env.quorum.accept,
         (r): r is Accepted => r.type === "accepted" && compareBallots(r.ballot, ballot) === 0,
+        this.thriftyTargets(),
       );
       if (!result.ok) throw new AttemptFailed("no accept quorum");
-      // Chosen. Tell every acceptor now, and again on the next Accept.
+      // Chosen. The acceptors that got the Accept learn it from the next Accept (or a Commit after a
+      // linger); the others are owed its value, sent in a batch.
       this.stats.slots_chosen += chunk.length;
       this.pendingCommits = chunk.map(({ slot }) => ({ slot, ballot }));
-      this.commitSoon(this.pendingCommits);
+      for (const id of this.env.acceptorIds) {
+        if (sentTo.has(id)) continue;
+        for (let k = i; k < i + chunk.length; k++) this.owe(id, { slot: slots[k]!.slot, ballot, value: slots[k]!.value }, slots[k]!.bytes);
+      }
+      this.lastAcceptSentTo = sentTo;
+      this.commitSoon();
       for (const r of result.replies) for (const o of r.outcomes) if (!outcomes.has(o.slot)) outcomes.set(o.slot, o);
     }
     return outcomes;
+  }
+
+  /**
+   * The accept quorum a thrifty Accept goes to: the fastest acceptors by measured latency, kept until
+   * a phase 1 or an escalation (a stable set keeps its acceptors' applied prefixes current, so their
+   * Accepted replies predict the outcome). Undefined (send to all) until enough latencies are known.
+   */
+  private thriftyTargets(): readonly string[] | undefined {
+    if (this.options.thrifty === false || this.options.prepareEveryCommitForBaseline) return undefined;
+    if (this.acceptTargets !== undefined) return this.acceptTargets;
+    const need = this.env.quorum.accept;
+    const known = this.env.acceptorIds.filter((id) => this.acceptorLatency_ms.has(id));
+    if (known.length < need || need >= this.env.acceptorIds.length) return undefined;
+    known.sort((a, b) => this.acceptorLatency_ms.get(a)! - this.acceptorLatency_ms.get(b)!);
+    this.acceptTargets = known.slice(0, need);
+    return this.acceptTargets;
+  }
+
+  /** What a message to `id` carries: the commits owed to it, then the last chosen slots. */
+  private commitsFor(id: string): CommitItem[] {
+    const owed = this.owed.get(id);
+    this.owed.delete(id);
+    if (owed === undefined) return this.pendingCommits;
+    const named = new Set(owed.items.map((c) => c.slot));
+    return [...owed.items, ...this.pendingCommits.filter((c) => !named.has(c.slot))];
+  }
+
+  /**
+   * Records a chosen slot `id` has not heard of. A full batch goes out at once; otherwise the batch
+   * goes out when no slot has been added for `owed_commit_linger_ms` (or with the next message to it).
+   */
+  private owe(id: string, item: CommitItem, bytes: number): void {
+    const owed = this.owed.get(id) ?? { items: [], bytes: 0, generation: 0 };
+    this.owed.set(id, owed);
+    owed.items.push(item);
+    owed.bytes += bytes;
+    const generation = ++owed.generation;
+    if (owed.items.length >= limits.owed_commit_slots_max || owed.bytes >= limits.owed_commit_bytes_max) {
+      this.owed.delete(id);
+      this.sendInBackground(id, { type: "commit", commits: owed.items });
+      return;
+    }
+    const flush = this.env.sleep(limits.owed_commit_linger_ms).then(() => {
+      if (this.owed.get(id) !== owed || owed.generation !== generation) return; // sent, or more came
+      this.owed.delete(id);
+      this.sendInBackground(id, { type: "commit", commits: owed.items });
+    });
+    (this.background ?? this.env.background)?.(flush);
   }
 
   /** The applied outcome of a chosen slot, from the first acceptor that has applied it. */
   private async fetchOutcome(slot: number): Promise<SlotOutcome> {
     this.stats.outcome_fallbacks++;
     const result = await this.toQuorum(
-      { type: "commit", commits: this.pendingCommits, outcomeOf: slot },
+      (id) => ({ type: "commit", commits: this.commitsFor(id), outcomeOf: slot }),
       1,
       (r): r is Extract<AcceptorReply, { type: "committed" }> => r.type === "committed" && r.outcome !== undefined,
     );
@@ -443,23 +541,36 @@ export class Proposer {
    * first: under load the next slot's Accept follows at once and the commit costs no message of its
    * own; when the ledger goes idle, the replicas still learn the slot a moment later.
    */
-  private commitSoon(commits: readonly CommitItem[]): void {
+  private commitSoon(): void {
     const round = ++this.acceptsSent;
+    const sentTo = this.lastAcceptSentTo;
     const send = this.env.sleep(limits.commit_linger_ms).then(() => {
-      if (this.acceptsSent === round) this.broadcast({ type: "commit", commits });
+      if (this.acceptsSent !== round) return;
+      // The acceptors that missed the Accept are owed the values, on their own (longer) linger.
+      for (const id of sentTo) {
+        const commits = this.commitsFor(id);
+        if (commits.length > 0) this.sendInBackground(id, { type: "commit", commits });
+      }
     });
     (this.background ?? this.env.background)?.(send);
   }
 
-  private broadcast(request: AcceptorRequest): void {
-    for (const id of this.env.acceptorIds) {
-      this.stats.messages_sent++;
-      const sent = this.env.send(id, request).then(
-        (r) => this.noteReply(r),
-        () => undefined,
-      );
-      (this.background ?? this.env.background)?.(sent);
-    }
+  private sendInBackground(id: string, request: AcceptorRequest): void {
+    this.stats.messages_sent++;
+    const sent_ms = this.env.now_ms();
+    const sent = this.env.send(id, request).then(
+      (r) => {
+        this.noteLatency(id, this.env.now_ms() - sent_ms);
+        this.noteReply(r);
+      },
+      () => this.noteLatency(id, limits.quorum_timeout_ms),
+    );
+    (this.background ?? this.env.background)?.(sent);
+  }
+
+  private noteLatency(id: string, took_ms: number): void {
+    const was = this.acceptorLatency_ms.get(id);
+    this.acceptorLatency_ms.set(id, was === undefined ? took_ms : 0.8 * was + 0.2 * took_ms);
   }
 
   private noteReply(r: AcceptorReply): void {
@@ -472,34 +583,50 @@ export class Proposer {
   }
 
   /**
-   * Sends `request` to every acceptor and settles on the first `need` replies that pass `isOk`, or as
-   * soon as that has become impossible, or after `quorum_timeout_ms`.
+   * Sends `requestFor(id)` to the acceptors (to `targets` first, when given) and settles on the first
+   * `need` replies that pass `isOk`, or as soon as that has become impossible, or after
+   * `quorum_timeout_ms`. Targets that fail, or have no quorum after the escalation delay, bring in
+   * the other acceptors, and the next thrifty Accept picks its quorum afresh.
    */
   private toQuorum<R extends AcceptorReply>(
-    request: AcceptorRequest,
+    requestFor: (id: string) => AcceptorRequest,
     need: number,
     isOk: (r: AcceptorReply) => r is R,
+    targets?: readonly string[],
   ): Promise<QuorumResult<R>> {
     const total = this.env.acceptorIds.length;
     const started_ms = this.env.now_ms();
+    const first = targets ?? this.env.acceptorIds;
     return new Promise((resolve) => {
       const ok: R[] = [];
       const all: AcceptorReply[] = [];
       let failed = 0;
+      let sent = 0;
+      let escalated = targets === undefined;
       let settled = false;
       const settle = (result: QuorumResult<R>) => {
         if (settled) return;
         settled = true;
         resolve(result);
       };
+      const escalate = () => {
+        if (escalated || settled) return;
+        escalated = true;
+        this.acceptTargets = undefined;
+        for (const id of this.env.acceptorIds) if (!first.includes(id)) sendTo(id);
+      };
       const fail = () => {
         failed++;
+        if (!escalated && sent - failed < need) escalate();
         if (total - failed < need) settle({ ok: false, replies: all });
       };
-      for (const id of this.env.acceptorIds) {
+      const sendTo = (id: string) => {
         this.stats.messages_sent++;
-        this.env.send(id, request).then(
+        sent++;
+        const sent_ms = this.env.now_ms();
+        this.env.send(id, requestFor(id)).then(
           (reply) => {
+            this.noteLatency(id, this.env.now_ms() - sent_ms);
             all.push(reply);
             this.noteReply(reply);
             if (isOk(reply)) {
@@ -514,8 +641,16 @@ export class Proposer {
               fail();
             }
           },
-          () => fail(),
+          () => {
+            this.noteLatency(id, limits.quorum_timeout_ms);
+            fail();
+          },
         );
+      };
+      for (const id of first) sendTo(id);
+      if (!escalated) {
+        const slowest_ms = Math.max(...first.map((id) => this.acceptorLatency_ms.get(id) ?? 0));
+        void this.env.sleep(Math.max(limits.thrifty_escalate_floor_ms, 2 * slowest_ms)).then(escalate);
       }
       void this.env.sleep(limits.quorum_timeout_ms).then(() => settle({ ok: false, replies: all }));
     });

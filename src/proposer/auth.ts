@@ -29,6 +29,8 @@ const key_chars_max = 512;
 
 let parsedFrom: string | undefined;
 let parsed: ApiKey[] = [];
+/** Each configured key's digest as bytes, decoded once per configuration rather than per request. */
+const digestBytes = new WeakMap<ApiKey, Uint8Array>();
 
 export function apiKeys(raw: string | undefined): ApiKey[] {
   if (raw === undefined || raw.trim() === "") {
@@ -44,6 +46,7 @@ export function apiKeys(raw: string | undefined): ApiKey[] {
     const result = apiKeysSchema.safeParse(json);
     if (!result.success) throw new ApiError(500, "server_misconfigured", `LEDGER_API_KEYS: ${result.error.issues[0]?.message}`);
     parsed = result.data;
+    for (const key of parsed) digestBytes.set(key, hexToBytes(key.sha256));
     parsedFrom = raw;
   }
   return parsed;
@@ -68,7 +71,8 @@ export async function authenticate(header: string | undefined, keys: readonly Ap
   let found: ApiKey | undefined;
   for (const key of keys) {
     // Compare with every key, always the full digest: the time taken says nothing about which matched.
-    if (crypto.subtle.timingSafeEqual(digest, hexToBytes(key.sha256)) && found === undefined) found = key;
+    const expected = digestBytes.get(key) ?? hexToBytes(key.sha256);
+    if (crypto.subtle.timingSafeEqual(digest, expected) && found === undefined) found = key;
   }
   if (found === undefined) throw new ApiError(401, "unauthorized", "unknown API key", undefined, challenge);
   return found;

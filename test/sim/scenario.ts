@@ -64,11 +64,13 @@ export async function runScenario(seed: number, overrides: ScenarioOverrides = {
   const quorum =
     overrides.quorum ?? (n === 5 && planRng.chance(0.3) ? quorumConfig(5, 4, 2) : quorumConfig(n));
   const proposerCount = overrides.proposers ?? planRng.int(1, 3);
+  // Production runs thrifty Accepts; a quarter of the seeds keep the send-to-all path covered too.
+  const thrifty = planRng.chance(0.75);
   const cluster = new Cluster(world, netRng, {
     quorum,
     acceptorRegions: regions,
     proposerRegions: Array.from({ length: proposerCount }, () => planRng.pick(regions)),
-    ...(overrides.proposerOptions ? { proposerOptions: overrides.proposerOptions } : {}),
+    proposerOptions: { thrifty, ...overrides.proposerOptions },
   });
 
   // Faults for the fault phase.
@@ -135,7 +137,7 @@ export async function runScenario(seed: number, overrides: ScenarioOverrides = {
   const requests = clients.reduce((k, c) => k + c.requests.length, 0);
   const entries = Math.max(...cluster.acceptors.map((a) => a.store.head().seq));
   const summary =
-    `seed ${seed}: ${n} acceptors (prepare ${quorum.prepare}, accept ${quorum.accept}), ${proposerCount} proposers, ` +
+    `seed ${seed}: ${n} acceptors (prepare ${quorum.prepare}, accept ${quorum.accept}${thrifty ? ", thrifty" : ""}), ${proposerCount} proposers, ` +
     `${clients.length} clients, ${requests} requests, ${entries} entries, drop ${fault_drop_rate}, ` +
     `${crashes} acceptor crashes, ${proposerCrashes} proposer crashes, ${partitions} partitions, ` +
     `done ${liveness_ms.toFixed(0)} ms after heal`;
