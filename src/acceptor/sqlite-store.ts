@@ -10,8 +10,9 @@
  */
 import type { AcceptorStore, SlotRecord } from "../core/acceptor-store.js";
 import { assert } from "../core/assert.js";
-import { ballot_zero, type Ballot } from "../core/ballot.js";
+import { ballot_zero, ballotsEqual, type Ballot } from "../core/ballot.js";
 import { genesis_hash } from "../core/hash.js";
+import { limits } from "../core/limits.js";
 import type { Entry, LedgerHead, LedgerWrites, Position, SlotOutcome } from "../core/ledger-types.js";
 import type { SlotValue } from "../core/slot-value.js";
 
@@ -47,11 +48,24 @@ CREATE TABLE IF NOT EXISTS positions (
 );
 `;
 
+/** Ids bound in one `IN (...)` lookup: Durable Object SQLite allows 100 bound parameters. */
+const sql_params_per_lookup = 90;
+
+/**
+ * Recently read or written slot records, parsed, with their value's JSON: a slot is accepted, marked
+ * chosen and marked applied in quick succession, and a 1,000-entry value is worth parsing and
+ * serializing once, not three times. Dropped whole when a transaction rolls back.
+ */
+const slot_cache_entries_max = 8;
+
 type SlotRow = { slot: number; ballot: string; value: string; chosen: number; outcome: string | null };
 
 export class SqliteAcceptorStore implements AcceptorStore {
   private readonly sql: SqlStorage;
   private inTransaction = false;
+  private readonly slotCache = new Map<number, { record: SlotRecord; valueJson: string }>();
+  /** Meta values read or written (a handful of keys: promised, chosen_through, head, settings). */
+  private readonly metaCache = new Map<string, unknown>();
 
   constructor(private readonly storage: SqliteStorage) {
     this.sql = storage.sql;
@@ -63,17 +77,26 @@ export class SqliteAcceptorStore implements AcceptorStore {
     this.inTransaction = true;
     try {
       return this.storage.transactionSync(fn);
+    } catch (error) {
+      // The rolled-back writes may be in them.
+      this.slotCache.clear();
+      this.metaCache.clear();
+      throw error;
     } finally {
       this.inTransaction = false;
     }
   }
 
   private meta<T>(key: string, fallback: T): T {
+    if (this.metaCache.has(key)) return (this.metaCache.get(key) as T | undefined) ?? fallback;
     const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
-    return row === undefined ? fallback : (JSON.parse(row.value) as T);
+    const value = row === undefined ? undefined : (JSON.parse(row.value) as T);
+    this.metaCache.set(key, value);
+    return value ?? fallback;
   }
 
   private setMeta(key: string, value: unknown): void {
+    this.metaCache.set(key, value);
     this.sql.exec(
       "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
       key,
@@ -113,20 +136,44 @@ export class SqliteAcceptorStore implements AcceptorStore {
   }
 
   slot(slot: number): SlotRecord | undefined {
+    const cached = this.slotCache.get(slot);
+    if (cached !== undefined) return cached.record;
     const row = this.sql.exec<SlotRow>("SELECT * FROM slots WHERE slot = ?", slot).toArray()[0];
-    return row === undefined ? undefined : this.toRecord(row);
+    if (row === undefined) return undefined;
+    const record = this.toRecord(row);
+    this.remember(record, row.value);
+    return record;
   }
   putSlot(record: SlotRecord): void {
+    const cached = this.slotCache.get(record.slot);
+    const outcomeJson = record.outcome === undefined ? null : JSON.stringify(record.outcome);
+    if (cached !== undefined && cached.record.value === record.value && ballotsEqual(cached.record.ballot, record.ballot)) {
+      // Same value at the same ballot: only the chosen mark or the outcome changes.
+      this.sql.exec("UPDATE slots SET chosen = ?, outcome = ? WHERE slot = ?", record.chosen ? 1 : 0, outcomeJson, record.slot);
+      this.remember(record, cached.valueJson);
+      return;
+    }
+    const valueJson = JSON.stringify(record.value);
     this.sql.exec(
       `INSERT INTO slots (slot, ballot, value, chosen, outcome) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (slot) DO UPDATE SET ballot = excluded.ballot, value = excluded.value,
          chosen = excluded.chosen, outcome = excluded.outcome`,
       record.slot,
       JSON.stringify(record.ballot),
-      JSON.stringify(record.value),
+      valueJson,
       record.chosen ? 1 : 0,
-      record.outcome === undefined ? null : JSON.stringify(record.outcome),
+      outcomeJson,
     );
+    this.remember(record, valueJson);
+  }
+
+  private remember(record: SlotRecord, valueJson: string): void {
+    this.slotCache.delete(record.slot);
+    this.slotCache.set(record.slot, { record, valueJson });
+    if (this.slotCache.size > slot_cache_entries_max) {
+      const oldest = this.slotCache.keys().next().value;
+      if (oldest !== undefined) this.slotCache.delete(oldest);
+    }
   }
   /** The highest slot held, chosen or not (0 when none): what a linearizable read must wait for. */
   highestSlot(): number {
@@ -178,6 +225,17 @@ export class SqliteAcceptorStore implements AcceptorStore {
 
   entryById(id: string): Entry | undefined {
     return this.entries("SELECT body FROM entries WHERE id = ?", id)[0];
+  }
+  entriesByIds(ids: readonly string[]): Entry[] {
+    assert(ids.length <= limits.id_lookup_ids_max, "id lookup within its limit");
+    const unique = [...new Set(ids)];
+    const found: Entry[] = [];
+    // Durable Object SQLite binds at most 100 parameters per statement.
+    for (let i = 0; i < unique.length; i += sql_params_per_lookup) {
+      const chunk = unique.slice(i, i + sql_params_per_lookup);
+      found.push(...this.entries(`SELECT body FROM entries WHERE id IN (${chunk.map(() => "?").join(",")})`, ...chunk));
+    }
+    return found;
   }
   supersededBy(id: string): number | undefined {
     return this.sql.exec<{ by_seq: number }>("SELECT by_seq FROM superseded WHERE id = ?", id).toArray()[0]?.by_seq;

@@ -22,7 +22,8 @@ import {
   type Receipt,
   type SlotOutcome,
 } from "./ledger-types.js";
-import { applyFill, countsAsFill, recomputePosition } from "./positions.js";
+import { limits } from "./limits.js";
+import { countsAsFill, foldFill, recomputePosition, stateOf, toPosition, type PositionState } from "./positions.js";
 import type { SlotValue } from "./slot-value.js";
 
 /** The largest time a JavaScript Date holds (year 275760); ISO formatting fails beyond it. */
@@ -35,7 +36,10 @@ export class LedgerOverlay implements LedgerView {
   private readonly byId = new Map<string, Entry>();
   private readonly byKey = new Map<string, Entry[]>();
   private readonly supersededMap = new Map<string, number>();
-  private readonly positions = new Map<string, Position>();
+  /** Positions written here, as exact running totals: formatted once, when read or written out. */
+  private readonly positions = new Map<string, { account: string; symbol: string; state: PositionState }>();
+  /** Base entries looked up in bulk by `prefetchIds`: the entry, or null where the base has none. */
+  private readonly known = new Map<string, Entry | null>();
 
   constructor(private readonly base: LedgerView) {
     this.headValue = base.head();
@@ -45,13 +49,46 @@ export class LedgerOverlay implements LedgerView {
     return this.headValue;
   }
   entryById(id: string): Entry | undefined {
-    return this.byId.get(id) ?? this.base.entryById(id);
+    const mine = this.byId.get(id);
+    if (mine !== undefined) return mine;
+    const known = this.known.get(id);
+    return known === undefined ? this.base.entryById(id) : (known ?? undefined);
+  }
+  entriesByIds(ids: readonly string[]): Entry[] {
+    const found: Entry[] = [];
+    const rest: string[] = [];
+    for (const id of new Set(ids)) {
+      const e = this.byId.get(id) ?? this.known.get(id);
+      if (e === undefined) rest.push(id);
+      else if (e !== null) found.push(e);
+    }
+    return rest.length === 0 ? found : [...found, ...this.base.entriesByIds(rest)];
+  }
+  /**
+   * Looks these ids up in the base in one call and remembers the answers, misses included: the
+   * idempotency and reference checks of a 1,000-entry slot then cost one query, not 1,000.
+   * The base must not change while this overlay is in use (it never does: writes go to the overlay).
+   */
+  prefetchIds(ids: readonly string[]): void {
+    const wanted = [...new Set(ids)].filter((id) => !this.byId.has(id) && !this.known.has(id));
+    for (let i = 0; i < wanted.length; i += limits.id_lookup_ids_max) {
+      const chunk = wanted.slice(i, i + limits.id_lookup_ids_max);
+      for (const id of chunk) this.known.set(id, null);
+      for (const e of this.base.entriesByIds(chunk)) this.known.set(e.id, e);
+    }
   }
   supersededBy(id: string): number | undefined {
     return this.supersededMap.get(id) ?? this.base.supersededBy(id);
   }
   position(account: string, symbol: string): Position | undefined {
-    return this.positions.get(positionKey(account, symbol)) ?? this.base.position(account, symbol);
+    const mine = this.positions.get(positionKey(account, symbol));
+    return mine === undefined ? this.base.position(account, symbol) : toPosition(account, symbol, mine.state);
+  }
+  /** The exact running totals of (account, symbol), without formatting them. */
+  positionState(account: string, symbol: string): PositionState {
+    const mine = this.positions.get(positionKey(account, symbol));
+    if (mine !== undefined) return mine.state;
+    return this.base instanceof LedgerOverlay ? this.base.positionState(account, symbol) : stateOf(this.base.position(account, symbol));
   }
   entriesOf(account: string, symbol: string): readonly Entry[] {
     const mine = this.byKey.get(positionKey(account, symbol));
@@ -76,14 +113,17 @@ export class LedgerOverlay implements LedgerView {
     this.supersededMap.set(id, bySeq);
   }
   putPosition(p: Position): void {
-    this.positions.set(positionKey(p.account, p.symbol), p);
+    this.putPositionState(p.account, p.symbol, stateOf(p));
+  }
+  putPositionState(account: string, symbol: string, state: PositionState): void {
+    this.positions.set(positionKey(account, symbol), { account, symbol, state });
   }
 
   /** Moves this overlay's writes onto `parent`, whose view this overlay was built on. */
   mergeInto(parent: LedgerOverlay): void {
     for (const e of this.entries) parent.addEntry(e);
     for (const [id, bySeq] of this.supersededMap) parent.supersede(id, bySeq);
-    for (const p of this.positions.values()) parent.putPosition(p);
+    for (const p of this.positions.values()) parent.putPositionState(p.account, p.symbol, p.state);
     parent.setHead(this.headValue);
   }
 
@@ -91,7 +131,7 @@ export class LedgerOverlay implements LedgerView {
     return {
       entries: this.entries,
       superseded: [...this.supersededMap].map(([id, bySeq]) => ({ id, bySeq })),
-      positions: [...this.positions.values()],
+      positions: [...this.positions.values()].map((p) => toPosition(p.account, p.symbol, p.state)),
       head: this.headValue,
     };
   }
@@ -159,7 +199,7 @@ function applyBatch(
       );
     } else {
       assert(countsAsFill(entry), "only a bust has no fill, and a bust has a refId");
-      overlay.putPosition(applyFill(overlay.position(entry.account, entry.symbol), entry));
+      overlay.putPositionState(entry.account, entry.symbol, foldFill(overlay.positionState(entry.account, entry.symbol), entry));
     }
     receipts.push(receiptOf(entry, "created"));
   }
@@ -181,6 +221,14 @@ export function applySlotOnto(overlay: LedgerOverlay, slot: number, value: SlotV
   const committedAt_ms = Math.max(head.committedAt_ms, value.proposedAt_ms);
   const committedAt = new Date(committedAt_ms).toISOString();
   const batches: BatchOutcome[] = [];
+  const ids: string[] = [];
+  for (const batch of value.batches) {
+    for (const e of batch) {
+      ids.push(e.id);
+      if (e.refId !== undefined) ids.push(e.refId);
+    }
+  }
+  overlay.prefetchIds(ids);
   for (const batch of value.batches) {
     const result = applyBatch(overlay, batch, slot, committedAt);
     batches.push(result.outcome);

@@ -67,6 +67,11 @@ export interface SlotOutcome {
 export interface LedgerView {
   head(): LedgerHead;
   entryById(id: string): Entry | undefined;
+  /**
+   * The entries with these ids that the ledger holds (in any order): one lookup for a whole slot's
+   * ids instead of one per entry. At most `id_lookup_ids_max` ids per call.
+   */
+  entriesByIds(ids: readonly string[]): Entry[];
   /** Seq of the correction or bust that superseded this entry, if any. */
   supersededBy(id: string): number | undefined;
   position(account: string, symbol: string): Position | undefined;

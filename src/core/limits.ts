@@ -50,6 +50,8 @@ export const limits = {
   apply_slots_per_message_max: 1024,
   /** Phase-1 rounds run while recovering one truncated backlog before giving up on the attempt. */
   recovery_rounds_max: 16,
+  /** Ids one `entriesByIds` lookup takes (a slot's ids and refIds, at most 2 per entry). */
+  id_lookup_ids_max: 2 * 1000,
   /** Client field sizes. */
   id_chars_max: 128,
   name_chars_max: 64,

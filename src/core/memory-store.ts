@@ -7,6 +7,7 @@ import type { AcceptorStore, SlotRecord } from "./acceptor-store.js";
 import { assert } from "./assert.js";
 import { ballot_zero, type Ballot } from "./ballot.js";
 import { genesis_hash } from "./hash.js";
+import { limits } from "./limits.js";
 import { positionKey, type Entry, type LedgerHead, type LedgerWrites, type Position } from "./ledger-types.js";
 
 export class MemoryAcceptorStore implements AcceptorStore {
@@ -110,6 +111,15 @@ export class MemoryAcceptorStore implements AcceptorStore {
   }
   entryById(id: string): Entry | undefined {
     return this.byId.get(id);
+  }
+  entriesByIds(ids: readonly string[]): Entry[] {
+    assert(ids.length <= limits.id_lookup_ids_max, "id lookup within its limit");
+    const found: Entry[] = [];
+    for (const id of new Set(ids)) {
+      const e = this.byId.get(id);
+      if (e !== undefined) found.push(e);
+    }
+    return found;
   }
   supersededBy(id: string): number | undefined {
     return this.superseded.get(id);

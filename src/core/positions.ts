@@ -14,7 +14,8 @@ import { assert } from "./assert.js";
 import { decimal, decimal_zero, formatDecimal, mulDiv, type Decimal } from "./decimal.js";
 import type { Entry, Position } from "./ledger-types.js";
 
-interface PositionState {
+/** A position's running totals, exact; formatted (and its average divided out) only when written. */
+export interface PositionState {
   quantity: Decimal;
   costBasis: Decimal;
   realizedPnl: Decimal;
@@ -26,7 +27,7 @@ function emptyState(): PositionState {
   return { quantity: decimal_zero, costBasis: decimal_zero, realizedPnl: decimal_zero, fees: decimal_zero, lastSeq: 0 };
 }
 
-function stateOf(p: Position | undefined): PositionState {
+export function stateOf(p: Position | undefined): PositionState {
   if (p === undefined) return emptyState();
   return {
     quantity: decimal(p.quantity),
@@ -37,7 +38,7 @@ function stateOf(p: Position | undefined): PositionState {
   };
 }
 
-function toPosition(account: string, symbol: string, s: PositionState): Position {
+export function toPosition(account: string, symbol: string, s: PositionState): Position {
   return {
     account,
     symbol,
@@ -81,8 +82,13 @@ function fold(s: PositionState, e: Entry): PositionState {
 
 /** The position after one more fill. */
 export function applyFill(p: Position | undefined, e: Entry): Position {
+  return toPosition(e.account, e.symbol, foldFill(stateOf(p), e));
+}
+
+/** The running totals after one more fill (what `applyFill` computes, without formatting). */
+export function foldFill(s: PositionState, e: Entry): PositionState {
   assert(countsAsFill(e), "a bust is not a fill");
-  return toPosition(e.account, e.symbol, fold(stateOf(p), e));
+  return fold(s, e);
 }
 
 /**

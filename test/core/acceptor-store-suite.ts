@@ -12,7 +12,7 @@ import { applySlot } from "../../src/core/apply.js";
 import { InvariantViolation } from "../../src/core/assert.js";
 import { ballot_zero, type Ballot } from "../../src/core/ballot.js";
 import { genesis_hash } from "../../src/core/hash.js";
-import type { Position, SlotOutcome } from "../../src/core/ledger-types.js";
+import type { Entry, Position, SlotOutcome } from "../../src/core/ledger-types.js";
 import { limits } from "../../src/core/limits.js";
 import type { AcceptorReply, CommitItem } from "../../src/core/messages.js";
 import { noop_value, type SlotValue } from "../../src/core/slot-value.js";
@@ -155,6 +155,16 @@ export function acceptorStoreSuite(
       expect(store.slotsAbove(0, 10)[1]).toEqual({ slot: 3, ballot: b1, value: noop_value, chosen: true });
     });
 
+    it("looks up hundreds of ids in one call (more than one SQL statement binds)", () => {
+      const store = makeStore();
+      const batch = Array.from({ length: 250 }, (_, i) => trade(`bulk-${i}`, { account: `ACC-${i % 7}` }));
+      const { writes } = applySlot(store, 1, appendValue(1_000, batch));
+      store.transaction(() => store.applyWrites(writes));
+      const ids = [...batch.map((e) => e.id), ...Array.from({ length: 60 }, (_, i) => `absent-${i}`)];
+      const found = store.entriesByIds(ids).sort((x, y) => x.seq - y.seq);
+      expect(found).toEqual(writes.entries);
+    });
+
     it("persists applied writes and reads them back", () => {
       const store = makeStore();
       const value = appendValue(
@@ -173,6 +183,10 @@ export function acceptorStoreSuite(
       }
       expect(store.entryBySeq(0)).toBeUndefined();
       expect(store.entryBySeq(5)).toBeUndefined();
+      const bySeq = (es: readonly Entry[]) => [...es].sort((x, y) => x.seq - y.seq);
+      expect(bySeq(store.entriesByIds(["d", "missing", "a", "a", "c"]))).toEqual([a, c, d]);
+      expect(store.entriesByIds([])).toEqual([]);
+      expect(store.entriesByIds(["missing"])).toEqual([]);
       expect(store.entriesAfter(0, 10)).toEqual([a, b, c, d]);
       expect(store.entriesAfter(1, 2)).toEqual([b, c]);
       expect(store.entriesAfter(3, 10)).toEqual([d]);
