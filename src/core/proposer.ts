@@ -54,8 +54,8 @@ export interface ProposerOptions {
    */
   readonly prepareEveryCommitForBaseline?: boolean;
   /**
-   * Thrifty phase 2 (default on): once the acceptors' latencies are known, each Accept goes to the
-   * fastest accept quorum only, and to the others when that quorum does not answer in time; the others
+   * Thrifty phase 2 (default on): under load, once the acceptors' latencies are known, each Accept
+   * goes to the fastest accept quorum only, and to the others when that quorum does not answer in time; the others
    * learn the chosen values from batched Commits. Off: every Accept goes to every acceptor.
    */
   readonly thrifty?: boolean;
@@ -153,8 +153,6 @@ export class Proposer {
   private leaderBallot: Ballot | undefined;
   private nextSlot = 1;
   private highestRoundSeen = 0;
-  /** Slots chosen by the last phase 2, piggybacked on the next Accept. */
-  private pendingCommits: CommitItem[] = [];
   /** UTF-8 bytes of the entries waiting in the queue (bounded by `proposer_queue_bytes_max`). */
   private queuedBytes = 0;
   /** Accepts sent so far: a lingering commit is dropped when an Accept carried it first. */
@@ -165,6 +163,12 @@ export class Proposer {
   private readonly acceptorLatency_ms = new Map<string, number>();
   /** The accept quorum that thrifty Accepts go to; chosen again after a phase 1 or an escalation. */
   private acceptTargets: readonly string[] | undefined;
+  /**
+   * Whether the current round is under load (it groups several requests, or more wait behind it):
+   * only then are Accepts thrifty. A lone request's Accept goes to every acceptor, so the quorum is
+   * the fastest replies of all of them: under jitter that is quicker than a fixed quorum's slowest.
+   */
+  private underLoad = false;
   /** Per acceptor: chosen slots it has not been told of (bounded by `owed_commit_*_max`). */
   private readonly owed = new Map<string, OwedCommits>();
   /** The acceptors the last phase 2 sent its Accept to: a lingering commit goes to them. */
@@ -292,6 +296,7 @@ export class Proposer {
     const value: SlotValue = { kind: "append", proposedAt_ms: this.env.now_ms(), batches: group.map((r) => r.entries) };
     try {
       const bytes = group.reduce((n, r) => n + r.bytes, 0);
+      this.underLoad = group.length > 1 || this.queue.length > 0;
       const outcome = await this.withAttempts(() => this.commit(value, bytes));
       assert(outcome.batches.length === group.length, "one outcome per batch of the slot");
       this.stats.requests_committed += group.length;
@@ -414,7 +419,6 @@ export class Proposer {
       fromSlot = Math.max(horizon, chosenThrough) + 1;
     }
     this.leaderBallot = ballot;
-    this.pendingCommits = [];
     // Every acceptor just answered (or failed) a prepare: pick the fastest accept quorum afresh.
     this.acceptTargets = undefined;
     if (this.options.skipRecoveryForTests) {
@@ -455,13 +459,15 @@ export class Proposer {
         this.thriftyTargets(),
       );
       if (!result.ok) throw new AttemptFailed("no accept quorum");
-      // Chosen. The acceptors that got the Accept learn it from the next Accept (or a Commit after a
-      // linger); the others are owed its value, sent in a batch.
+      // Chosen. Every acceptor is owed the commit, carried by the next message to it: the next
+      // Accept, or a Commit after a linger. Those that missed the Accept are owed the value too.
       this.stats.slots_chosen += chunk.length;
-      this.pendingCommits = chunk.map(({ slot }) => ({ slot, ballot }));
       for (const id of this.env.acceptorIds) {
-        if (sentTo.has(id)) continue;
-        for (let k = i; k < i + chunk.length; k++) this.owe(id, { slot: slots[k]!.slot, ballot, value: slots[k]!.value }, slots[k]!.bytes);
+        for (let k = i; k < i + chunk.length; k++) {
+          const { slot, value, bytes } = slots[k]!;
+          if (sentTo.has(id)) this.owe(id, { slot, ballot }, 0);
+          else this.owe(id, { slot, ballot, value }, bytes);
+        }
       }
       this.lastAcceptSentTo = sentTo;
       this.commitSoon();
@@ -476,7 +482,7 @@ export class Proposer {
    * Accepted replies predict the outcome). Undefined (send to all) until enough latencies are known.
    */
   private thriftyTargets(): readonly string[] | undefined {
-    if (this.options.thrifty === false || this.options.prepareEveryCommitForBaseline) return undefined;
+    if (this.options.thrifty === false || this.options.prepareEveryCommitForBaseline || !this.underLoad) return undefined;
     if (this.acceptTargets !== undefined) return this.acceptTargets;
     const need = this.env.quorum.accept;
     const known = this.env.acceptorIds.filter((id) => this.acceptorLatency_ms.has(id));
@@ -486,13 +492,11 @@ export class Proposer {
     return this.acceptTargets;
   }
 
-  /** What a message to `id` carries: the commits owed to it, then the last chosen slots. */
+  /** What the next message to `id` carries: the commits owed to it (then no longer owed). */
   private commitsFor(id: string): CommitItem[] {
     const owed = this.owed.get(id);
     this.owed.delete(id);
-    if (owed === undefined) return this.pendingCommits;
-    const named = new Set(owed.items.map((c) => c.slot));
-    return [...owed.items, ...this.pendingCommits.filter((c) => !named.has(c.slot))];
+    return owed?.items ?? [];
   }
 
   /**
