@@ -30,6 +30,11 @@ export const limits = {
    * goes to the other acceptors.
    */
   thrifty_escalate_floor_ms: 25,
+  /**
+   * A round counts as under load (its Accept is thrifty) when it groups several requests, more wait
+   * behind it, or the round before grouped several and ended less than this long ago.
+   */
+  thrifty_load_window_ms: 50,
   /** Client requests waiting in one proposer's queue, and their entries' bytes; more are refused (429). */
   proposer_queue_requests_max: 4096,
   proposer_queue_bytes_max: 32 * 1024 * 1024,

@@ -169,6 +169,8 @@ export class Proposer {
    * the fastest replies of all of them: under jitter that is quicker than a fixed quorum's slowest.
    */
   private underLoad = false;
+  /** The last append round: how many requests it grouped and when it ended. */
+  private lastRound = { requests: 0, ended_ms: Number.NEGATIVE_INFINITY };
   /** Per acceptor: chosen slots it has not been told of (bounded by `owed_commit_*_max`). */
   private readonly owed = new Map<string, OwedCommits>();
   /** The acceptors the last phase 2 sent its Accept to: a lingering commit goes to them. */
@@ -296,7 +298,9 @@ export class Proposer {
     const value: SlotValue = { kind: "append", proposedAt_ms: this.env.now_ms(), batches: group.map((r) => r.entries) };
     try {
       const bytes = group.reduce((n, r) => n + r.bytes, 0);
-      this.underLoad = group.length > 1 || this.queue.length > 0;
+      const recentlyBusy =
+        this.lastRound.requests > 1 && this.env.now_ms() - this.lastRound.ended_ms < limits.thrifty_load_window_ms;
+      this.underLoad = group.length > 1 || this.queue.length > 0 || recentlyBusy;
       const outcome = await this.withAttempts(() => this.commit(value, bytes));
       assert(outcome.batches.length === group.length, "one outcome per batch of the slot");
       this.stats.requests_committed += group.length;
@@ -310,6 +314,8 @@ export class Proposer {
         r.settled = true;
         r.done.reject(error);
       }
+    } finally {
+      this.lastRound = { requests: group.length, ended_ms: this.env.now_ms() };
     }
   }
 
