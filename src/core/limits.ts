@@ -35,6 +35,8 @@ export const limits = {
    * behind it, or the round before grouped several and ended less than this long ago.
    */
   thrifty_load_window_ms: 50,
+  /** Commits a proposer remembers for its status (time, latency, entries): a ring, oldest dropped. */
+  commit_history_max: 1024,
   /** Client requests waiting in one proposer's queue, and their entries' bytes; more are refused (429). */
   proposer_queue_requests_max: 4096,
   proposer_queue_bytes_max: 32 * 1024 * 1024,

@@ -67,6 +67,15 @@ export class QuorumUnavailableError extends Error {
   readonly outcomeUnknown = true;
 }
 
+/** What the status page shows of one proposer's recent commits (this isolate's view). */
+export interface RecentCommits {
+  readonly window_ms: number;
+  readonly commits: number;
+  readonly entries: number;
+  /** Each commit's time from the slot's proposal to its outcome (one round, or several on retries); null without commits. */
+  readonly latency_ms: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number } | null;
+}
+
 /** The proposer's queue is full; nothing was proposed. */
 export class ProposerOverloadedError extends Error {
   override name = "ProposerOverloadedError";
@@ -169,6 +178,8 @@ export class Proposer {
    * the fastest replies of all of them: under jitter that is quicker than a fixed quorum's slowest.
    */
   private underLoad = false;
+  /** Recent commits, oldest first, at most `commit_history_max`. */
+  private readonly commitHistory: Array<{ at_ms: number; latency_ms: number; entries: number }> = [];
   /** The last append round: how many requests it grouped and when it ended. */
   private lastRound = { requests: 0, ended_ms: Number.NEGATIVE_INFINITY };
   /** Per acceptor: chosen slots it has not been told of (bounded by `owed_commit_*_max`). */
@@ -193,6 +204,20 @@ export class Proposer {
   ) {
     assert(env.acceptorIds.length === env.quorum.acceptors, "one acceptor id per acceptor of the quorum config");
     assert(env.proposerId.length > 0, "proposer id is non-empty");
+  }
+
+  /** The commits of the last `window_ms` (at most `commit_history_max` of them). */
+  recentCommits(window_ms: number): RecentCommits {
+    const since_ms = this.env.now_ms() - window_ms;
+    const recent = this.commitHistory.filter((c) => c.at_ms >= since_ms);
+    const sorted = recent.map((c) => c.latency_ms).sort((a, b) => a - b);
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+    return {
+      window_ms,
+      commits: recent.length,
+      entries: recent.reduce((n, c) => n + c.entries, 0),
+      latency_ms: sorted.length === 0 ? null : { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted.at(-1)! },
+    };
   }
 
   /** True while the cached ballot lets appends skip phase 1. */
@@ -304,7 +329,11 @@ export class Proposer {
       const outcome = await this.withAttempts(() => this.commit(value, bytes));
       assert(outcome.batches.length === group.length, "one outcome per batch of the slot");
       this.stats.requests_committed += group.length;
-      this.stats.entries_committed += group.reduce((n, r) => n + r.entries.length, 0);
+      const entries = group.reduce((n, r) => n + r.entries.length, 0);
+      this.stats.entries_committed += entries;
+      const now_ms = this.env.now_ms();
+      this.commitHistory.push({ at_ms: now_ms, latency_ms: now_ms - value.proposedAt_ms, entries });
+      if (this.commitHistory.length > limits.commit_history_max) this.commitHistory.shift();
       group.forEach((r, i) => {
         r.settled = true;
         r.done.resolve(outcome.batches[i]!);

@@ -27,6 +27,8 @@ export const list_limit_max = 1000;
 export const stream_duration_ms_max = 5 * 60_000;
 const stream_poll_interval_ms = 250;
 const stream_heartbeat_ms = 15_000;
+/** The status page's window of recent commits (this isolate's proposer for the ledger). */
+export const status_commit_window_ms = 60_000;
 
 const ledger_name = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -298,7 +300,15 @@ export function createApp(): Hono<AppEnv> {
       if (seen !== undefined && seen !== a.headHash) headsAgree = false;
       bySeq.set(a.appliedSeq!, a.headHash!);
     }
-    return c.json({ ledger, quorum: s.config.quorum, acceptors, headsAgree });
+    const recent = s.proposer.recentCommits(status_commit_window_ms);
+    return c.json({
+      ledger,
+      quorum: s.config.quorum,
+      acceptors,
+      headsAgree,
+      // What this Worker isolate's proposer committed lately: another isolate has its own.
+      commits: { window_s: recent.window_ms / 1000, commits: recent.commits, entries: recent.entries, latency_ms: recent.latency_ms },
+    });
   });
 
   app.get("/v1/ledgers/:ledger/verify", async (c) => {

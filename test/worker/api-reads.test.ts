@@ -36,6 +36,7 @@ interface StatusBody {
   quorum: { acceptors: number; prepare: number; accept: number };
   acceptors: AcceptorStatus[];
   headsAgree: boolean;
+  commits: { window_s: number; commits: number; entries: number; latency_ms: { p50: number; p90: number; p99: number; max: number } | null };
 }
 
 async function status(ledger: string): Promise<StatusBody> {
@@ -232,6 +233,10 @@ describe("admin pages", () => {
       expect(typeof a.latency_ms).toBe("number");
       expect(a.promised).toMatch(/^\d+\.\S+$/);
     }
+    // This isolate's proposer committed the one slot of the batch, and times it.
+    expect(s.commits).toMatchObject({ window_s: 60, commits: 1, entries: 3 });
+    expect(s.commits.latency_ms!.p50).toBeGreaterThanOrEqual(0);
+    expect(s.commits.latency_ms!.p99).toBeGreaterThanOrEqual(s.commits.latency_ms!.p50);
   });
 
   test("status of a never-written ledger: every acceptor reachable at seq 0", async () => {
@@ -239,6 +244,7 @@ describe("admin pages", () => {
     expect(s.headsAgree).toBe(true);
     expect(s.acceptors).toHaveLength(3);
     for (const a of s.acceptors) expect(a).toMatchObject({ reachable: true, chosenThrough: 0, appliedSeq: 0, headHash: genesis_hash });
+    expect(s.commits).toEqual({ window_s: 60, commits: 0, entries: 0, latency_ms: null });
   });
 
   test("verify recomputes the whole chain on a replica: verified, complete, through the head", async () => {
