@@ -16,6 +16,7 @@ import { region_hints } from "../core/region-rtt.js";
 import { apiKeys, authenticate, authorize, type ApiKey, type Scope } from "./auth.js";
 import { ApiError, errorResponse, issueDetails } from "./errors.js";
 import { currentFaults, faultConfigSchema, setFaults } from "./faults.js";
+import { registerDashboardRoutes } from "../dashboard/routes.js";
 import { LedgerServices, ReplicaBehindError, type Consistency, type LedgerService } from "./ledger-service.js";
 
 /** Request bodies larger than this are refused with 413. */
@@ -167,8 +168,8 @@ export function createApp(): Hono<AppEnv> {
   });
   app.notFound((c) => errorResponse(c, new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`)));
 
-  app.get("/", (c) =>
-    c.json({ service: "quorum-ledger", api: "/v1/ledgers/:ledger/...", docs: "README.md", regions: ledgerConfig(c.env).regions }),
+  registerDashboardRoutes(app, (c) =>
+    c.json({ service: "quorum-ledger", api: "/v1/ledgers/:ledger/...", docs: "/docs", openapi: "/openapi.json", regions: ledgerConfig(c.env).regions }),
   );
 
   app.post(
