@@ -1,0 +1,49 @@
+/**
+ * The typed client of Quorum Ledger's v1 API (the package's `./client` entry). Runs unchanged in
+ * Node >= 22, browsers and Workers: it needs only `fetch` and web-standard APIs.
+ */
+export { QuorumLedgerClient, entries_pages_max, list_limit_max, request_timeout_ms_default, verified_links_max } from "./client.js";
+export { genesis_hash, verifyEntries, verifyEntry, type ChainCheck, type ChainLink, type VerifyEntriesOptions } from "./chain.js";
+export {
+  ChainVerificationError,
+  ConflictError,
+  ForbiddenError,
+  IdConflictError,
+  InvalidReferenceError,
+  InvalidRequestError,
+  NetworkError,
+  NotFoundError,
+  OverloadedError,
+  PayloadTooLargeError,
+  QuorumLedgerError,
+  QuorumUnavailableError,
+  StreamProtocolError,
+  UnauthorizedError,
+  UnexpectedResponseError,
+  type ChainProblem,
+  type QuorumLedgerErrorInit,
+} from "./errors.js";
+export { backoffDelay_ms, default_retry, parseRetryAfter_ms, retry_attempts_max, type RetryPolicy } from "./retry.js";
+export { SseParser, sse_event_data_chars_max, sse_line_chars_max, type SseEvent } from "./sse.js";
+export { stream_connection_ms_max, stream_idle_timeout_ms, stream_reconnect_attempts_max } from "./stream.js";
+export type {
+  AcceptorStatus,
+  AppendResult,
+  Consistency,
+  Entry,
+  EntryInput,
+  EntryPage,
+  Head,
+  HeadResult,
+  LedgerStatus,
+  ListOptions,
+  Position,
+  PositionsResult,
+  QuorumLedgerClientOptions,
+  ReadOptions,
+  Receipt,
+  RequestOptions,
+  StreamOptions,
+  VerifyOptions,
+  VerifyResult,
+} from "./types.js";
