@@ -95,7 +95,7 @@ export const entryBatchSchema = z
     });
   });
 
-const batchBodySchema = z.strictObject({ entries: entryBatchSchema });
+export const batchBodySchema = z.strictObject({ entries: entryBatchSchema });
 
 /**
  * Parses the body of an append: one entry, or `{"entries": [...]}`. The two shapes are told apart by

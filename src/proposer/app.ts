@@ -2,28 +2,28 @@
  * The v1 HTTP API (DESIGN.md section 4) as a Hono app. It validates, authorizes, and hands the work
  * to the ledger's proposer (appends) or to a replica (reads); errors are always JSON.
  */
-import { Hono, type Context } from "hono";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
+import type { Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";
-import { z } from "zod";
 import { parseLedgerConfig, ConfigError, type LedgerConfig } from "../config.js";
 import { parseAppendBody } from "../core/entry-schema.js";
 import type { EntryInput } from "../core/entry-schema.js";
-import type { BatchOutcome, Entry, LedgerHead } from "../core/ledger-types.js";
+import type { BatchOutcome, Entry, LedgerHead, Receipt } from "../core/ledger-types.js";
 import { limits } from "../core/limits.js";
 import { ProposerOverloadedError, QuorumUnavailableError } from "../core/proposer.js";
-import { region_hints } from "../core/region-rtt.js";
 import { apiKeys, authenticate, authorize, type ApiKey, type Scope } from "./auth.js";
+import { registerDashboardRoutes } from "../dashboard/routes.js";
+import { apiRoutes } from "./api-routes.js";
+import { appendRequestSchema, ledger_name, ledgerParams, list_limit_default, list_limit_max } from "./api-schemas.js";
 import { ApiError, errorResponse, issueDetails } from "./errors.js";
 import { currentFaults, faultConfigSchema, setFaults } from "./faults.js";
-import { registerDashboardRoutes } from "../dashboard/routes.js";
 import { LedgerServices, ReplicaBehindError, type Consistency, type LedgerService } from "./ledger-service.js";
 
 /** Request bodies larger than this are refused with 413. */
 export const body_bytes_max = 1024 * 1024;
-/** Entries one list page returns by default and at most. */
-export const list_limit_default = 100;
-export const list_limit_max = 1000;
 /** A stream lives this long, then ends; the client reconnects with Last-Event-ID and misses nothing. */
 export const stream_duration_ms_max = 5 * 60_000;
 const stream_poll_interval_ms = 250;
@@ -31,7 +31,8 @@ const stream_heartbeat_ms = 15_000;
 /** The status page's window of recent commits (this isolate's proposer for the ledger). */
 export const status_commit_window_ms = 60_000;
 
-const ledger_name = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** Where `/docs` loads the API reference's script from: vendored by `npm run vendor`, served as a static asset. */
+export const scalar_bundle_path = "/vendor/scalar-api-reference.js";
 
 type AppEnv = { Bindings: Env; Variables: { key: ApiKey } };
 
@@ -80,12 +81,6 @@ function query<T extends z.ZodRawShape>(c: Context<AppEnv>, shape: T): z.infer<z
   return result.data;
 }
 
-const seqParam = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const consistencyParams = {
-  consistency: z.enum(["linearizable", "local"]).optional(),
-  minSeq: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
-};
-
 function consistencyOf(q: { consistency?: "linearizable" | "local" | undefined; minSeq?: number | undefined }): Consistency {
   if (q.minSeq !== undefined) return { mode: "local", minSeq: q.minSeq };
   return q.consistency === "local" ? { mode: "local" } : { mode: "linearizable" };
@@ -123,13 +118,13 @@ async function readAppendBody(c: Context<AppEnv>): Promise<EntryInput[]> {
   return parsed.data;
 }
 
-function appendResponse(c: Context<AppEnv>, ledger: string, outcome: BatchOutcome): Response {
+/** An append's answer: its receipts (201 when one was created, else 200), or 409 when refused. */
+function appendResult(ledger: string, outcome: BatchOutcome): { body: { ledger: string; results: Receipt[] }; created: boolean } {
   if (outcome.kind === "rejected") {
     const r = outcome.rejection;
     throw new ApiError(409, r.code, r.message, { index: r.index, id: r.id });
   }
-  const created = outcome.receipts.some((r) => r.status === "created");
-  return c.json({ ledger, results: outcome.receipts }, created ? 201 : 200);
+  return { body: { ledger, results: [...outcome.receipts] }, created: outcome.receipts.some((r) => r.status === "created") };
 }
 
 /** Checks the Content-Type and the key of an append, before the body is read. */
@@ -152,8 +147,39 @@ const appendBodyLimit = bodyLimit({
   },
 });
 
-export function createApp(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+/** A validation failure of a route's parameters, in the API's own error codes. */
+function validationError(target: string, error: z.ZodError): ApiError {
+  const at = (name: string) => error.issues.some((i) => i.path[0] === name);
+  if (target === "param") {
+    if (at("ledger")) return new ApiError(400, "invalid_ledger_name", `ledger names match ${ledger_name.source}`);
+    if (at("seq")) return new ApiError(400, "invalid_request", "seq must be a positive whole number");
+    if (at("id")) return new ApiError(400, "invalid_request", "id must be 1 to 128 visible ASCII characters");
+  }
+  return new ApiError(400, "invalid_request", `invalid ${target === "query" ? "query parameters" : target}`, issueDetails(error.issues));
+}
+
+/** Route middleware: the key must hold `scope` on the route's ledger (checked before anything else). */
+function needKey(scope: Scope) {
+  return async (c: Context<AppEnv>, next: () => Promise<void>) => {
+    await requireKey(c, scope, ledgerOf(c));
+    await next();
+  };
+}
+
+export const openapi_info = {
+  title: "Quorum Ledger API",
+  version: "1.0.0",
+  description:
+    "An edge-replicated trade ledger: an entry is acknowledged once a quorum of regions holds it durably, and every replica applies the same log in the same order. " +
+    "Authenticate with `Authorization: Bearer <key>`. Errors are always `{\"error\": {\"code\", \"message\", \"details\"}}`.",
+};
+
+export function createApp(): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationError(result.target, result.error);
+    },
+  });
 
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);
@@ -162,6 +188,9 @@ export function createApp(): Hono<AppEnv> {
     }
     if (error instanceof ProposerOverloadedError) {
       return errorResponse(c, new ApiError(429, "overloaded", error.message, undefined, { "Retry-After": "1" }));
+    }
+    if (error instanceof HTTPException && error.status < 500) {
+      return errorResponse(c, new ApiError(error.status, "invalid_request", error.message));
     }
     console.error("unhandled error", error);
     return errorResponse(c, new ApiError(500, "internal", "internal error; it has been logged"));
@@ -172,81 +201,68 @@ export function createApp(): Hono<AppEnv> {
     c.json({ service: "quorum-ledger", api: "/v1/ledgers/:ledger/...", docs: "/docs", openapi: "/openapi.json", regions: ledgerConfig(c.env).regions }),
   );
 
-  app.post(
-    "/v1/ledgers/:ledger/entries",
-    appendPreamble("append"),
-    appendBodyLimit,
-    async (c) => {
-      const ledger = ledgerOf(c);
-      const entries = await readAppendBody(c);
-      // The request stays alive until its slot is decided even if the client goes away: another
-      // request may be waiting for it to drive the next round (group commit hands the turn on).
-      const appended = service(c, ledger).proposer.append(entries, (work) => c.executionCtx.waitUntil(work));
-      c.executionCtx.waitUntil(appended.catch(() => undefined));
-      return appendResponse(c, ledger, await appended);
-    },
-  );
+  const routes = apiRoutes({ append: appendPreamble("append"), read: needKey("read"), admin: needKey("admin") }, [appendBodyLimit]);
+  app.openAPIRegistry.register("AppendRequest", appendRequestSchema);
+  app.openAPIRegistry.registerComponent("securitySchemes", "Bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "An API key from LEDGER_API_KEYS (locally: `dev-key-quorum-ledger`).",
+  });
 
-  app.get("/v1/ledgers/:ledger/entries", async (c) => {
+  app.openapi(routes.append, async (c) => {
     const ledger = ledgerOf(c);
-    await requireKey(c, "read", ledger);
-    const q = query(c, {
-      after: seqParam.optional(),
-      limit: z.coerce.number().int().min(1).max(list_limit_max).optional(),
-      ...consistencyParams,
-    });
+    const entries = await readAppendBody(c);
+    // The request stays alive until its slot is decided even if the client goes away: another
+    // request may be waiting for it to drive the next round (group commit hands the turn on).
+    const appended = service(c, ledger).proposer.append(entries, (work) => c.executionCtx.waitUntil(work));
+    c.executionCtx.waitUntil(appended.catch(() => undefined));
+    const { body, created } = appendResult(ledger, await appended);
+    return created ? c.json(body, 201) : c.json(body, 200);
+  });
+
+  app.openapi(routes.list, async (c) => {
+    const ledger = ledgerOf(c);
+    const q = c.req.valid("query");
     const limit = q.limit ?? list_limit_default;
     const after = q.after ?? 0;
     const r = await service(c, ledger).read(consistencyOf(q), (stub) => stub.readEntries(after, limit));
     const entries = r.entries as Entry[];
     const last = entries.at(-1)?.seq;
-    return c.json({ ledger, entries, next: last !== undefined && entries.length === limit ? last : null, head: headOf(r.state.head) });
+    return c.json({ ledger, entries, next: last !== undefined && entries.length === limit ? last : null, head: headOf(r.state.head) }, 200);
   });
 
-  app.get("/v1/ledgers/:ledger/entries/:seq", async (c) => {
+  app.openapi(routes.entryBySeq, async (c) => {
     const ledger = ledgerOf(c);
-    await requireKey(c, "read", ledger);
-    const seq = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).safeParse(c.req.param("seq"));
-    if (!seq.success || !/^[0-9]+$/.test(c.req.param("seq"))) {
-      throw new ApiError(400, "invalid_request", "seq must be a positive whole number");
-    }
-    const q = query(c, consistencyParams);
-    const r = await service(c, ledger).read(consistencyOf(q), (stub) => stub.readEntry(seq.data));
-    if (r.entry === null) throw new ApiError(404, "not_found", `no entry at seq ${seq.data}`, { head: headOf(r.state.head) });
-    return c.json({ ledger, entry: r.entry });
+    const seq = Number(c.req.valid("param").seq);
+    const r = await service(c, ledger).read(consistencyOf(c.req.valid("query")), (stub) => stub.readEntry(seq));
+    if (r.entry === null) throw new ApiError(404, "not_found", `no entry at seq ${seq}`, { head: headOf(r.state.head) });
+    return c.json({ ledger, entry: r.entry }, 200);
   });
 
-  app.get("/v1/ledgers/:ledger/ids/:id", async (c) => {
+  app.openapi(routes.entryById, async (c) => {
     const ledger = ledgerOf(c);
-    await requireKey(c, "read", ledger);
-    const id = c.req.param("id");
-    if (!/^[\x21-\x7e]{1,128}$/.test(id)) throw new ApiError(400, "invalid_request", "id must be 1 to 128 visible ASCII characters");
-    const q = query(c, consistencyParams);
-    const r = await service(c, ledger).read(consistencyOf(q), (stub) => stub.readEntryById(id));
+    const { id } = c.req.valid("param");
+    const r = await service(c, ledger).read(consistencyOf(c.req.valid("query")), (stub) => stub.readEntryById(id));
     if (r.entry === null) throw new ApiError(404, "not_found", `no entry with id ${id}`);
-    return c.json({ ledger, entry: r.entry });
+    return c.json({ ledger, entry: r.entry }, 200);
   });
 
-  app.get("/v1/ledgers/:ledger/head", async (c) => {
+  app.openapi(routes.head, async (c) => {
     const ledger = ledgerOf(c);
-    await requireKey(c, "read", ledger);
-    const q = query(c, consistencyParams);
-    const r = await service(c, ledger).read(consistencyOf(q), async (stub) => ({ state: await stub.readState() }));
-    return c.json({ ledger, ...headOf(r.state.head) });
+    const r = await service(c, ledger).read(consistencyOf(c.req.valid("query")), async (stub) => ({ state: await stub.readState() }));
+    return c.json({ ledger, ...headOf(r.state.head) }, 200);
   });
 
-  app.get("/v1/ledgers/:ledger/positions", async (c) => {
+  app.openapi(routes.positions, async (c) => {
     const ledger = ledgerOf(c);
-    await requireKey(c, "read", ledger);
-    const q = query(c, { account: z.string().regex(/^[\x21-\x7e]{1,64}$/, "account must be 1 to 64 visible ASCII characters"), ...consistencyParams });
+    const q = c.req.valid("query");
     const r = await service(c, ledger).read(consistencyOf(q), (stub) => stub.readPositions(q.account));
-    return c.json({ ledger, account: q.account, positions: r.positions, asOf: headOf(r.state.head) });
+    return c.json({ ledger, account: q.account, positions: r.positions, asOf: headOf(r.state.head) }, 200);
   });
 
-  app.get("/v1/ledgers/:ledger/stream", async (c) => {
+  app.openapi(routes.stream, async (c) => {
     const ledger = ledgerOf(c);
-    await requireKey(c, "read", ledger);
-    const q = query(c, { after: seqParam.optional() });
+    const q = c.req.valid("query");
     const lastEventId = c.req.header("last-event-id");
     const resumeFrom = lastEventId !== undefined && /^[0-9]{1,15}$/.test(lastEventId) ? Number(lastEventId) : undefined;
     let after = resumeFrom ?? q.after ?? 0;
@@ -277,10 +293,8 @@ export function createApp(): Hono<AppEnv> {
     });
   });
 
-  app.get("/v1/ledgers/:ledger/status", async (c) => {
+  app.openapi(routes.status, async (c) => {
     const ledger = ledgerOf(c);
-    await requireKey(c, "admin", ledger);
-    query(c, {});
     const s = service(c, ledger);
     const probes = await s.probeAll((stub) => stub.status());
     const acceptors = probes.map((p) => ({
@@ -302,35 +316,53 @@ export function createApp(): Hono<AppEnv> {
       bySeq.set(a.appliedSeq!, a.headHash!);
     }
     const recent = s.proposer.recentCommits(status_commit_window_ms);
-    return c.json({
-      ledger,
-      quorum: s.config.quorum,
-      acceptors,
-      headsAgree,
-      // What this Worker isolate's proposer committed lately: another isolate has its own.
-      commits: { window_s: recent.window_ms / 1000, commits: recent.commits, entries: recent.entries, latency_ms: recent.latency_ms },
-    });
+    return c.json(
+      {
+        ledger,
+        quorum: s.config.quorum,
+        acceptors,
+        headsAgree,
+        // What this Worker isolate's proposer committed lately: another isolate has its own.
+        commits: { window_s: recent.window_ms / 1000, commits: recent.commits, entries: recent.entries, latency_ms: recent.latency_ms },
+      },
+      200,
+    );
   });
 
-  app.get("/v1/ledgers/:ledger/verify", async (c) => {
+  app.openapi(routes.verify, async (c) => {
     const ledger = ledgerOf(c);
-    await requireKey(c, "admin", ledger);
-    const q = query(c, { region: z.enum(region_hints).optional() });
+    const q = c.req.valid("query");
     const s = service(c, ledger);
     if (q.region !== undefined && !s.config.regions.includes(q.region)) {
       throw new ApiError(400, "invalid_request", `region ${q.region} holds no replica of this ledger`, { regions: s.config.regions });
     }
     const result = await s.verify(q.region);
-    return c.json({
-      ledger,
-      region: result.region,
-      verified: result.brokenAt === undefined,
-      checkedThrough: result.checkedThrough,
-      head: headOf(result.head),
-      complete: result.complete,
-      ...(result.brokenAt === undefined ? {} : { brokenAt: result.brokenAt }),
-    });
+    return c.json(
+      {
+        ledger,
+        region: result.region,
+        verified: result.brokenAt === undefined,
+        checkedThrough: result.checkedThrough,
+        head: headOf(result.head),
+        complete: result.complete,
+        ...(result.brokenAt === undefined ? {} : { brokenAt: result.brokenAt }),
+      },
+      200,
+    );
   });
+
+  app.doc31("/openapi.json", (c) => ({ openapi: "3.1.0", info: openapi_info, servers: [{ url: new URL(c.req.url).origin }] }));
+  app.get(
+    "/docs",
+    Scalar({
+      url: "/openapi.json",
+      pageTitle: "Quorum Ledger API",
+      // Served by this Worker (`npm run vendor`), not a CDN: the page loads no third-party code.
+      cdn: scalar_bundle_path,
+      withDefaultFonts: false,
+      telemetry: false,
+    }),
+  );
 
   // Fault injection for local runs, tests and benchmarks: absent (404) unless ALLOW_FAULT_INJECTION.
   app.on(["GET", "PUT"], "/v1/_faults", async (c) => {
@@ -354,6 +386,7 @@ export function createApp(): Hono<AppEnv> {
   });
 
   registerBenchRoutes(app);
+  documentTestingRoutes(app);
   return app;
 }
 
@@ -398,6 +431,44 @@ function registerBenchRoutes(app: Hono<AppEnv>): void {
     const ledger = ledgerOf(c);
     const entries = await readAppendBody(c);
     const stub = c.env.ACCEPTOR.getByName(`${ledger}:unreplicated`);
-    return appendResponse(c, ledger, await stub.appendUnreplicated(entries, Date.now()));
+    const { body, created } = appendResult(ledger, await stub.appendUnreplicated(entries, Date.now()));
+    return c.json(body, created ? 201 : 200);
+  });
+}
+
+/**
+ * The fault-injection and benchmark routes in the OpenAPI document too (every route the app serves
+ * is there), under their own tag: they answer 404 unless ALLOW_FAULT_INJECTION is set, which only a
+ * local `.dev.vars` ever does.
+ */
+function documentTestingRoutes(app: OpenAPIHono<AppEnv>): void {
+  const tags = ["local testing (ALLOW_FAULT_INJECTION only)"];
+  const security = [{ Bearer: [] }];
+  const local_only = "Absent (404) unless ALLOW_FAULT_INJECTION is set; an admin key for every ledger (`*`).";
+  const ok = (description: string) => ({ 200: { description }, 404: { description: "Fault injection is off." } });
+  const faults = { "application/json": { schema: faultConfigSchema } };
+  app.openAPIRegistry.registerPath({ method: "get", path: "/v1/_faults", tags, security, summary: "The faults in force", description: local_only, responses: ok("The fault configuration.") });
+  app.openAPIRegistry.registerPath({
+    method: "put",
+    path: "/v1/_faults",
+    tags,
+    security,
+    summary: "Set faults: regions down, added delay, simulated RTT from a region, jitter, loss",
+    description: `${local_only} Applies to every ledger this isolate serves; \`{}\` heals.`,
+    request: { body: { content: faults } },
+    responses: ok("The fault configuration now in force."),
+  });
+  app.openAPIRegistry.registerPath({ method: "put", path: "/v1/_bench/mode", tags, security, summary: "Classic Paxos (phase 1 on every commit) or Multi-Paxos, for the benchmark's baseline", description: local_only, request: { body: { content: { "application/json": { schema: z.strictObject({ classic: z.boolean() }) } } } }, responses: ok("The mode.") });
+  app.openAPIRegistry.registerPath({ method: "post", path: "/v1/_bench/reset", tags, security, summary: "Forget every cached proposer (the next request is a cold isolate's)", description: local_only, responses: ok("Reset.") });
+  app.openAPIRegistry.registerPath({ method: "get", path: "/v1/_bench/stats", tags, security, summary: "A ledger's proposer counters", description: local_only, request: { query: z.object({ ledger: z.string().regex(ledger_name) }) }, responses: ok("The counters, or null.") });
+  app.openAPIRegistry.registerPath({
+    method: "post",
+    path: "/v1/_bench/unreplicated/{ledger}/entries",
+    tags,
+    security,
+    summary: "The same append, applied straight to one Durable Object with no replication (the throughput baseline)",
+    description: local_only,
+    request: { params: ledgerParams, body: { content: { "application/json": { schema: { $ref: "#/components/schemas/AppendRequest" } } } } },
+    responses: ok("Receipts."),
   });
 }

@@ -1,0 +1,159 @@
+/**
+ * The v1 routes as OpenAPI route declarations (DESIGN.md section 4): path, parameters, body and
+ * responses, from the schemas of `api-schemas.ts`. `app.ts` attaches a handler to each; the
+ * parameters are validated by these schemas before the handler runs (after the key is checked).
+ */
+import { createRoute, type RouteConfig } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
+import { limits } from "../core/limits.js";
+import {
+  appendResponseSchema,
+  consistencyQuery,
+  entryResponseSchema,
+  errorSchema,
+  headResponseSchema,
+  idParams,
+  ledgerParams,
+  listQuery,
+  listResponseSchema,
+  noQuery,
+  positionsQuery,
+  positionsResponseSchema,
+  seqParams,
+  statusResponseSchema,
+  streamQuery,
+  verifyQuery,
+  verifyResponseSchema,
+} from "./api-schemas.js";
+
+const json = <S>(schema: S) => ({ "application/json": { schema } });
+const error = (description: string) => ({ description, content: json(errorSchema) });
+
+const read_errors = {
+  400: error("Invalid ledger name, parameter or query (`invalid_ledger_name`, `invalid_request`)."),
+  401: error("No API key, or an unknown one (`unauthorized`)."),
+  403: error("The key lacks the scope or the ledger (`forbidden`)."),
+  503: error("No quorum or replica answered in time (`quorum_unavailable`); retry after `Retry-After`."),
+} as const;
+
+const security = [{ Bearer: [] }];
+
+/** Route middleware runs before the parameter validators: the key is checked first. */
+type Middleware = MiddlewareHandler;
+
+export function apiRoutes(auth: { append: Middleware; read: Middleware; admin: Middleware }, appendBody: Middleware[]) {
+  return {
+    append: createRoute({
+      method: "post",
+      path: "/v1/ledgers/{ledger}/entries",
+      tags: ["entries"],
+      summary: "Append one entry, or an atomic batch",
+      description:
+        "Committed once a quorum of regions holds it durably. Ids are idempotency keys: resending the same request returns the original receipts (`exists`). " +
+        "A 503 means the outcome is unknown: retrying the same ids is safe.",
+      security,
+      middleware: [auth.append, ...appendBody] as const,
+      request: {
+        params: ledgerParams,
+        // Documented here, parsed by the handler itself (size limits first, then the entry schema),
+        // so that its errors keep their precise codes.
+        body: { required: true, content: json({ $ref: "#/components/schemas/AppendRequest" }) },
+      },
+      responses: {
+        201: { description: "Committed; at least one entry was created.", content: json(appendResponseSchema) },
+        200: { description: "Every entry already existed (an idempotent resend).", content: json(appendResponseSchema) },
+        ...read_errors,
+        409: error("`id_conflict` (an id exists with another body) or `invalid_reference` (a bad refId); the batch applied nothing."),
+        413: error(`Body over 1 MiB (\`payload_too_large\`) or more than ${limits.request_entries_max} entries (\`too_many_entries\`).`),
+        415: error("Not `Content-Type: application/json` (`unsupported_media_type`)."),
+        429: error("The proposer's queue is full (`overloaded`); retry after `Retry-After`."),
+      },
+    }),
+    list: createRoute({
+      method: "get",
+      path: "/v1/ledgers/{ledger}/entries",
+      tags: ["entries"],
+      summary: "Entries in seq order, a page at a time",
+      security,
+      middleware: [auth.read] as const,
+      request: { params: ledgerParams, query: listQuery },
+      responses: { 200: { description: "A page of entries, with `next` and the head.", content: json(listResponseSchema) }, ...read_errors },
+    }),
+    entryBySeq: createRoute({
+      method: "get",
+      path: "/v1/ledgers/{ledger}/entries/{seq}",
+      tags: ["entries"],
+      summary: "One entry, by seq",
+      security,
+      middleware: [auth.read] as const,
+      request: { params: seqParams, query: consistencyQuery },
+      responses: { 200: { description: "The entry.", content: json(entryResponseSchema) }, ...read_errors, 404: error("No entry at that seq.") },
+    }),
+    entryById: createRoute({
+      method: "get",
+      path: "/v1/ledgers/{ledger}/ids/{id}",
+      tags: ["entries"],
+      summary: "One entry, by id",
+      security,
+      middleware: [auth.read] as const,
+      request: { params: idParams, query: consistencyQuery },
+      responses: { 200: { description: "The entry.", content: json(entryResponseSchema) }, ...read_errors, 404: error("No entry with that id.") },
+    }),
+    head: createRoute({
+      method: "get",
+      path: "/v1/ledgers/{ledger}/head",
+      tags: ["entries"],
+      summary: "The head: last seq, its hash and time",
+      security,
+      middleware: [auth.read] as const,
+      request: { params: ledgerParams, query: consistencyQuery },
+      responses: { 200: { description: "The head.", content: json(headResponseSchema) }, ...read_errors },
+    }),
+    positions: createRoute({
+      method: "get",
+      path: "/v1/ledgers/{ledger}/positions",
+      tags: ["positions"],
+      summary: "An account's positions (average cost)",
+      security,
+      middleware: [auth.read] as const,
+      request: { params: ledgerParams, query: positionsQuery },
+      responses: { 200: { description: "Positions per symbol, as of a head.", content: json(positionsResponseSchema) }, ...read_errors },
+    }),
+    stream: createRoute({
+      method: "get",
+      path: "/v1/ledgers/{ledger}/stream",
+      tags: ["entries"],
+      summary: "Server-Sent Events: replay from `after`, then live",
+      description:
+        "Each entry is an event `entry` with `id` = its seq and `data` = the entry's JSON; `heartbeat` events carry the head when idle. " +
+        "A stream ends after 5 minutes: reconnect with `Last-Event-ID` (or `after`) and nothing is missed or repeated.",
+      security,
+      middleware: [auth.read] as const,
+      request: { params: ledgerParams, query: streamQuery },
+      responses: {
+        200: { description: "An event stream (`text/event-stream`)." },
+        ...read_errors,
+      },
+    }),
+    status: createRoute({
+      method: "get",
+      path: "/v1/ledgers/{ledger}/status",
+      tags: ["operations"],
+      summary: "Per acceptor: reachable, latency, ballot, chosenThrough, applied head",
+      security,
+      middleware: [auth.admin] as const,
+      request: { params: ledgerParams, query: noQuery },
+      responses: { 200: { description: "The acceptors' state and this isolate's recent commits.", content: json(statusResponseSchema) }, ...read_errors },
+    }),
+    verify: createRoute({
+      method: "get",
+      path: "/v1/ledgers/{ledger}/verify",
+      tags: ["operations"],
+      summary: "Recompute the hash chain on a replica",
+      security,
+      middleware: [auth.admin] as const,
+      request: { params: ledgerParams, query: verifyQuery },
+      responses: { 200: { description: "Whether the chain verifies, and how far.", content: json(verifyResponseSchema) }, ...read_errors },
+    }),
+  } satisfies Record<string, RouteConfig>;
+}
