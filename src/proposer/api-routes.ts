@@ -123,7 +123,7 @@ export function apiRoutes(auth: { append: Middleware; read: Middleware; admin: M
       method: "get",
       path: "/v1/ledgers/{ledger}/stream",
       tags: ["entries"],
-      summary: "Server-Sent Events: replay from `after`, then live",
+      summary: "Server-Sent Events: replay from a seq, then follow live",
       description:
         "Each entry is an event `entry` with `id` = its seq and `data` = the entry's JSON; `heartbeat` events carry the head when idle. " +
         "A stream ends after 5 minutes: reconnect with `Last-Event-ID` (or `after`) and nothing is missed or repeated.",

@@ -361,6 +361,11 @@ export function createApp(): OpenAPIHono<AppEnv> {
       cdn: scalar_bundle_path,
       withDefaultFonts: false,
       telemetry: false,
+      // No hosted extras (AI agent, MCP, share/deploy toolbar): they would talk to Scalar's services.
+      agent: { disabled: true },
+      mcp: { disabled: true },
+      showDeveloperTools: "never",
+      authentication: { preferredSecurityScheme: "Bearer" },
     }),
   );
 
