@@ -140,7 +140,8 @@
     return Math.round(delay_ms / 2 + Math.random() * (delay_ms / 2));
   }
 
-  // ---- messages: one line per panel, and one polite live region for changes worth hearing ----
+  // ---- messages: an error line per panel (role=alert), the connection line (role=status), and one
+  // polite live region for region state changes (the tables themselves are not live: too chatty) ----
 
   function setText(el, text) {
     if (el.textContent !== text) el.textContent = text;
@@ -171,6 +172,13 @@
     if (typeof iso !== "string") return "–";
     const m = /T(\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?)/.exec(iso);
     return m ? m[1] : iso;
+  }
+
+  /** "round.proposerId" with the proposer id cut to its first characters (the full one is the cell's title). */
+  function shortBallot(ballot) {
+    if (typeof ballot !== "string") return "–";
+    const dot = ballot.indexOf(".");
+    return dot < 0 || ballot.length - dot - 1 <= 8 ? ballot : `${ballot.slice(0, dot + 9)}…`;
   }
 
   function shortHash(hash) {
@@ -300,7 +308,8 @@
         state.appendChild(why);
       }
       cell(tr, a.latency_ms === null ? "–" : fmtNumber(a.latency_ms), "num");
-      cell(tr, a.promised ?? "–", "mono");
+      const promised = cell(tr, shortBallot(a.promised), "mono");
+      if (a.promised) promised.title = a.promised;
       cell(tr, fmtNumber(a.chosenThrough), "num");
       cell(tr, fmtNumber(a.appliedSeq), "num");
       const hash = cell(tr, shortHash(a.headHash), "mono");
@@ -598,16 +607,18 @@
   let current; // { key, ledger, controller, signal }
 
   function stopSession() {
-    if (current !== undefined) current.controller.abort();
+    if (current === undefined) return;
+    current.controller.abort();
     current = undefined;
     positionsInFlight = false;
+    setText($("regions-summary"), "Not connected.");
+    setText($("tail-state"), "Not connected.");
   }
 
   function stopOn(session, error) {
     if (current !== session) return;
     if (error instanceof HttpError && error.status === 401) {
       setText($("connection-state"), "Disconnected: the API key was not accepted.");
-      announce("Disconnected: the API key was not accepted.");
       stopSession();
     }
   }
@@ -625,7 +636,6 @@
     $("regions-body").replaceChildren();
     setText($("regions-summary"), "Waiting for the first status…");
     setText($("connection-state"), `Connected to ledger ${ledger}.`);
-    announce(`Connected to ledger ${ledger}.`);
     const run = (task) => task(session).catch((error) => showError("regions", describeError(error, "Dashboard")));
     run(pollStatus);
     run(tail);
@@ -656,7 +666,6 @@
     storageSet(sessionStorage, key_storage, "");
     $("api-key").value = "";
     setText($("connection-state"), "Disconnected; the key is forgotten.");
-    announce("Disconnected; the key is forgotten.");
   }
 
   function onPositions(event) {
