@@ -118,3 +118,26 @@ describe("the client in Node (global fetch) against wrangler dev", () => {
     expect(error).toMatchObject({ code: "network_error", attempts: 3, outcomeUnknown: true });
   });
 });
+
+describe("the package's ./client entry, built JavaScript, in a plain Node process", () => {
+  it("imports `quorum-ledger/client` without TypeScript tooling, appends and reads back verified", async () => {
+    // A child `node` (this project's pinned one) with no loader: only the built dist/client files
+    // (`npm run build:client`, run before the tests) and the package's runtime dependencies.
+    const script = `
+      const { QuorumLedgerClient, verifyEntries } = await import("quorum-ledger/client");
+      const client = new QuorumLedgerClient({ baseUrl: process.argv[1], apiKey: process.argv[2], ledger: process.argv[3] });
+      const appended = await client.append({ id: "pkg-1", account: "ACC-9", symbol: "MSFT", side: "buy", quantity: "5", price: "411.10" });
+      const page = await client.list();
+      verifyEntries(page.entries);
+      console.log(JSON.stringify({ created: appended.created, seqs: page.entries.map((e) => e.seq), head: (await client.head()).seq }));
+    `;
+    const { execFile } = await import("node:child_process");
+    const ledger = `pkg-${randomBytes(4).toString("hex")}`;
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ["--input-type=module", "-e", script, dev!.url, api_key, ledger], { cwd: join(import.meta.dirname, "../.."), timeout: 60_000 }, (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+      );
+    });
+    expect(JSON.parse(out.trim())).toEqual({ created: true, seqs: [1], head: 1 });
+  });
+});
