@@ -168,6 +168,10 @@
     return value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
   }
 
+  function fmtSpan(seconds) {
+    return seconds < 120 ? `${Math.round(seconds)} s` : `${fmtNumber(seconds / 60, 1)} min`;
+  }
+
   function fmtTime(iso) {
     if (typeof iso !== "string") return "–";
     const m = /T(\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?)/.exec(iso);
@@ -250,10 +254,7 @@
       $("rate-summary"),
       rates.length === 0
         ? "No commit rate yet: it needs two polls."
-        : `Latest ${fmtNumber(latest, 1)} entries/s; peak ${fmtNumber(Math.max(...rates), 1)} entries/s over the last ${fmtNumber(
-            (samples.t.at(-1) - samples.t[0]) / 60,
-            1,
-          )} min.`,
+        : `Latest ${fmtNumber(latest, 1)} entries/s; peak ${fmtNumber(Math.max(...rates), 1)} entries/s over the last ${fmtSpan(samples.t.at(-1) - samples.t[0])}.`,
     );
     const l = commits ? commits.latency_ms : null;
     setText(

@@ -57,6 +57,7 @@ export function dashboardHtml(assets: PageAssets): string {
       </div>
     </form>
     <p id="connection-state" class="state-line" role="status">Not connected: enter an API key and a ledger.</p>
+    <noscript><p class="error">The dashboard needs JavaScript (its own script and uPlot, both served by this Worker).</p></noscript>
     <p id="announce" class="visually-hidden" aria-live="polite" aria-atomic="true"></p>
   </section>
 
@@ -107,9 +108,9 @@ export function dashboardHtml(assets: PageAssets): string {
     <h2 id="tail-heading">Live tail</h2>
     <p id="tail-state" class="state-line">Not connected.</p>
     <p id="tail-error" class="error" role="alert" hidden></p>
-    <div class="table-wrap">
+    <div class="table-wrap scroll" tabindex="0" role="group" aria-labelledby="tail-caption">
       <table id="tail">
-        <caption>The newest entries first (at most 50)</caption>
+        <caption id="tail-caption">The newest entries first (at most 50; this box scrolls)</caption>
         <thead>
           <tr>
             <th scope="col" class="num">Seq</th>

@@ -49,6 +49,9 @@ button:hover { filter: brightness(0.92); }
 .error[hidden] { display: none; }
 .state-line { color: var(--muted); font-size: 0.9rem; }
 .table-wrap { overflow-x: auto; }
+.table-wrap.scroll { max-height: 26rem; overflow-y: auto; border: 1px solid var(--line); border-radius: 4px; }
+.table-wrap.scroll thead th { position: sticky; top: 0; z-index: 1; }
+.table-wrap.scroll caption { position: sticky; left: 0; padding: 0.25rem 0.5rem; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 caption { text-align: left; font-weight: 600; padding: 0.25rem 0; }
 th, td { text-align: left; padding: 0.3rem 0.5rem; border-bottom: 1px solid var(--line); vertical-align: top; }

@@ -9,11 +9,13 @@
  * (with a region down and at the end). Throughout: no console error, no page error, no failed
  * request, and no request to any other origin (each one is aborted and recorded).
  *
- * The screenshot goes to test/e2e/artifacts/dashboard.png (git-ignored); with UPDATE_SCREENSHOT=1
- * it is also copied to docs/dashboard.png (the README's picture).
+ * Screenshots go to test/e2e/artifacts/ (git-ignored): dashboard.png (the end, all healthy) and
+ * dashboard-weur-down.png. With UPDATE_SCREENSHOT=1 the run also writes docs/dashboard.png, the
+ * README's picture: half a minute more load for the charts' history, then weur down (about 45 s
+ * in all instead of about 20).
  */
 import { randomBytes } from "node:crypto";
-import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import axe from "axe-core";
@@ -33,7 +35,9 @@ declare const document: {
   querySelectorAll(selector: string): ArrayLike<InPageElement> & Iterable<InPageElement>;
   getElementById(id: string): InPageElement | null;
   readonly documentElement: { readonly outerHTML: string };
+  readonly activeElement: unknown;
 };
+declare function getComputedStyle(element: unknown): { readonly outlineStyle: string };
 declare const window: object;
 declare const sessionStorage: Record<string, string>;
 
@@ -47,7 +51,15 @@ const request_timeout_ms = 10_000;
 /** The background load: one small append this often, while the page is watched. */
 const load_interval_ms = 400;
 const load_requests_max = 200;
+/** Entries per load request, in turn: the commit rate chart gets some shape. */
+const load_batch_sizes = [1, 2, 1, 4, 1, 1, 3, 6, 2, 1] as const;
+const update_screenshot = process.env.UPDATE_SCREENSHOT === "1";
+/** Load and polls before the screenshot: one more poll, or half a minute of chart history for docs/. */
+const screenshot_history_ms = update_screenshot ? 30_000 : 2_500;
+/** How long weur stays down before the docs picture (two polls). */
+const docs_down_ms = 4_000;
 const screenshot_path = join(project_root, "test/e2e/artifacts/dashboard.png");
+const screenshot_down_path = join(project_root, "test/e2e/artifacts/dashboard-weur-down.png");
 const docs_screenshot_path = join(project_root, "docs/dashboard.png");
 const axe_tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 
@@ -119,8 +131,13 @@ function startLoad(): void {
   loadDone = (async () => {
     for (let i = 0; loadRunning && i < load_requests_max; i++) {
       try {
-        const symbol = symbols[i % symbols.length]!;
-        await append(fill(symbol, i % 4 === 3 ? "sell" : "buy", String(10 + (i % 7)), (100 + i * 0.25).toFixed(2)));
+        const size = load_batch_sizes[i % load_batch_sizes.length]!;
+        const entries = Array.from({ length: size }, (_, j) => {
+          const n = i * 4 + j;
+          return fill(symbols[n % symbols.length]!, n % 5 === 4 ? "sell" : "buy", String(10 + (n % 7)), (100 + (n % 40) * 0.25).toFixed(2));
+        });
+        const res = await api("POST", `/v1/ledgers/${ledger}/entries`, { entries });
+        if (res.status !== 201) loadErrors.push(`${res.status} ${JSON.stringify(res.json)}`);
       } catch (error) {
         loadErrors.push(String(error));
       }
@@ -254,6 +271,16 @@ describe("the operators' dashboard in Chromium", () => {
     await p.locator("#latency-chart canvas").waitFor({ timeout: wait_ms });
     expect(await p.getAttribute("html", "lang")).toBe("en");
     expect(await p.getByLabel("API key").getAttribute("type")).toBe("password");
+    // Keyboard: the skip link comes first, then the key field, and focus is visible on both.
+    for (const expected of ["skip", "api-key"]) {
+      await p.keyboard.press("Tab");
+      const focused = await p.evaluate(() => {
+        const el = document.activeElement as (InPageElement & { id: string; className: string }) | null;
+        return el === null ? null : { id: el.id, className: el.className, outline: getComputedStyle(el).outlineStyle };
+      });
+      expect(focused === null ? null : focused.id || focused.className).toBe(expected);
+      expect(focused?.outline).not.toBe("none");
+    }
     expect(consoleErrors).toEqual([]);
     expect(pageErrors).toEqual([]);
     expect(offOrigin).toEqual([]);
@@ -317,6 +344,8 @@ describe("the operators' dashboard in Chromium", () => {
     });
     expect(await thePage().locator("#regions-summary").textContent()).toMatch(/^2 of 3 replicas reachable/);
     expect(await axeViolations()).toEqual([]); // the DOWN state's colours and text too
+    await mkdir(dirname(screenshot_down_path), { recursive: true });
+    await thePage().screenshot({ path: screenshot_down_path, fullPage: false });
     await setFaults({});
     await waitInPage("weur reachable again", () => document.querySelectorAll('#regions-body tr[data-reachable="true"]').length === 3);
   });
@@ -349,19 +378,25 @@ describe("the operators' dashboard in Chromium", () => {
 
   it("writes a screenshot; the whole run logged no error and asked no other origin", async () => {
     const p = thePage();
-    await sleep(2_500); // one more poll, so the charts show the healed state too
+    await sleep(screenshot_history_ms); // more polls, so the charts show the healed state too
+    if (update_screenshot) {
+      // The README's picture: half a minute of history, then weur down through the fault transport.
+      await setFaults({ down: ["weur"] });
+      await waitInPage("weur down, for the docs picture", () => document.querySelector('#regions-body tr[data-region="weur"][data-reachable="false"]') !== null);
+      await sleep(docs_down_ms);
+      await mkdir(dirname(docs_screenshot_path), { recursive: true });
+      await p.screenshot({ path: docs_screenshot_path, fullPage: true });
+      await setFaults({});
+      await waitInPage("weur back after the docs picture", () => document.querySelectorAll('#regions-body tr[data-reachable="true"]').length === 3);
+    }
     loadRunning = false;
     await loadDone;
     await mkdir(dirname(screenshot_path), { recursive: true });
     await p.screenshot({ path: screenshot_path, fullPage: true });
-    if (process.env.UPDATE_SCREENSHOT === "1") {
-      await mkdir(dirname(docs_screenshot_path), { recursive: true });
-      await copyFile(screenshot_path, docs_screenshot_path);
-    }
     expect(loadErrors).toEqual([]);
     // wrangler dev reloads the Worker when a source file changes, which cuts the open stream
     // (Chromium logs net::ERR_INCOMPLETE_CHUNKED_ENCODING) and forgets the faults: say so.
-    const reloaded = /Reloading local server/.test(dev?.outputTail(64 * 1024) ?? "");
+    const reloaded = /Reloading local server|Detected changes|Local server updated/.test(dev?.outputTail(64 * 1024) ?? "");
     expect(consoleErrors, reloaded ? "wrangler dev reloaded during the run (a source file changed): run again" : "console errors").toEqual([]);
     expect(pageErrors).toEqual([]);
     expect(failedRequests).toEqual([]);
