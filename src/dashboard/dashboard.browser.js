@@ -256,12 +256,15 @@
         ? "No commit rate yet: it needs two polls."
         : `Latest ${fmtNumber(latest, 1)} entries/s; peak ${fmtNumber(Math.max(...rates), 1)} entries/s over the last ${fmtSpan(samples.t.at(-1) - samples.t[0])}.`,
     );
-    const l = commits ? commits.latency_ms : null;
+    if (commits === undefined) return; // this poll failed: the last summary stands
+    const l = commits === null ? null : commits.latency_ms;
     setText(
       $("latency-summary"),
-      l
-        ? `Over the last ${commits.window_s} s: ${commits.commits} commits of ${commits.entries} entries; latency p50 ${l.p50} ms, p90 ${l.p90} ms, p99 ${l.p99} ms, max ${l.max} ms.`
-        : "No commit by this Worker isolate in the last minute.",
+      commits === null
+        ? "Commit latency comes with the replica status, which needs a key with the admin scope."
+        : l
+          ? `Over the last ${commits.window_s} s: ${commits.commits} commits of ${commits.entries} entries; latency p50 ${l.p50} ms, p90 ${l.p90} ms, p99 ${l.p99} ms, max ${l.max} ms.`
+          : "No commit by this Worker isolate in the last minute.",
     );
   }
 
@@ -385,7 +388,7 @@
           stopOn(session, error);
           return;
         }
-        recordSample(null, null); // a gap in the charts
+        recordSample(null, undefined); // a gap in the charts
       }
       await sleep(Math.max(0, poll_interval_ms - (performance.now() - started)), session.signal);
     }
