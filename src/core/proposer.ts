@@ -143,6 +143,9 @@ interface SlotProposal {
 /** Chosen slots not yet told to one acceptor; `value` set where that acceptor never got the Accept. */
 interface OwedCommits {
   items: CommitItem[];
+  /** Per item: its value's bytes (0 for a bare commit), and whether it is owed again after a lost message. */
+  itemBytes: number[];
+  retried: boolean[];
   bytes: number;
   /** Bumped on every item: the idle flush only fires when no slot was added after its timer started. */
   generation: number;
@@ -485,13 +488,13 @@ export class Proposer {
       this.acceptsSent++; // it carries the pending commits: no separate commit message for them
       const sentTo = new Set<string>();
       const result = await this.toQuorum<Accepted>(
-        (id) => {
+        (id, owed) => {
           sentTo.add(id);
-          return { type: "accept", ballot, slots: chunk, commits: this.commitsFor(id) };
+          return { type: "accept", ballot, slots: chunk, commits: owed?.items ?? [] };
         },
         this.env.quorum.accept,
         (r): r is Accepted => r.type === "accepted" && compareBallots(r.ballot, ballot) === 0,
-        this.thriftyTargets(),
+        { targets: this.thriftyTargets(), carriesCommits: true },
       );
       if (!result.ok) throw new AttemptFailed("no accept quorum");
       // Chosen. Every acceptor is owed the commit, carried by the next message to it: the next
@@ -527,32 +530,54 @@ export class Proposer {
     return this.acceptTargets;
   }
 
-  /** What the next message to `id` carries: the commits owed to it (then no longer owed). */
-  private commitsFor(id: string): CommitItem[] {
+  /** What the next message to `id` carries: the commits owed to it (no longer owed, unless that message is lost). */
+  private takeOwed(id: string): OwedCommits | undefined {
     const owed = this.owed.get(id);
     this.owed.delete(id);
-    return owed?.items ?? [];
+    return owed;
+  }
+
+  /**
+   * Owes again, once, the commits of a message that `id` did not acknowledge within
+   * `quorum_timeout_ms` (lost, or its call failed): for an acceptor outside the accept quorum that
+   * message may be its only news of those slots, and an idle ledger sends no other.
+   */
+  private watchDelivery(id: string, owed: OwedCommits | undefined, reply: Promise<unknown>): void {
+    if (owed === undefined || owed.items.length === 0) return;
+    let acknowledged = false;
+    let owedAgain = false;
+    const oweAgain = () => {
+      if (acknowledged || owedAgain) return;
+      owedAgain = true;
+      owed.items.forEach((item, k) => {
+        if (!owed.retried[k]) this.owe(id, item, owed.itemBytes[k]!, true);
+      });
+    };
+    reply.then(() => (acknowledged = true), oweAgain);
+    const watch = this.env.sleep(limits.quorum_timeout_ms).then(oweAgain);
+    (this.background ?? this.env.background)?.(watch);
   }
 
   /**
    * Records a chosen slot `id` has not heard of. A full batch goes out at once; otherwise the batch
    * goes out when no slot has been added for `owed_commit_linger_ms` (or with the next message to it).
    */
-  private owe(id: string, item: CommitItem, bytes: number): void {
-    const owed = this.owed.get(id) ?? { items: [], bytes: 0, generation: 0 };
+  private owe(id: string, item: CommitItem, bytes: number, retried = false): void {
+    const owed = this.owed.get(id) ?? { items: [], itemBytes: [], retried: [], bytes: 0, generation: 0 };
+    if (owed.items.some((c) => c.slot === item.slot)) return; // owed already (a lost message's copy)
     this.owed.set(id, owed);
     owed.items.push(item);
+    owed.itemBytes.push(bytes);
+    owed.retried.push(retried);
     owed.bytes += bytes;
     const generation = ++owed.generation;
     if (owed.items.length >= limits.owed_commit_slots_max || owed.bytes >= limits.owed_commit_bytes_max) {
-      this.owed.delete(id);
-      this.sendInBackground(id, { type: "commit", commits: owed.items });
+      this.sendOwed(id, this.takeOwed(id));
       return;
     }
     const flush = this.env.sleep(limits.owed_commit_linger_ms).then(() => {
       if (this.owed.get(id) !== owed || owed.generation !== generation) return; // sent, or more came
-      this.owed.delete(id);
-      this.sendInBackground(id, { type: "commit", commits: owed.items });
+      this.sendOwed(id, this.takeOwed(id));
     });
     (this.background ?? this.env.background)?.(flush);
   }
@@ -561,9 +586,10 @@ export class Proposer {
   private async fetchOutcome(slot: number): Promise<SlotOutcome> {
     this.stats.outcome_fallbacks++;
     const result = await this.toQuorum(
-      (id) => ({ type: "commit", commits: this.commitsFor(id), outcomeOf: slot }),
+      (_id, owed) => ({ type: "commit", commits: owed?.items ?? [], outcomeOf: slot }),
       1,
       (r): r is Extract<AcceptorReply, { type: "committed" }> => r.type === "committed" && r.outcome !== undefined,
+      { carriesCommits: true },
     );
     if (!result.ok) {
       // Chosen, but no acceptor has applied it yet (each lacks an earlier slot). The client retries
@@ -586,18 +612,19 @@ export class Proposer {
     const send = this.env.sleep(limits.commit_linger_ms).then(() => {
       if (this.acceptsSent !== round) return;
       // The acceptors that missed the Accept are owed the values, on their own (longer) linger.
-      for (const id of sentTo) {
-        const commits = this.commitsFor(id);
-        if (commits.length > 0) this.sendInBackground(id, { type: "commit", commits });
-      }
+      for (const id of sentTo) this.sendOwed(id, this.takeOwed(id));
     });
     (this.background ?? this.env.background)?.(send);
   }
 
-  private sendInBackground(id: string, request: AcceptorRequest): void {
+  /** A Commit of what is owed to `id`, in the background (nothing when nothing is owed). */
+  private sendOwed(id: string, owed: OwedCommits | undefined): void {
+    if (owed === undefined || owed.items.length === 0) return;
     this.stats.messages_sent++;
     const sent_ms = this.env.now_ms();
-    const sent = this.env.send(id, request).then(
+    const reply = this.env.send(id, { type: "commit", commits: owed.items });
+    this.watchDelivery(id, owed, reply);
+    const sent = reply.then(
       (r) => {
         this.noteLatency(id, this.env.now_ms() - sent_ms);
         this.noteReply(r);
@@ -625,13 +652,14 @@ export class Proposer {
    * Sends `requestFor(id)` to the acceptors (to `targets` first, when given) and settles on the first
    * `need` replies that pass `isOk`, or as soon as that has become impossible, or after
    * `quorum_timeout_ms`. Targets that fail, or have no quorum after the escalation delay, bring in
-   * the other acceptors, and the next thrifty Accept picks its quorum afresh.
+   * the other acceptors, and the next thrifty Accept picks its quorum afresh. Each message carries
+   * the commits owed to its acceptor (`requestFor` gets them), owed again if it is not acknowledged.
    */
   private toQuorum<R extends AcceptorReply>(
-    requestFor: (id: string) => AcceptorRequest,
+    requestFor: (id: string, owed: OwedCommits | undefined) => AcceptorRequest,
     need: number,
     isOk: (r: AcceptorReply) => r is R,
-    targets?: readonly string[],
+    { targets, carriesCommits = false }: { targets?: readonly string[] | undefined; carriesCommits?: boolean } = {},
   ): Promise<QuorumResult<R>> {
     const total = this.env.acceptorIds.length;
     const started_ms = this.env.now_ms();
@@ -663,7 +691,10 @@ export class Proposer {
         this.stats.messages_sent++;
         sent++;
         const sent_ms = this.env.now_ms();
-        this.env.send(id, requestFor(id)).then(
+        const owed = carriesCommits ? this.takeOwed(id) : undefined;
+        const reply = this.env.send(id, requestFor(id, owed));
+        this.watchDelivery(id, owed, reply);
+        reply.then(
           (reply) => {
             this.noteLatency(id, this.env.now_ms() - sent_ms);
             all.push(reply);

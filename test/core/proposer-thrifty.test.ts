@@ -24,6 +24,8 @@ function cluster(options: ProposerOptions = {}) {
     Object.keys(delay_ms).map((id) => [id, new Acceptor(new MemoryAcceptorStore(), { id, acceptQuorum: 2 })]),
   );
   const down = new Set<string>();
+  /** Messages to these acceptors are lost (never delivered, never answered), each entry once per message. */
+  const lose: string[] = [];
   const log: Array<{ to: string; type: AcceptorRequest["type"]; values: number }> = [];
   const proposer = new Proposer(
     {
@@ -34,7 +36,10 @@ function cluster(options: ProposerOptions = {}) {
         const values =
           request.type === "commit" || request.type === "accept" ? request.commits.filter((c) => c.value !== undefined).length : 0;
         log.push({ to, type: request.type, values });
+        const lost = request.type === "commit" && lose.indexOf(to) >= 0;
+        if (lost) lose.splice(lose.indexOf(to), 1);
         return new Promise<AcceptorReply>((resolve, reject) => {
+          if (lost) return;
           world.schedule(delay_ms[to]!, () => {
             if (down.has(to)) return;
             const reply = acceptors[to]!.handle(request);
@@ -71,7 +76,7 @@ function cluster(options: ProposerOptions = {}) {
     expect(decided).toBe(n);
   };
   const idle = () => world.run(world.now_ms + 1_000, 1_000_000);
-  return { world, acceptors, down, log, proposer, appendAll, appendStream, idle };
+  return { world, acceptors, down, lose, log, proposer, appendAll, appendStream, idle };
 }
 
 describe("thrifty phase 2", () => {
@@ -113,6 +118,18 @@ describe("thrifty phase 2", () => {
     await c.idle();
     expect(c.acceptors.c!.store.head().seq).toBe(60);
     expect(c.acceptors.a!.store.head()).toEqual(c.acceptors.c!.store.head());
+  });
+
+  test("a lost Commit to the acceptor outside the quorum is sent again: it converges with no new write", async () => {
+    const c = cluster();
+    await c.appendAll("l0");
+    c.lose.push("c"); // the next Commit to c (a batch of values it missed) is lost
+    await c.appendStream("m", 30);
+    await c.idle();
+    await c.idle(); // past quorum_timeout_ms: the unacknowledged commits were owed again and sent
+    expect(c.lose).toEqual([]); // a Commit to c was indeed lost
+    expect(c.acceptors.c!.store.head()).toEqual(c.acceptors.a!.store.head());
+    expect(c.acceptors.c!.store.head().seq).toBe(31);
   });
 
   test("a lone request's Accept goes to every acceptor: the fastest two of three replies decide it", async () => {
