@@ -57,6 +57,8 @@ const sql_params_per_lookup = 90;
  * serializing once, not three times. Dropped whole when a transaction rolls back.
  */
 const slot_cache_entries_max = 8;
+/** ... and at most this many bytes of their values' JSON (a 1,000-entry value is up to 1.8 MB). */
+const slot_cache_value_chars_max = 4 * 1024 * 1024;
 
 type SlotRow = { slot: number; ballot: string; value: string; chosen: number; outcome: string | null };
 
@@ -96,12 +98,12 @@ export class SqliteAcceptorStore implements AcceptorStore {
   }
 
   private setMeta(key: string, value: unknown): void {
-    this.metaCache.set(key, value);
     this.sql.exec(
       "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
       key,
       JSON.stringify(value),
     );
+    this.metaCache.set(key, value); // after the write: a failed write caches nothing
   }
 
   /** Free-form settings kept beside the protocol state (the acceptor's identity). */
@@ -170,9 +172,12 @@ export class SqliteAcceptorStore implements AcceptorStore {
   private remember(record: SlotRecord, valueJson: string): void {
     this.slotCache.delete(record.slot);
     this.slotCache.set(record.slot, { record, valueJson });
-    if (this.slotCache.size > slot_cache_entries_max) {
-      const oldest = this.slotCache.keys().next().value;
-      if (oldest !== undefined) this.slotCache.delete(oldest);
+    let chars = 0;
+    for (const c of this.slotCache.values()) chars += c.valueJson.length;
+    while (this.slotCache.size > slot_cache_entries_max || (this.slotCache.size > 1 && chars > slot_cache_value_chars_max)) {
+      const [oldest, entry] = this.slotCache.entries().next().value!;
+      chars -= entry.valueJson.length;
+      this.slotCache.delete(oldest);
     }
   }
   /** The highest slot held, chosen or not (0 when none): what a linearizable read must wait for. */

@@ -36,7 +36,11 @@ export interface AppendResult {
   readonly ledger: string;
   /** One receipt per entry sent, in order. */
   readonly results: Receipt[];
-  /** True when at least one entry was created by this request (HTTP 201); false when all existed (200). */
+  /**
+   * True when the answer was 201 (the attempt that answered created at least one entry); false on 200
+   * (all existed). After a retry whose lost first attempt had applied the entries, this is false
+   * although this call created them: the receipts are the same either way.
+   */
   readonly created: boolean;
 }
 

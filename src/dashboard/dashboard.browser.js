@@ -499,7 +499,9 @@
         if (!res.ok) throw await httpErrorOf(res);
         setText($("tail-state"), `Live from seq ${after}.`);
         showError("tail", "");
+        let events = 0;
         for await (const ev of sseEvents(res.body, touch)) {
+          events++;
           if (ev.event === "entry") {
             const entry = JSON.parse(ev.data);
             if (typeof entry.seq === "number" && entry.seq > after) {
@@ -513,7 +515,10 @@
             delay_ms = reconnect_delay_ms_min;
           }
         }
-        // The server ends a stream after a few minutes: reconnect at once, from the last seq.
+        // The server ends a stream after a few minutes: reconnect at once, from the last seq. A stream
+        // that ended without a single event (the server could not read a replica) is a failure: back
+        // off, or every open page would hammer the Worker.
+        if (events === 0) throw new Error("the stream ended without an event");
         setText($("tail-state"), `The stream ended; reconnecting from seq ${after}.`);
       } catch (error) {
         if (session.signal.aborted) return;

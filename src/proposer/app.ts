@@ -190,7 +190,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
       return errorResponse(c, new ApiError(429, "overloaded", error.message, undefined, { "Retry-After": "1" }));
     }
     if (error instanceof HTTPException && error.status < 500) {
-      return errorResponse(c, new ApiError(error.status, "invalid_request", error.message));
+      const code = error.status === 415 ? "unsupported_media_type" : error.status === 413 ? "payload_too_large" : "invalid_request";
+      return errorResponse(c, new ApiError(error.status, code, error.message));
     }
     console.error("unhandled error", error);
     return errorResponse(c, new ApiError(500, "internal", "internal error; it has been logged"));
