@@ -352,6 +352,9 @@ export function createApp(): OpenAPIHono<AppEnv> {
     );
   });
 
+  // The vendored API reference script (wrangler.toml [assets], run_worker_first): only these paths
+  // reach the asset store, so API requests pay no asset lookup.
+  app.get("/vendor/*", (c) => c.env.ASSETS.fetch(c.req.raw));
   app.doc31("/openapi.json", (c) => ({ openapi: "3.1.0", info: openapi_info, servers: [{ url: new URL(c.req.url).origin }] }));
   app.get(
     "/docs",

@@ -23,7 +23,7 @@ async function openapiDocument(): Promise<OpenApiDocument> {
 }
 
 /** Routes that are pages and their assets, not the API: the dashboard, the docs, the document itself. */
-const pages = [/^\/$/, /^\/docs$/, /^\/openapi\.json$/, /^\/assets\//];
+const pages = [/^\/$/, /^\/docs$/, /^\/openapi\.json$/, /^\/assets\//, /^\/vendor\//];
 
 /** Every (method, path) the app routes, in OpenAPI's `{param}` syntax, middleware left out. */
 function servedRoutes(): Set<string> {
@@ -118,5 +118,12 @@ describe("/docs", () => {
     expect(res.text).toContain("/openapi.json");
     expect(res.text).toContain('src="/vendor/scalar-api-reference.js"');
     expect(res.text).not.toMatch(/https?:\/\/(?!ledger\.test)[a-z0-9.-]+\//i);
+  });
+
+  test("its script is served by the Worker from the vendored assets", async () => {
+    const res = await get("/vendor/scalar-api-reference.js", null);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/javascript/);
+    expect(res.text.length).toBeGreaterThan(1_000_000);
   });
 });
