@@ -544,18 +544,22 @@ export class Proposer {
    */
   private watchDelivery(id: string, owed: OwedCommits | undefined, reply: Promise<unknown>): void {
     if (owed === undefined || owed.items.length === 0) return;
-    let acknowledged = false;
-    let owedAgain = false;
-    const oweAgain = () => {
-      if (acknowledged || owedAgain) return;
-      owedAgain = true;
-      owed.items.forEach((item, k) => {
-        if (!owed.retried[k]) this.owe(id, item, owed.itemBytes[k]!, true);
-      });
+    let settled = false;
+    const lost = () => {
+      if (settled) return;
+      settled = true;
+      this.oweAgain(id, owed);
     };
-    reply.then(() => (acknowledged = true), oweAgain);
-    const watch = this.env.sleep(limits.quorum_timeout_ms).then(oweAgain);
+    reply.then(() => (settled = true), lost);
+    const watch = this.env.sleep(limits.quorum_timeout_ms).then(lost);
     (this.background ?? this.env.background)?.(watch);
+  }
+
+  /** The commits of an unacknowledged message, owed again unless they were owed again once already. */
+  private oweAgain(id: string, owed: OwedCommits): void {
+    owed.items.forEach((item, k) => {
+      if (!owed.retried[k]) this.owe(id, item, owed.itemBytes[k]!, true);
+    });
   }
 
   /**
@@ -682,6 +686,14 @@ export class Proposer {
         this.acceptTargets = undefined;
         for (const id of this.env.acceptorIds) if (!first.includes(id)) sendTo(id);
       };
+      // Commits carried to acceptors that have not answered yet: owed again if the call fails or is
+      // still unanswered at the quorum timeout (the timer below, not one more per message).
+      const unacknowledged = new Map<string, OwedCommits>();
+      const lost = (id: string) => {
+        const owed = unacknowledged.get(id);
+        unacknowledged.delete(id);
+        if (owed !== undefined) this.oweAgain(id, owed);
+      };
       const fail = () => {
         failed++;
         if (!escalated && sent - failed < need) escalate();
@@ -692,10 +704,10 @@ export class Proposer {
         sent++;
         const sent_ms = this.env.now_ms();
         const owed = carriesCommits ? this.takeOwed(id) : undefined;
-        const reply = this.env.send(id, requestFor(id, owed));
-        this.watchDelivery(id, owed, reply);
-        reply.then(
+        if (owed !== undefined && owed.items.length > 0) unacknowledged.set(id, owed);
+        this.env.send(id, requestFor(id, owed)).then(
           (reply) => {
+            unacknowledged.delete(id);
             this.noteLatency(id, this.env.now_ms() - sent_ms);
             all.push(reply);
             this.noteReply(reply);
@@ -712,6 +724,7 @@ export class Proposer {
             }
           },
           () => {
+            lost(id);
             this.noteLatency(id, limits.quorum_timeout_ms);
             fail();
           },
@@ -722,7 +735,12 @@ export class Proposer {
         const slowest_ms = Math.max(...first.map((id) => this.acceptorLatency_ms.get(id) ?? 0));
         void this.env.sleep(Math.max(limits.thrifty_escalate_floor_ms, 2 * slowest_ms)).then(escalate);
       }
-      void this.env.sleep(limits.quorum_timeout_ms).then(() => settle({ ok: false, replies: all }));
+      const timeout = this.env.sleep(limits.quorum_timeout_ms).then(() => {
+        for (const id of [...unacknowledged.keys()]) lost(id);
+        settle({ ok: false, replies: all });
+      });
+      // Kept alive after the answer (a Worker's waitUntil) while it may still owe commits again.
+      if (unacknowledged.size > 0) (this.background ?? this.env.background)?.(timeout);
     });
   }
 }
