@@ -10,6 +10,14 @@ export interface LedgerConfig {
   readonly regions: readonly RegionHint[];
   readonly quorum: QuorumConfig;
   readonly faultInjection: boolean;
+  /**
+   * Subrequests (Durable Object calls) one Worker request may make: Cloudflare's per-request limit
+   * for the plan (`SUBREQUESTS_PER_REQUEST_MAX`). A driving request hands over, and a stream ends,
+   * before spending it; see the README's Deploy section.
+   */
+  readonly subrequestsPerRequestMax: number;
+  /** Browser origins allowed to call the API cross-origin (`CORS_ALLOWED_ORIGINS`); none by default. */
+  readonly corsAllowedOrigins: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -22,11 +30,28 @@ const optionalCount = z
   .transform(Number)
   .optional();
 
+/**
+ * Cloudflare's published per-request subrequest limits: Workers Free 50, Workers Paid 10,000 by
+ * default (configurable). The default here is a conservative figure that fits every paid plan; a
+ * budget below `subrequests_per_request_min` cannot carry one commit round plus its reads.
+ */
+export const subrequests_per_request_default = 1000;
+export const subrequests_per_request_min = 32;
+const subrequestBudget = z
+  .string()
+  .regex(/^[0-9]{1,8}$/, "must be a whole number")
+  .transform(Number)
+  .refine((n) => n >= subrequests_per_request_min, `must be at least ${subrequests_per_request_min}`)
+  .optional()
+  .transform((n) => n ?? subrequests_per_request_default);
+
 export function parseLedgerConfig(env: {
   ACCEPTOR_REGIONS?: string;
   QUORUM_PREPARE?: string;
   QUORUM_ACCEPT?: string;
   ALLOW_FAULT_INJECTION?: string;
+  SUBREQUESTS_PER_REQUEST_MAX?: string;
+  CORS_ALLOWED_ORIGINS?: string;
 }): LedgerConfig {
   const raw = (env.ACCEPTOR_REGIONS ?? "enam,wnam,weur").split(",").map((r) => r.trim()).filter((r) => r !== "");
   const unknown = raw.filter((r) => !isRegionHint(r));
@@ -46,5 +71,17 @@ export function parseLedgerConfig(env: {
     throw new ConfigError(`QUORUM_PREPARE/QUORUM_ACCEPT: ${(error as Error).message}`);
   }
   const flag = (env.ALLOW_FAULT_INJECTION ?? "").toLowerCase();
-  return { regions: raw as RegionHint[], quorum, faultInjection: flag === "true" || flag === "1" };
+  const budget = subrequestBudget.safeParse(
+    env.SUBREQUESTS_PER_REQUEST_MAX === undefined || env.SUBREQUESTS_PER_REQUEST_MAX === "" ? undefined : env.SUBREQUESTS_PER_REQUEST_MAX,
+  );
+  if (!budget.success) throw new ConfigError(`SUBREQUESTS_PER_REQUEST_MAX ${budget.error.issues[0]?.message}`);
+  // Origins are parsed by the CORS middleware (src/proposer/cors.ts); here they are only split.
+  const origins = (env.CORS_ALLOWED_ORIGINS ?? "").split(",").map((o) => o.trim()).filter((o) => o !== "");
+  return {
+    regions: raw as RegionHint[],
+    quorum,
+    faultInjection: flag === "true" || flag === "1",
+    subrequestsPerRequestMax: budget.data,
+    corsAllowedOrigins: origins,
+  };
 }

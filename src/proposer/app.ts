@@ -41,7 +41,14 @@ let configFrom: string | undefined;
 let config: LedgerConfig | undefined;
 
 function ledgerConfig(env: Env): LedgerConfig {
-  const source = JSON.stringify([env.ACCEPTOR_REGIONS, env.QUORUM_PREPARE, env.QUORUM_ACCEPT, env.ALLOW_FAULT_INJECTION]);
+  const source = JSON.stringify([
+    env.ACCEPTOR_REGIONS,
+    env.QUORUM_PREPARE,
+    env.QUORUM_ACCEPT,
+    env.ALLOW_FAULT_INJECTION,
+    env.SUBREQUESTS_PER_REQUEST_MAX,
+    env.CORS_ALLOWED_ORIGINS,
+  ]);
   if (config === undefined || source !== configFrom) {
     try {
       config = parseLedgerConfig(env);
