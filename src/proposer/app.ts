@@ -21,6 +21,7 @@ import { appendRequestSchema, ledger_name, ledgerParams, list_limit_default, lis
 import { ApiError, errorResponse, issueDetails } from "./errors.js";
 import { currentFaults, faultConfigSchema, setFaults } from "./faults.js";
 import { LedgerServices, ReplicaBehindError, type Consistency, type LedgerService } from "./ledger-service.js";
+import { requestBudget } from "./request-budget.js";
 
 /** Request bodies larger than this are refused with 413. */
 export const body_bytes_max = 1024 * 1024;
@@ -187,6 +188,9 @@ export function createApp(): OpenAPIHono<AppEnv> {
       if (!result.success) throw validationError(result.target, result.error);
     },
   });
+  // Every request gets its own subrequest budget and connection limit, in force for everything it
+  // starts (its waitUntil work too); the test headers only count with fault injection on.
+  app.use(requestBudget<AppEnv>((c) => ledgerConfig(c.env).faultInjection));
 
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);

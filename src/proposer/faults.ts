@@ -68,9 +68,14 @@ export class FaultInjectingTransport implements AcceptorTransport {
     if (f.down.includes(to)) throw new RegionDownError(`region ${to} is down (fault injection)`);
     if (f.drop_rate > 0 && Math.random() < f.drop_rate) return new Promise<R>(() => {}); // lost
     const delay = this.delay_ms(f, to);
-    await sleep(delay / 2);
-    const result = await this.inner.call(to, op);
-    await sleep(delay / 2);
+    // The simulated round trip is part of the call, inside the connection it holds: a request's
+    // seventh call waits for one of its six to come back, as on the platform.
+    const result = await this.inner.call(to, async (stub, identity) => {
+      await sleep(delay / 2);
+      const reply = await op(stub, identity);
+      await sleep(delay / 2);
+      return reply;
+    });
     if (current.down.includes(to)) throw new RegionDownError(`region ${to} went down (fault injection)`);
     return result;
   }

@@ -8,13 +8,17 @@ import { acceptorName } from "../acceptor/identity.js";
 import type { LedgerAcceptor } from "../acceptor/ledger-acceptor.js";
 import type { LedgerConfig } from "../config.js";
 import type { RegionHint } from "../core/region-rtt.js";
+import { subrequest } from "./request-budget.js";
 
 export type AcceptorStub = DurableObjectStub<LedgerAcceptor>;
 
 export interface AcceptorTransport {
   readonly ledger: string;
   readonly regions: readonly RegionHint[];
-  /** Runs `op` against one region's acceptor; rejects when it cannot be reached. */
+  /**
+   * Runs `op` against one region's acceptor; rejects when it cannot be reached. `op` makes exactly
+   * one call on the stub: that call is one subrequest of the current Worker request.
+   */
   call<R>(region: RegionHint, op: (stub: AcceptorStub, identity: AcceptorIdentity) => Promise<R>): Promise<R>;
 }
 
@@ -37,6 +41,8 @@ export class DurableObjectTransport implements AcceptorTransport {
       regions: this.config.regions,
       acceptQuorum: this.config.quorum.accept,
     };
-    return op(stub, identity);
+    // One subrequest of the request whose async context this runs in: refused when its budget is
+    // spent, and queued while the request already has `connections_per_request_max` calls open.
+    return subrequest(this.config.subrequestsPerRequestMax, () => op(stub, identity));
   }
 }
