@@ -75,8 +75,27 @@ export function parseLedgerConfig(env: {
     env.SUBREQUESTS_PER_REQUEST_MAX === undefined || env.SUBREQUESTS_PER_REQUEST_MAX === "" ? undefined : env.SUBREQUESTS_PER_REQUEST_MAX,
   );
   if (!budget.success) throw new ConfigError(`SUBREQUESTS_PER_REQUEST_MAX ${budget.error.issues[0]?.message}`);
-  // Origins are parsed by the CORS middleware (src/proposer/cors.ts); here they are only split.
+  // The CORS middleware (src/proposer/cors.ts) compares the browser's `Origin` header to these as
+  // exact strings, so each must be written exactly as a browser sends it: http(s)://host[:port], lower
+  // case, no default port, no path (not even "/"). "*" is refused: a ledger that moves money names the
+  // front-ends it trusts. Anything else is an operator's typo that would silently never match.
   const origins = (env.CORS_ALLOWED_ORIGINS ?? "").split(",").map((o) => o.trim()).filter((o) => o !== "");
+  for (const origin of origins) {
+    let canonical: string | undefined;
+    try {
+      const url = new URL(origin);
+      canonical = (url.protocol === "http:" || url.protocol === "https:") && !origin.includes("*") ? url.origin : undefined;
+    } catch {
+      canonical = undefined;
+    }
+    if (canonical !== origin) {
+      const hint = canonical === undefined ? "" : `; write it as ${canonical}`;
+      throw new ConfigError(
+        `CORS_ALLOWED_ORIGINS: ${JSON.stringify(origin.slice(0, 200))} is not an origin (http or https://host[:port], no path, no "*")${hint}`,
+      );
+    }
+  }
+  if (new Set(origins).size !== origins.length) throw new ConfigError("CORS_ALLOWED_ORIGINS: an origin is listed twice");
   return {
     regions: raw as RegionHint[],
     quorum,

@@ -18,6 +18,7 @@ import { apiKeys, authenticate, authorize, type ApiKey, type Scope } from "./aut
 import { registerDashboardRoutes } from "../dashboard/routes.js";
 import { apiRoutes } from "./api-routes.js";
 import { appendRequestSchema, ledger_name, ledgerParams, list_limit_default, list_limit_max } from "./api-schemas.js";
+import { corsPolicy } from "./cors.js";
 import { ApiError, errorResponse, issueDetails } from "./errors.js";
 import { currentFaults, faultConfigSchema, setFaults } from "./faults.js";
 import { LedgerServices, ReplicaBehindError, type Consistency, type LedgerService } from "./ledger-service.js";
@@ -208,6 +209,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
     return errorResponse(c, new ApiError(500, "internal", "internal error; it has been logged"));
   });
   app.notFound((c) => errorResponse(c, new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`)));
+  // Before every route, so that a preflight is answered without a key (src/proposer/cors.ts).
+  app.use("*", corsPolicy((c) => ledgerConfig(c.env).corsAllowedOrigins));
 
   registerDashboardRoutes(app, (c) =>
     c.json({ service: "quorum-ledger", api: "/v1/ledgers/:ledger/...", docs: "/docs", openapi: "/openapi.json", regions: ledgerConfig(c.env).regions }),
