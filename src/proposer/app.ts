@@ -21,7 +21,7 @@ import { appendRequestSchema, ledger_name, ledgerParams, list_limit_default, lis
 import { corsPolicy } from "./cors.js";
 import { ApiError, errorResponse, issueDetails } from "./errors.js";
 import { currentFaults, faultConfigSchema, setFaults } from "./faults.js";
-import { LedgerServices, ReplicaBehindError, type Consistency, type LedgerService } from "./ledger-service.js";
+import { LedgerServices, ReadUnavailableError, ReplicaBehindError, type Consistency, type LedgerService } from "./ledger-service.js";
 import { requestBudget } from "./request-budget.js";
 
 /** Request bodies larger than this are refused with 413. */
@@ -195,7 +195,20 @@ export function createApp(): OpenAPIHono<AppEnv> {
 
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);
-    if (error instanceof QuorumUnavailableError || error instanceof ReplicaBehindError) {
+    // Checked before the append case: a read changes nothing, so it has no unknown outcome to report.
+    if (error instanceof ReadUnavailableError || error instanceof ReplicaBehindError) {
+      return errorResponse(
+        c,
+        new ApiError(
+          503,
+          "quorum_unavailable",
+          `the read could not be served: ${error.message}. Nothing was changed; retry the read after Retry-After.`,
+          undefined,
+          { "Retry-After": "1" },
+        ),
+      );
+    }
+    if (error instanceof QuorumUnavailableError) {
       return errorResponse(c, unavailable(error.message));
     }
     if (error instanceof ProposerOverloadedError) {

@@ -9,7 +9,7 @@ import type { LedgerConfig } from "../config.js";
 import { genesis_hash } from "../core/hash.js";
 import type { LedgerHead } from "../core/ledger-types.js";
 import type { AcceptorReply, AcceptorRequest } from "../core/messages.js";
-import { Proposer, QuorumUnavailableError, type ProposerOptions } from "../core/proposer.js";
+import { Proposer, type ProposerOptions } from "../core/proposer.js";
 import type { RegionHint } from "../core/region-rtt.js";
 import { DurableObjectTransport, type AcceptorStub, type AcceptorTransport } from "./transport.js";
 import { FaultInjectingTransport } from "./faults.js";
@@ -21,11 +21,35 @@ export const read_timeout_ms = 2000;
 /** Polls of the read index before a linearizable read forces recovery of an undecided slot. */
 const read_index_polls_max = 4;
 const read_index_poll_interval_ms = 50;
+/**
+ * How long a linearizable read waits in all for a replica to apply its read index, recovery of an
+ * undecided slot (a `sync`) and the application of its decision included. After a crash the slots
+ * a dead leader left undecided are decided by the read's `sync`, then reach the replicas by Commit
+ * (after `commit_linger_ms`) or by their own catch-up: the read waits for that, not one more look.
+ */
+export const read_index_wait_ms = 6000;
+/** Recoveries (`sync`) one linearizable read may run while it waits, and the polls between two of them. */
+export const read_index_syncs_max = 3;
+const read_index_polls_between_syncs = 20;
 
 export type Consistency = { readonly mode: "linearizable" } | { readonly mode: "local"; readonly minSeq?: number };
 
+/** A replica that answered a read had not applied the read index (it cannot serve a linearizable read). */
 export class ReplicaBehindError extends Error {
   override name = "ReplicaBehindError";
+}
+
+/**
+ * A read that no replica could serve in time (down, lost messages, behind). A read changes nothing,
+ * so unlike a failed append there is no unknown outcome: the client may simply retry it.
+ */
+export class ReadUnavailableError extends Error {
+  override name = "ReadUnavailableError";
+}
+
+/** A replica did not answer within `read_timeout_ms` (or its message was lost). */
+class ReplicaTimeoutError extends Error {
+  override name = "ReplicaTimeoutError";
 }
 
 function sleep(ms: number): Promise<void> {
@@ -34,7 +58,7 @@ function sleep(ms: number): Promise<void> {
 
 function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    const timer = setTimeout(() => reject(new ReplicaTimeoutError(`${what} timed out after ${ms} ms`)), ms);
     work.then(
       (v) => {
         clearTimeout(timer);
@@ -47,6 +71,12 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
     );
   });
 }
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+type RegionState = { region: RegionHint; state: ReplicaState };
 
 export interface RegionProbe {
   readonly region: RegionHint;
@@ -114,39 +144,76 @@ export class LedgerService {
   }
 
   /**
-   * The replica a linearizable read uses, and the applied prefix (chosenThrough) it must have: the
-   * read index is the highest applied or held slot reported by a prepare quorum; wait until some
-   * replica has applied that far (briefly; then decide any stuck slot with a fresh phase 1).
+   * The read index: a slot that every entry acknowledged before the read began is at or below.
+   * A chosen slot is held durably by an accept quorum (acceptors never drop an accepted slot), so
+   * among the `k` replicas that answered, at least `accept - (n - k)` hold it: the read index is the
+   * `(accept - (n - k))`-th highest slot they hold. With only a prepare quorum answering that is the
+   * highest (Q1 + Q2 > n); with every replica answering, a slot accepted by a minority only (a leader
+   * died mid-round) no longer counts, so a read need not wait for what was never acknowledged.
+   * Infinity when too few answered to tell.
    */
-  private async readIndex(): Promise<{ region: RegionHint; minSlot: number }> {
-    const need = this.config.quorum.prepare;
-    const states = await this.quorumOfStates(need);
-    const target = Math.max(...states.map(({ state }) => Math.max(state.chosenThrough, state.highestSlot)));
-    let synced = false;
-    for (let poll = 0; ; poll++) {
-      const nearestFirst = this.regionsByLatency();
-      const ready = states
-        .filter(({ state }) => state.chosenThrough >= target)
-        .sort((a, b) => nearestFirst.indexOf(a.region) - nearestFirst.indexOf(b.region))[0];
-      if (ready !== undefined) return { region: ready.region, minSlot: target };
-      if (poll >= read_index_polls_max) {
-        if (synced) throw new QuorumUnavailableError("no replica has applied every acknowledged slot yet");
-        // An accepted slot above every applied prefix that does not resolve: decide it.
-        await this.proposer.sync(this.background);
-        synced = true;
+  private readIndexOf(states: readonly RegionState[]): number {
+    const holdersNeeded = this.config.quorum.accept - (this.config.regions.length - states.length);
+    if (holdersNeeded < 1) return Number.POSITIVE_INFINITY;
+    const held = states.map(({ state }) => Math.max(state.chosenThrough, state.highestSlot)).sort((a, b) => b - a);
+    return held[holdersNeeded - 1] ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** The regions among `states` that have applied `minSlot`, nearest first. */
+  private readyRegions(states: readonly RegionState[], minSlot: number): RegionHint[] {
+    const nearestFirst = this.regionsByLatency();
+    return states
+      .filter(({ state }) => state.chosenThrough >= minSlot)
+      .map(({ region }) => region)
+      .sort((a, b) => nearestFirst.indexOf(a) - nearestFirst.indexOf(b));
+  }
+
+  /**
+   * The replicas a linearizable read may use, and the applied prefix (chosenThrough) they have: the
+   * read index from a prepare quorum's states. When no replica has applied it yet, polls (every
+   * replica, so a fuller view can lower the index) and, after `read_index_polls_max` polls, decides
+   * any stuck slot with a fresh phase 1 (`sync`, at most `read_index_syncs_max` times), then waits
+   * until that decision is applied somewhere; all within `read_index_wait_ms`.
+   */
+  private async readIndex(): Promise<{ minSlot: number; ready: RegionHint[] }> {
+    const started_ms = Date.now();
+    const states = await this.quorumOfStates(this.config.quorum.prepare);
+    let minSlot = this.readIndexOf(states);
+    let ready = this.readyRegions(states, minSlot);
+    let syncs = 0;
+    for (let poll = 1; ready.length === 0; poll++) {
+      const left_ms = started_ms + read_index_wait_ms - Date.now();
+      if (left_ms <= 0) {
+        throw new ReadUnavailableError(`no replica has applied every acknowledged slot (through slot ${minSlot}) within ${read_index_wait_ms} ms`);
+      }
+      const syncDue = poll === read_index_polls_max || (poll > read_index_polls_max && (poll - read_index_polls_max) % read_index_polls_between_syncs === 0);
+      if (syncDue && syncs < read_index_syncs_max) {
+        // A slot accepted above every applied prefix that does not resolve: decide it (a fresh phase 1
+        // re-proposes it), then keep polling until the decision has been applied on some replica.
+        syncs++;
+        const synced = this.proposer.sync(this.background).then(
+          () => undefined,
+          (error: unknown) => error ?? new Error("sync failed"),
+        );
+        const syncError = await Promise.race([synced, sleep(left_ms).then(() => undefined)]);
+        // No phase-1 quorum to decide the slot: waiting on would only delay the same answer.
+        if (syncError !== undefined) throw new ReadUnavailableError(`the slots above every applied prefix could not be decided: ${reasonOf(syncError)}`);
       } else {
         await sleep(read_index_poll_interval_ms);
       }
-      states.splice(0, states.length, ...(await this.quorumOfStates(1)));
+      const fresh = await this.everyState(minSlot);
+      minSlot = Math.min(minSlot, this.readIndexOf(fresh));
+      ready = this.readyRegions(fresh, minSlot);
     }
+    return { minSlot, ready };
   }
 
   /** The states of every replica that answers, once at least `need` have. */
-  private quorumOfStates(need: number): Promise<Array<{ region: RegionHint; state: ReplicaState }>> {
+  private quorumOfStates(need: number): Promise<RegionState[]> {
     const regions = this.config.regions;
     return new Promise((resolve, reject) => {
-      const got: Array<{ region: RegionHint; state: ReplicaState }> = [];
-      let failed = 0;
+      const got: RegionState[] = [];
+      const failures: string[] = [];
       let done = false;
       for (const region of regions) {
         this.readState(region).then(
@@ -157,11 +224,12 @@ export class LedgerService {
               resolve([...got]); // a copy: later replies do not change what the caller holds
             }
           },
-          () => {
-            failed++;
-            if (!done && regions.length - failed < need) {
+          (error: unknown) => {
+            failures.push(reasonOf(error));
+            if (!done && regions.length - failures.length < need) {
               done = true;
-              reject(new QuorumUnavailableError(`only ${regions.length - failed} of ${regions.length} replicas answered`));
+              const answered = got.length === 0 ? "no replica answered" : `only ${got.length} of ${regions.length} replicas answered`;
+              reject(new ReadUnavailableError(`${answered} (a linearizable read needs ${need}): ${failures.join("; ")}`));
             }
           },
         );
@@ -170,34 +238,76 @@ export class LedgerService {
   }
 
   /**
+   * Every replica's state, as many as answer within `read_timeout_ms`; settles early once one of them
+   * has applied `minSlot` (the read can go on) or when every replica has answered or failed.
+   */
+  private everyState(minSlot: number): Promise<RegionState[]> {
+    const regions = this.config.regions;
+    return new Promise((resolve) => {
+      const got: RegionState[] = [];
+      let settled = 0;
+      let done = false;
+      const settle = () => {
+        settled++;
+        const anyReady = got.some(({ state }) => state.chosenThrough >= minSlot);
+        if (!done && (anyReady || settled === regions.length)) {
+          done = true;
+          resolve([...got]);
+        }
+      };
+      for (const region of regions) {
+        this.readState(region).then(
+          (state) => {
+            got.push({ region, state });
+            settle();
+          },
+          () => settle(),
+        );
+      }
+    });
+  }
+
+  /**
    * Runs a read with the requested consistency:
-   * - linearizable (default): on a replica that has applied the read index;
+   * - linearizable (default): on a replica that has applied the read index; when that replica does
+   *   not answer, on another that has (each replica at most once);
    * - local: on the nearest replica that answers;
    * - local with `minSeq`: on the nearest replica whose head has reached it, else linearizably
    *   (which includes every acknowledged entry, so read-your-writes holds either way).
+   * A read that no replica can serve throws `ReadUnavailableError` (503), never a plain error.
    */
   async read<R extends { state: ReplicaState }>(
     consistency: Consistency,
     op: (stub: AcceptorStub) => Promise<R>,
   ): Promise<R & { region: RegionHint }> {
     if (consistency.mode === "local") {
-      let lastError: unknown;
+      const failures: string[] = [];
       for (const region of this.regionsByLatency()) {
         try {
           const result = await withTimeout(this.timed(region, op), read_timeout_ms, `read of ${region}`);
           if (consistency.minSeq === undefined || result.state.head.seq >= consistency.minSeq) return { ...result, region };
         } catch (error) {
-          lastError = error;
+          failures.push(reasonOf(error));
         }
       }
-      if (consistency.minSeq === undefined) {
-        throw new QuorumUnavailableError(`no replica answered: ${(lastError as Error | undefined)?.message ?? "unknown"}`);
+      if (consistency.minSeq === undefined) throw new ReadUnavailableError(`no replica answered: ${failures.join("; ")}`);
+    }
+    const { minSlot, ready } = await this.readIndex().catch((error: unknown) => {
+      throw error instanceof ReadUnavailableError ? error : new ReadUnavailableError(reasonOf(error));
+    });
+    // The replicas seen to have applied the read index first, then the others (they may have since).
+    const others = this.regionsByLatency().filter((r) => !ready.includes(r));
+    const failures: string[] = [];
+    for (const region of [...ready, ...others]) {
+      try {
+        const result = await withTimeout(this.timed(region, op), read_timeout_ms, `read of ${region}`);
+        if (result.state.chosenThrough >= minSlot) return { ...result, region };
+        failures.push(new ReplicaBehindError(`${region} has applied slot ${result.state.chosenThrough}, not ${minSlot}`).message);
+      } catch (error) {
+        failures.push(reasonOf(error));
       }
     }
-    const { region, minSlot } = await this.readIndex();
-    const result = await withTimeout(this.timed(region, op), read_timeout_ms, `read of ${region}`);
-    if (result.state.chosenThrough < minSlot) throw new ReplicaBehindError(`${region} is behind the read index`);
-    return { ...result, region };
+    throw new ReadUnavailableError(`no replica that has applied slot ${minSlot} answered: ${failures.join("; ")}`);
   }
 
   /**
@@ -205,15 +315,15 @@ export class LedgerService {
    * is one bounded call; the whole check is bounded by `verify_entries_max`.
    */
   async verify(region?: RegionHint): Promise<VerifyResult> {
-    let lastError: unknown;
+    const failures: string[] = [];
     for (const r of region === undefined ? this.regionsByLatency() : [region]) {
       try {
         return await this.verifyOn(r);
       } catch (error) {
-        lastError = error;
+        failures.push(reasonOf(error));
       }
     }
-    throw new QuorumUnavailableError(`no replica could be verified: ${(lastError as Error | undefined)?.message ?? "unknown"}`);
+    throw new ReadUnavailableError(`no replica could be verified: ${failures.join("; ")}`);
   }
 
   private async verifyOn(region: RegionHint): Promise<VerifyResult> {
