@@ -17,19 +17,18 @@ import { ProposerOverloadedError, QuorumUnavailableError } from "../core/propose
 import { apiKeys, authenticate, authorize, type ApiKey, type Scope } from "./auth.js";
 import { registerDashboardRoutes } from "../dashboard/routes.js";
 import { apiRoutes } from "./api-routes.js";
-import { appendRequestSchema, ledger_name, ledgerParams, list_limit_default, list_limit_max } from "./api-schemas.js";
+import { appendRequestSchema, ledger_name, ledgerParams, list_limit_default } from "./api-schemas.js";
 import { corsPolicy } from "./cors.js";
 import { ApiError, errorResponse, issueDetails } from "./errors.js";
 import { currentFaults, faultConfigSchema, setFaults } from "./faults.js";
 import { LedgerServices, ReadUnavailableError, ReplicaBehindError, type Consistency, type LedgerService } from "./ledger-service.js";
-import { requestBudget } from "./request-budget.js";
+import { currentRequestBudget, requestBudget } from "./request-budget.js";
+import { stream_limits, streamHubs, tooManyStreams } from "./stream-hub.js";
 
 /** Request bodies larger than this are refused with 413. */
 export const body_bytes_max = 1024 * 1024;
 /** A stream lives this long, then ends; the client reconnects with Last-Event-ID and misses nothing. */
-export const stream_duration_ms_max = 5 * 60_000;
-const stream_poll_interval_ms = 250;
-const stream_heartbeat_ms = 15_000;
+export const stream_duration_ms_max = stream_limits.duration_ms_max;
 /** The status page's window of recent commits (this isolate's proposer for the ledger). */
 export const status_commit_window_ms = 60_000;
 
@@ -293,32 +292,48 @@ export function createApp(): OpenAPIHono<AppEnv> {
     const q = c.req.valid("query");
     const lastEventId = c.req.header("last-event-id");
     const resumeFrom = lastEventId !== undefined && /^[0-9]{1,15}$/.test(lastEventId) ? Number(lastEventId) : undefined;
-    let after = resumeFrom ?? q.after ?? 0;
+    const after = resumeFrom ?? q.after ?? 0;
     const s = service(c, ledger);
-    return streamSSE(c, async (stream) => {
-      let open = true;
-      stream.onAbort(() => {
-        open = false;
-      });
-      const started = Date.now();
-      let lastWrite = Date.now();
-      while (open && Date.now() - started < stream_duration_ms_max) {
-        // The nearest replica: every replica's ledger is a prefix of the chosen log, so reading on
-        // from `after` can neither skip nor repeat an entry.
-        const page = await s.read({ mode: "local" }, (stub) => stub.readEntries(after, list_limit_max));
-        for (const e of page.entries as Entry[]) {
-          await stream.writeSSE({ id: String(e.seq), event: "entry", data: JSON.stringify(e) });
-          after = e.seq;
-          lastWrite = Date.now();
-        }
-        if (page.entries.length === list_limit_max) continue;
-        if (Date.now() - lastWrite >= stream_heartbeat_ms) {
-          await stream.writeSSE({ event: "heartbeat", data: JSON.stringify({ head: headOf(page.state.head) }) });
-          lastWrite = Date.now();
-        }
-        await stream.sleep(stream_poll_interval_ms);
-      }
+    // The stream stops reading before its request's subrequests run out (stream-hub.ts); the count
+    // is the transport's for this request (request-budget.ts).
+    const configured = s.config.subrequestsPerRequestMax;
+    const budget = currentRequestBudget();
+    const admission = streamHubs.admit(ledger, c.get("key").name, after, Date.now(), {
+      budget: { max: budget?.max(configured) ?? configured, used: () => budget?.subrequests ?? 0 },
+      regions: s.config.regions.length,
     });
+    if (!admission.admitted) throw tooManyStreams(admission);
+    const sub = admission.subscriber;
+    try {
+      return streamSSE(c, async (stream) => {
+        stream.onAbort(() => streamHubs.release(sub, "aborted"));
+        // Every await below is this request's own (timer, write, replica read): the hub hands over
+        // plain data only, so no stream waits on another request's I/O.
+        const ended = await streamHubs.serve(sub, {
+          now_ms: () => Date.now(),
+          sleep: async (ms) => {
+            await stream.sleep(ms);
+          },
+          write: async (text) => {
+            await stream.write(text);
+          },
+          // The nearest replica: every replica's ledger is a prefix of the chosen log, so reading on
+          // from a cursor can neither skip nor repeat an entry.
+          readPage: async (from, limit, onSubrequest) => {
+            const page = await s.read({ mode: "local" }, (stub) => {
+              onSubrequest();
+              return stub.readEntries(from, limit);
+            });
+            return { entries: page.entries as Entry[], head: page.state.head };
+          },
+        });
+        // A comment line (ignored by SSE clients) for whoever reads the stream by hand.
+        if (ended !== "aborted") await stream.write(`: the stream ends (${ended}); reconnect with Last-Event-ID to resume\n\n`);
+      });
+    } catch (error) {
+      streamHubs.release(sub, "error");
+      throw error;
+    }
   });
 
   app.openapi(routes.status, async (c) => {

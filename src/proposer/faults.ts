@@ -57,6 +57,10 @@ export class FaultInjectingTransport implements AcceptorTransport {
     return this.inner.regions;
   }
 
+  subrequestsLeft(): number {
+    return this.inner.subrequestsLeft();
+  }
+
   private delay_ms(f: FaultConfig, to: RegionHint): number {
     const simulated = f.rtt_from === undefined ? 0 : regionRtt_ms(f.rtt_from, to);
     const jitter = Math.min(0.5, -Math.log(1 - Math.random()) * f.jitter_fraction_mean);

@@ -8,7 +8,7 @@ import { acceptorName } from "../acceptor/identity.js";
 import type { LedgerAcceptor } from "../acceptor/ledger-acceptor.js";
 import type { LedgerConfig } from "../config.js";
 import type { RegionHint } from "../core/region-rtt.js";
-import { subrequest } from "./request-budget.js";
+import { subrequest, subrequestsLeft } from "./request-budget.js";
 
 export type AcceptorStub = DurableObjectStub<LedgerAcceptor>;
 
@@ -20,6 +20,8 @@ export interface AcceptorTransport {
    * one call on the stub: that call is one subrequest of the current Worker request.
    */
   call<R>(region: RegionHint, op: (stub: AcceptorStub, identity: AcceptorIdentity) => Promise<R>): Promise<R>;
+  /** The calls the current Worker request may still make (`SUBREQUESTS_PER_REQUEST_MAX` less those made). */
+  subrequestsLeft(): number;
 }
 
 export class DurableObjectTransport implements AcceptorTransport {
@@ -44,5 +46,9 @@ export class DurableObjectTransport implements AcceptorTransport {
     // One subrequest of the request whose async context this runs in: refused when its budget is
     // spent, and queued while the request already has `connections_per_request_max` calls open.
     return subrequest(this.config.subrequestsPerRequestMax, () => op(stub, identity));
+  }
+
+  subrequestsLeft(): number {
+    return subrequestsLeft(this.config.subrequestsPerRequestMax);
   }
 }
