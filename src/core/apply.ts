@@ -7,6 +7,7 @@
  */
 import { assert } from "./assert.js";
 import { canonicalJson } from "./canonical-json.js";
+import { decimal } from "./decimal.js";
 import type { EntryInput } from "./entry-schema.js";
 import { entryHash } from "./hash.js";
 import {
@@ -161,6 +162,26 @@ function referenceProblem(view: LedgerView, e: EntryInput): string | undefined {
   return undefined;
 }
 
+/** The fields a bust must repeat from the fill it cancels: what the desk and the venue agreed on. */
+export const bust_matched_fields = ["side", "quantity", "price"] as const;
+
+/**
+ * The fields in which a bust contradicts the fill it cancels (`target`), in `bust_matched_fields`
+ * order; empty for anything but a bust. A bust removes its fill whatever it says, so a bust that
+ * says something else (another side, quantity or price) is a mistake a desk wants to hear about,
+ * not a silent removal of another trade than the one it meant. Quantities and prices compare as
+ * numbers ("10" and "10.00" agree). A correction may change them all: that is what it is for.
+ */
+export function bustMismatch(target: Entry, e: EntryInput): Array<(typeof bust_matched_fields)[number]> {
+  if (e.execType !== "bust") return [];
+  const differs = {
+    side: target.side !== e.side,
+    quantity: !decimal(target.quantity).eq(decimal(e.quantity)),
+    price: !decimal(target.price).eq(decimal(e.price)),
+  };
+  return bust_matched_fields.filter((f) => differs[f]);
+}
+
 function applyBatch(
   view: LedgerOverlay,
   batch: readonly EntryInput[],
@@ -186,6 +207,19 @@ function applyBatch(
     }
     const problem = referenceProblem(overlay, input);
     if (problem !== undefined) return reject({ code: "invalid_reference", index, id: input.id, message: problem });
+    const target = input.refId === undefined ? undefined : overlay.entryById(input.refId);
+    const mismatched = target === undefined ? [] : bustMismatch(target, input);
+    if (mismatched.length > 0) {
+      const theirs = mismatched.map((f) => `${f} ${target![f]}`).join(", ");
+      const ours = mismatched.map((f) => `${f} ${input[f]}`).join(", ");
+      return reject({
+        code: "bust_mismatch",
+        index,
+        id: input.id,
+        fields: mismatched,
+        message: `bust ${input.id} must repeat the fill it cancels: ${input.refId} has ${theirs}, the bust says ${ours}`,
+      });
+    }
 
     const head = overlay.head();
     const unhashed = { ...input, seq: head.seq + 1, slot, committedAt, prevHash: head.hash };
@@ -208,8 +242,8 @@ function applyBatch(
 
 /**
  * Applies the value chosen for `slot` onto `overlay` (which must hold every slot before it).
- * Batches apply in order, each atomically: a batch with a conflicting id or a bad reference applies
- * nothing and is reported as rejected; the others are unaffected.
+ * Batches apply in order, each atomically: a batch with a conflicting id, a bad reference or a bust
+ * that contradicts its fill applies nothing and is reported as rejected; the others are unaffected.
  */
 export function applySlotOnto(overlay: LedgerOverlay, slot: number, value: SlotValue): SlotOutcome {
   if (value.kind === "noop") return { slot, batches: [] };

@@ -23,6 +23,24 @@ const identifier = (what: string, max: number) =>
 const wellFormed = (schema: z.ZodString, what: string) =>
   schema.refine((s) => !/\p{Cs}/u.test(s), { message: `${what} must be well-formed Unicode (no lone surrogates)` });
 
+/**
+ * Refuses a metadata key `__proto__` (JSON.parse makes it an own key). A record copies keys into a
+ * new object by assignment, where `__proto__` sets the prototype instead and vanishes: zod's record
+ * skips it silently, and so would any client's `out[key] = value`. What is stored must be what was
+ * sent, so it is refused, naming the key, rather than dropped or kept in a form readers lose.
+ */
+function refuseProtoKey(value: unknown, ctx: { issues: z.core.$ZodRawIssue[] }): unknown {
+  if (typeof value === "object" && value !== null && Object.hasOwn(value, "__proto__")) {
+    ctx.issues.push({
+      code: "custom",
+      path: ["__proto__"],
+      message: "metadata key __proto__ is not allowed: JavaScript objects cannot hold it as a plain key; use another key",
+      input: value,
+    });
+  }
+  return value;
+}
+
 const decimalString = (what: string) =>
   z.string().refine(isDecimalString, {
     message:
@@ -55,13 +73,17 @@ export const entryInputSchema = z
     refId: identifier("refId", limits.id_chars_max).optional(),
     tradeTime: z.iso.datetime({ offset: true, message: "tradeTime must be an RFC 3339 date-time" }).optional(),
     metadata: z
-      .record(
-        wellFormed(z.string().min(1).max(limits.name_chars_max), "metadata key"),
-        wellFormed(z.string().max(limits.text_chars_max), "metadata value"),
+      .preprocess(
+        refuseProtoKey,
+        z
+          .record(
+            wellFormed(z.string().min(1).max(limits.name_chars_max), "metadata key"),
+            wellFormed(z.string().max(limits.text_chars_max), "metadata value"),
+          )
+          .refine((m) => Object.keys(m).length <= limits.metadata_keys_max, {
+            message: `metadata may hold at most ${limits.metadata_keys_max} keys`,
+          }),
       )
-      .refine((m) => Object.keys(m).length <= limits.metadata_keys_max, {
-        message: `metadata may hold at most ${limits.metadata_keys_max} keys`,
-      })
       .optional(),
   })
   .superRefine((e, ctx) => {

@@ -46,11 +46,13 @@ export interface Position {
 
 /** Why a batch was refused at apply time. A refused batch applies nothing. */
 export interface BatchRejection {
-  readonly code: "id_conflict" | "invalid_reference";
+  readonly code: "id_conflict" | "invalid_reference" | "bust_mismatch";
   /** Index in the batch of the entry that caused it. */
   readonly index: number;
   readonly id: string;
   readonly message: string;
+  /** `bust_mismatch`: the fields in which the bust contradicts the fill it cancels. */
+  readonly fields?: readonly string[];
 }
 
 export type BatchOutcome =

@@ -69,4 +69,13 @@ export const limits = {
   decimal_fraction_digits_max: 12,
   /** Fraction digits kept when a division is rounded (average price, a partial close's cost). */
   division_fraction_digits: 12,
+  /**
+   * Nesting of arrays and objects in a request body. An append needs 4 (batch, list, entry,
+   * metadata); deeper bodies are refused as `invalid_json` before anything walks them.
+   */
+  json_nesting_depth_max: 32,
+  /** Characters of a client's value that an error echoes back; a longer value is cut and marked. */
+  echoed_value_chars_max: 128,
+  /** Characters of an error's message (it may quote input, such as a path); longer is cut and marked. */
+  error_message_chars_max: 512,
 } as const;

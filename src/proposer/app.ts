@@ -19,8 +19,9 @@ import { registerDashboardRoutes } from "../dashboard/routes.js";
 import { apiRoutes } from "./api-routes.js";
 import { appendRequestSchema, ledger_name, ledgerParams, list_limit_default } from "./api-schemas.js";
 import { corsPolicy } from "./cors.js";
-import { ApiError, errorResponse, issueDetails } from "./errors.js";
+import { ApiError, echo, errorResponse, issueDetails } from "./errors.js";
 import { currentFaults, faultConfigSchema, setFaults } from "./faults.js";
+import { charsetOf, isUtf8Label, parseJsonBody } from "./json-body.js";
 import { LedgerServices, ReadUnavailableError, ReplicaBehindError, type Consistency, type LedgerService } from "./ledger-service.js";
 import { currentRequestBudget, requestBudget } from "./request-budget.js";
 import { stream_limits, streamHubs, tooManyStreams } from "./stream-hub.js";
@@ -65,7 +66,7 @@ function ledgerConfig(env: Env): LedgerConfig {
 function ledgerOf(c: Context<AppEnv>): string {
   const ledger = c.req.param("ledger") ?? "";
   if (!ledger_name.test(ledger)) {
-    throw new ApiError(400, "invalid_ledger_name", `ledger names match ${ledger_name.source}`, { ledger });
+    throw new ApiError(400, "invalid_ledger_name", `ledger names match ${ledger_name.source}`, { ledger: echo(ledger) });
   }
   return ledger;
 }
@@ -108,14 +109,17 @@ function unavailable(message: string): ApiError {
   );
 }
 
-/** Validates an append's body: JSON, at most `request_entries_max` entries, each entry strictly. */
+/**
+ * Validates an append's body: strict UTF-8 JSON with no repeated key (`json-body.ts`), at most
+ * `request_entries_max` entries, each entry strictly. What is stored is what was sent, or nothing.
+ */
 async function readAppendBody(c: Context<AppEnv>): Promise<EntryInput[]> {
-  let body: unknown;
-  try {
-    body = JSON.parse(await c.req.text());
-  } catch (error) {
-    throw new ApiError(400, "invalid_json", `the body is not valid JSON: ${(error as Error).message}`);
+  const json = parseJsonBody(new Uint8Array(await c.req.arrayBuffer()));
+  if (!json.ok) {
+    const { message, ...details } = json.problem;
+    throw new ApiError(400, "invalid_json", message, details);
   }
+  const body = json.value;
   if (typeof body === "object" && body !== null && "entries" in body && Array.isArray(body.entries) && body.entries.length > limits.request_entries_max) {
     throw new ApiError(413, "too_many_entries", `a batch holds at most ${limits.request_entries_max} entries`, {
       entries: body.entries.length,
@@ -130,7 +134,7 @@ async function readAppendBody(c: Context<AppEnv>): Promise<EntryInput[]> {
 function appendResult(ledger: string, outcome: BatchOutcome): { body: { ledger: string; results: Receipt[] }; created: boolean } {
   if (outcome.kind === "rejected") {
     const r = outcome.rejection;
-    throw new ApiError(409, r.code, r.message, { index: r.index, id: r.id });
+    throw new ApiError(409, r.code, r.message, { index: r.index, id: r.id, ...(r.fields === undefined ? {} : { fields: r.fields }) });
   }
   return { body: { ledger, results: [...outcome.receipts] }, created: outcome.receipts.some((r) => r.status === "created") };
 }
@@ -143,6 +147,14 @@ function appendPreamble(scope: Scope) {
     const type = c.req.header("content-type") ?? "";
     if (!/^application\/json\s*(;|$)/i.test(type)) {
       throw new ApiError(415, "unsupported_media_type", "send the body as Content-Type: application/json");
+    }
+    // JSON is UTF-8 (RFC 8259 section 8.1): a body declared in another charset would be read as
+    // other characters than the client meant, so it is refused rather than guessed at.
+    const charset = charsetOf(type);
+    if (charset !== undefined && !isUtf8Label(charset)) {
+      throw new ApiError(415, "unsupported_media_type", "send the body as UTF-8 JSON: Content-Type: application/json (charset, if given, utf-8)", {
+        charset: echo(charset),
+      });
     }
     await next();
   };

@@ -1,6 +1,7 @@
 /** The API's error shape: `{"error": {"code", "message", "details"}}`, never a stack trace. */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { limits } from "../core/limits.js";
 
 export interface ApiErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly details?: unknown };
@@ -18,8 +19,36 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * `value` cut to at most `max` characters, the last of them a marker saying how long it was. An
+ * error may quote what the client sent (a ledger name, a field name, a path); quoted whole, a 1 MiB
+ * field name makes a 1 MiB error, and a log line or a front-end's message box as long. The result
+ * is never longer than `max`, so bounding it again changes nothing.
+ */
+export function echo(value: string, max: number = limits.echoed_value_chars_max): string {
+  if (value.length <= max) return value;
+  const marker = `… (${value.length} characters)`;
+  let end = Math.max(0, max - marker.length);
+  // Never cut between the two halves of a surrogate pair: the answer stays well-formed Unicode.
+  if (end > 0 && /[\uD800-\uDBFF]/.test(value.charAt(end - 1))) end -= 1;
+  return value.slice(0, end) + marker;
+}
+
+/** Nesting of `details` that `echoAll` walks; deeper values are left out (details are built here, a few levels deep). */
+const details_depth_max = 8;
+
+/** `details` with every string in it bounded by `echo`: whatever an error quotes, it quotes briefly. */
+function echoAll(value: unknown, depth = 0): unknown {
+  if (typeof value === "string") return echo(value);
+  if (typeof value !== "object" || value === null) return value;
+  if (depth >= details_depth_max) return "…";
+  if (Array.isArray(value)) return value.map((v) => echoAll(v, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, echoAll(v, depth + 1)]));
+}
+
 export function errorResponse(c: Context, e: ApiError): Response {
-  const body: ApiErrorBody = { error: { code: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) } };
+  const message = echo(e.message, limits.error_message_chars_max);
+  const body: ApiErrorBody = { error: { code: e.code, message, ...(e.details === undefined ? {} : { details: echoAll(e.details) }) } };
   for (const [k, v] of Object.entries(e.headers)) c.header(k, v);
   return c.json(body, e.status);
 }
@@ -39,8 +68,8 @@ export function issueDetails(issues: readonly Issue[]): Array<{ path: string; co
   return issues.flatMap((i) => {
     const at = i.path.map(String);
     if (i.code === "unrecognized_keys" && i.keys !== undefined && i.keys.length > 0) {
-      return i.keys.map((k) => ({ path: [...at, k].join("."), code: i.code, message: `unknown field ${k}` }));
+      return i.keys.map((k) => ({ path: echo([...at, k].join(".")), code: i.code, message: `unknown field ${echo(k)}` }));
     }
-    return [{ path: at.join("."), code: i.code, message: i.message }];
+    return [{ path: echo(at.join(".")), code: i.code, message: i.message }];
   });
 }

@@ -223,6 +223,8 @@ describe("applySlot: busts and corrections", () => {
   }
   const bust = (id: string, refId: string, extra: Partial<EntryInput> = {}) =>
     trade(id, { execType: "bust", refId, ...extra });
+  /** A bust repeats the side, quantity and price of its fill: t2's. */
+  const t2_terms = { quantity: "5", price: "110" } as const;
   const correction = (id: string, refId: string, extra: Partial<EntryInput> = {}) =>
     trade(id, { execType: "correction", refId, ...extra });
 
@@ -250,12 +252,12 @@ describe("applySlot: busts and corrections", () => {
 
   it("refuses busting twice, correcting a busted fill, and busting a bust", () => {
     const store = seeded();
-    receipts(applyAndPersist(store, 2, appendValue(2_000, [bust("b1", "t2")])).batches[0]);
+    receipts(applyAndPersist(store, 2, appendValue(2_000, [bust("b1", "t2", t2_terms)])).batches[0]);
     expect(store.supersededBy("t2")).toBe(5);
     const o = applyAndPersist(
       store,
       3,
-      appendValue(3_000, [bust("b2", "t2")], [correction("c1", "t2")], [bust("b3", "b1")], [correction("c2", "b1")]),
+      appendValue(3_000, [bust("b2", "t2", t2_terms)], [correction("c1", "t2")], [bust("b3", "b1", t2_terms)], [correction("c2", "b1")]),
     );
     for (const [i, id] of ["b2", "c1", "b3", "c2"].entries()) {
       expect(rejection(o.batches[i])).toMatchObject({ code: "invalid_reference", index: 0, id });
@@ -274,7 +276,7 @@ describe("applySlot: busts and corrections", () => {
   it("a bust removes the fill from the position (its own fee does not count)", () => {
     const store = seeded();
     expect(store.position("ACC-1", "AAPL")).toMatchObject({ quantity: "15", costBasis: "1550", fees: "1", realizedPnl: "-1" });
-    applyAndPersist(store, 2, appendValue(2_000, [bust("b1", "t2", { fee: "3" })]));
+    applyAndPersist(store, 2, appendValue(2_000, [bust("b1", "t2", { ...t2_terms, fee: "3" })]));
     expect(store.position("ACC-1", "AAPL")).toEqual({
       account: "ACC-1",
       symbol: "AAPL",
@@ -318,6 +320,59 @@ describe("applySlot: busts and corrections", () => {
     expect(store.position("ACC-1", "AAPL")).toMatchObject({ quantity: "0", costBasis: "0", lastSeq: 2 });
     expect(store.supersededBy("t1")).toBe(2);
     checkLedger(store);
+  });
+
+  it("refuses a bust whose side, quantity or price contradict its fill: bust_mismatch naming the fields, nothing applied", () => {
+    const store = seeded(); // t1: buy 10 at 100
+    const cases: Array<[Partial<EntryInput>, string[]]> = [
+      [{ side: "sell" }, ["side"]],
+      [{ quantity: "1" }, ["quantity"]],
+      [{ price: "100.01" }, ["price"]],
+      [{ side: "sell", quantity: "11", price: "99" }, ["side", "quantity", "price"]],
+    ];
+    const o = applyAndPersist(
+      store,
+      2,
+      appendValue(2_000, ...cases.map(([extra], i) => [trade(`ok${i}`), bust(`b${i}`, "t1", { quantity: "10", price: "100", ...extra })]), [trade("n1")]),
+    );
+    for (const [i, [, fields]] of cases.entries()) {
+      const r = rejection(o.batches[i]);
+      expect(r).toMatchObject({ code: "bust_mismatch", index: 1, id: `b${i}`, fields });
+      for (const f of fields) expect(r?.message).toContain(f);
+    }
+    // Nothing of the refused batches applied: t1 still counts, the trades beside the busts are absent.
+    expect(store.supersededBy("t1")).toBeUndefined();
+    expect(store.entryById("ok0")).toBeUndefined();
+    expect(receipts(o.batches[cases.length])).toMatchObject([{ id: "n1", seq: 5 }]);
+    expect(store.position("ACC-1", "AAPL")).toMatchObject({ quantity: "25" });
+    checkLedger(store);
+  });
+
+  it("a bust matches its fill by value: the same numbers spelled otherwise agree, and its own fee and times are its own", () => {
+    const store = seeded(); // t2: buy 5 at 110, fee 1
+    const o = applyAndPersist(
+      store,
+      2,
+      appendValue(2_000, [bust("b1", "t2", { quantity: "5.000", price: "110.0", fee: "7", tradeTime: "2026-01-02T00:00:00Z", venue: "XLON" })]),
+    );
+    expect(receipts(o.batches[0])).toMatchObject([{ id: "b1", status: "created" }]);
+    expect(store.supersededBy("t2")).toBe(5);
+    checkLedger(store);
+  });
+
+  it("a bust of a correction must repeat the correction, not the fill it replaced", () => {
+    const store = seeded(); // t1: buy 10 at 100
+    applyAndPersist(store, 2, appendValue(2_000, [correction("c1", "t1", { side: "sell", quantity: "4", price: "101" })]));
+    const o = applyAndPersist(store, 3, appendValue(3_000, [bust("b1", "c1", { quantity: "10", price: "100" })], [bust("b2", "c1", { side: "sell", quantity: "4", price: "101" })]));
+    expect(rejection(o.batches[0])).toMatchObject({ code: "bust_mismatch", fields: ["side", "quantity", "price"] });
+    expect(receipts(o.batches[1])).toMatchObject([{ id: "b2", status: "created" }]);
+    checkLedger(store);
+  });
+
+  it("a correction may change side, quantity and price (that is what it is for)", () => {
+    const store = seeded();
+    const o = applyAndPersist(store, 2, appendValue(2_000, [correction("c1", "t1", { side: "sell", quantity: "1", price: "1" })]));
+    expect(receipts(o.batches[0])).toMatchObject([{ id: "c1", status: "created" }]);
   });
 
   it("a rejected batch leaves no superseded mark behind", () => {
@@ -370,11 +425,22 @@ describe("applySlot: property", () => {
   const price = fc.constantFrom("1", "2.5", "10", "0.333");
   type Op =
     | { kind: "trade"; account: string; symbol: string; side: "buy" | "sell"; quantity: string; price: string }
-    | { kind: "bust" | "correction"; target: number; side: "buy" | "sell"; quantity: string; price: string }
+    | { kind: "bust" | "correction"; target: number; side: "buy" | "sell"; quantity: string; price: string; repeatsTarget: boolean }
     | { kind: "repeat"; target: number; same: boolean };
   const opArb: fc.Arbitrary<Op> = fc.oneof(
     { weight: 4, arbitrary: fc.record({ kind: fc.constant("trade" as const), account: accountArb, symbol: symbolArb, side: fc.constantFrom("buy" as const, "sell" as const), quantity: qty, price }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom("bust" as const, "correction" as const), target: fc.nat(), side: fc.constantFrom("buy" as const, "sell" as const), quantity: qty, price }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constantFrom("bust" as const, "correction" as const),
+        target: fc.nat(),
+        side: fc.constantFrom("buy" as const, "sell" as const),
+        quantity: qty,
+        price,
+        // A bust that repeats its fill's side, quantity and price (the rule), or one that may not.
+        repeatsTarget: fc.boolean(),
+      }),
+    },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant("repeat" as const), target: fc.nat(), same: fc.boolean() }) },
   );
 
@@ -393,7 +459,8 @@ describe("applySlot: property", () => {
                 const target = sent[op.target % Math.max(1, sent.length)];
                 if (op.kind === "repeat") return target === undefined ? trade(`e${n++}`) : op.same ? target : { ...target, quantity: "999" };
                 const t = target ?? trade("nowhere");
-                return { id: `e${n++}`, account: t.account, symbol: t.symbol, side: op.side, quantity: op.quantity, price: op.price, execType: op.kind, refId: t.id };
+                const terms = op.repeatsTarget ? { side: t.side, quantity: t.quantity, price: t.price } : { side: op.side, quantity: op.quantity, price: op.price };
+                return { id: `e${n++}`, account: t.account, symbol: t.symbol, ...terms, execType: op.kind, refId: t.id };
               }),
             ),
           );
@@ -405,6 +472,15 @@ describe("applySlot: property", () => {
         // Each id is applied at most once.
         const ids = allEntries(store).map((e) => e.id);
         expect(new Set(ids).size).toBe(ids.length);
+        // Every bust in the ledger repeats the side, quantity and price of the entry it cancelled.
+        for (const e of allEntries(store).filter((x) => x.execType === "bust")) {
+          const target = store.entryById(e.refId!)!;
+          expect({ side: e.side, quantity: Number(e.quantity), price: Number(e.price) }).toEqual({
+            side: target.side,
+            quantity: Number(target.quantity),
+            price: Number(target.price),
+          });
+        }
       }),
       { numRuns: 150 },
     );

@@ -124,6 +124,38 @@ describe("entryInputSchema", () => {
   it.each([[null], [[]], ["entry"], [42], [undefined]])("refuses a body that is not an object: %j", (body) => refuses(body));
 });
 
+describe("what is stored is what was sent", () => {
+  const withMetadata = (metadataJson: string) =>
+    JSON.parse(`{"id":"a","account":"b","symbol":"c","side":"buy","quantity":"1","price":"1","metadata":${metadataJson}}`);
+
+  it("refuses a metadata key __proto__ at its own path (a record would drop it silently)", () => {
+    refuses(withMetadata('{"__proto__":"x","desk":"a"}'), ["metadata", "__proto__"]);
+    refuses(withMetadata('{"__proto__":"x"}'), ["metadata", "__proto__"]);
+    const batch = parseAppendBody({ entries: [minimal, { ...withMetadata('{"__proto__":"x"}'), id: "b" }] });
+    expect(batch.success).toBe(false);
+    if (!batch.success) expect(batch.error.issues.map((i) => i.path)).toEqual([["entries", 1, "metadata", "__proto__"]]);
+  });
+
+  it("keeps every other metadata key and value exactly, those special to JavaScript included", () => {
+    const metadata = { constructor: "c", toString: "t", hasOwnProperty: "h", prototype: "p", "1": "one", "a.b": "dot", "é": "\u0000" };
+    const parsed = entryInputSchema.parse(withMetadata(JSON.stringify(metadata)));
+    expect(parsed.metadata).toStrictEqual(metadata);
+    expect(Object.getPrototypeOf(parsed.metadata)).toBe(Object.prototype);
+  });
+
+  it("returns every field it accepts unchanged, for arbitrary metadata (property)", () => {
+    const key = fc.string({ unit: "grapheme", minLength: 1, maxLength: 6 }).filter((k) => k !== "__proto__");
+    fc.assert(
+      fc.property(fc.dictionary(key, fc.string({ unit: "grapheme", maxLength: 8 }), { maxKeys: limits.metadata_keys_max }), (metadata) => {
+        const sent = JSON.parse(JSON.stringify({ ...minimal, metadata }));
+        const parsed = entryInputSchema.safeParse(sent);
+        if (!parsed.success) return; // refused (a key too long in characters, say): nothing is stored
+        expect(canonicalJson(parsed.data)).toBe(canonicalJson(sent));
+      }),
+    );
+  });
+});
+
 describe("every entry the schema accepts can be hashed", () => {
   // The apply step hashes each entry with canonicalJson (RFC 8785), which throws on a string holding
   // a lone UTF-16 surrogate. If the schema let one through, a chosen slot could never be applied.

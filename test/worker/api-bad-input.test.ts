@@ -2,9 +2,12 @@
  * Bad input through the Worker: each gets its 4xx with the JSON error shape, no stack trace, and
  * leaves the ledger as it was.
  */
+import { exports } from "cloudflare:workers";
 import { describe, expect, test } from "vitest";
+import { limits } from "../../src/core/limits.js";
 import {
   append,
+  authHeader,
   call,
   expectApiError,
   fill,
@@ -12,6 +15,7 @@ import {
   head,
   ledgerPath,
   listAll,
+  origin,
   post,
   uniqueLedger,
   type ApiResponse,
@@ -46,6 +50,37 @@ async function seededLedger(prefix: string): Promise<{ ledger: string; unchanged
 
 function postRaw(ledger: string, rawBody: string, contentType = "application/json"): Promise<ApiResponse> {
   return call("POST", ledgerPath(ledger, "entries"), { rawBody, headers: { "content-type": contentType } });
+}
+
+/** Posts these exact bytes (the helpers send strings, which are always well-formed UTF-8). */
+async function postBytes(ledger: string, bytes: Uint8Array, contentType = "application/json"): Promise<ApiResponse> {
+  const res = await exports.default.fetch(`${origin}${ledgerPath(ledger, "entries")}`, {
+    method: "POST",
+    headers: { ...authHeader("test-all"), "content-type": contentType },
+    body: bytes,
+  });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+const utf8 = (text: string) => new TextEncoder().encode(text);
+
+/** `before`, these raw bytes, then `after`, as one body. */
+function bytesAround(before: string, raw: readonly number[], after: string): Uint8Array {
+  return new Uint8Array([...utf8(before), ...raw, ...utf8(after)]);
+}
+
+/** The stored entry with this id, read back through the API. */
+async function stored(ledger: string, id: string): Promise<Record<string, unknown>> {
+  const res = await get(ledgerPath(ledger, `ids/${id}`));
+  expect(res.status).toBe(200);
+  return (res.json as { entry: Record<string, unknown> }).entry;
 }
 
 describe("bodies", () => {
@@ -309,5 +344,174 @@ describe("query parameters and paths", () => {
     expectApiError(await call("DELETE", ledgerPath(ledger, "entries/1")), 404, "not_found");
     expectApiError(await call("PUT", ledgerPath(ledger, "entries"), { body: fill("x:1") }), 404, "not_found");
     await unchanged();
+  });
+});
+
+describe("a body is read exactly as sent, or refused", () => {
+  const fillText = (id: string, extra = "") =>
+    `{"id":"${id}","account":"ACC-1","symbol":"XYZ","side":"buy","quantity":"1","price":"100.5"${extra}}`;
+
+  test("a repeated key is 400 invalid_json, wherever it is, and changes nothing", async () => {
+    const { ledger, unchanged } = await seededLedger("dup-key");
+    const cases: Array<[string, string, string]> = [
+      // The issue's example: the last quantity would have won.
+      [fillText("d:1", ',"quantity":"1000000"'), "", "quantity"],
+      [fillText("d:2", ',"metadata":{"desk":"a","desk":"b"}'), "metadata", "desk"],
+      [`{"entries":[${fillText("d:3")},${fillText("d:4", ',"side":"sell"')}]}`, "entries.1", "side"],
+      [`{"entries":[${fillText("d:5")}],"entries":[${fillText("d:6")}]}`, "", "entries"],
+      // The same key spelled with an escape is the same key.
+      [fillText("d:7", ',"pric\\u0065":"1"'), "", "price"],
+    ];
+    for (const [raw, path, key] of cases) {
+      const body = expectApiError(await postRaw(ledger, raw), 400, "invalid_json");
+      expect(body.error.details).toMatchObject({ reason: "duplicate_key", path, key });
+      expect(body.error.message).toContain(key);
+    }
+    await unchanged();
+  });
+
+  test("the same key in different objects is not a repeat", async () => {
+    const ledger = uniqueLedger("dup-key-ok");
+    const raw = `{"entries":[${fillText("k:1", ',"metadata":{"id":"x"}')},${fillText("k:2", ',"metadata":{"id":"x"}')}]}`;
+    expect((await postRaw(ledger, raw)).status).toBe(201);
+  });
+
+  test("a metadata key __proto__ is 400 invalid_request naming the key, not silently dropped", async () => {
+    const { ledger, unchanged } = await seededLedger("proto-key");
+    const raw = fillText("p:1", ',"metadata":{"__proto__":"x","desk":"a"}');
+    const body = expectApiError(await postRaw(ledger, raw), 400, "invalid_request");
+    expect(issuePaths(body)).toEqual(["metadata.__proto__"]);
+    expect(JSON.stringify(body.error.details)).toContain("__proto__");
+    await unchanged();
+  });
+
+  test("metadata keys that are special elsewhere are stored exactly as sent", async () => {
+    const ledger = uniqueLedger("odd-keys");
+    const metadata = { constructor: "c", toString: "t", hasOwnProperty: "h", "1": "one", "0x": "hex", "é": "accent", "a.b": "dot" };
+    await append(ledger, fill("o:1", { metadata }));
+    expect((await stored(ledger, "o:1"))["metadata"]).toStrictEqual(metadata);
+  });
+
+  test("invalid UTF-8 is 400 invalid_json, never replaced by U+FFFD", async () => {
+    const { ledger, unchanged } = await seededLedger("bad-utf8");
+    const before = `{"id":"u:1","account":"ACC-1","symbol":"XYZ","side":"buy","quantity":"1","price":"1","metadata":{"note":"`;
+    const after = `"}}`;
+    for (const raw of [
+      [0xff], // never valid in UTF-8
+      [0xc3], // a lead byte without its continuation
+      [0x80], // a continuation byte without a lead
+      [0xc0, 0xaf], // an overlong "/"
+      [0xed, 0xa0, 0x80], // an encoded UTF-16 surrogate
+      [0xf4, 0x90, 0x80, 0x80], // above U+10FFFF
+    ]) {
+      const body = expectApiError(await postBytes(ledger, bytesAround(before, raw, after)), 400, "invalid_json");
+      expect(body.error.details).toMatchObject({ reason: "invalid_utf8" });
+    }
+    await unchanged();
+  });
+
+  test("well-formed UTF-8 beyond ASCII is stored exactly", async () => {
+    const ledger = uniqueLedger("good-utf8");
+    const note = "€ 東京 😀 \u00e9\u0301";
+    expect((await postBytes(ledger, utf8(fillText("g:1", `,"metadata":{"note":"${note}"}`)))).status).toBe(201);
+    expect((await stored(ledger, "g:1"))["metadata"]).toStrictEqual({ note });
+  });
+
+  test("a leading byte order mark is ignored (RFC 8259 section 8.1): the entry is stored as without it", async () => {
+    const ledger = uniqueLedger("bom");
+    const res = await postBytes(ledger, new Uint8Array([0xef, 0xbb, 0xbf, ...utf8(fillText("b:1"))]));
+    expect(res.status).toBe(201);
+    expect(await stored(ledger, "b:1")).toMatchObject({ id: "b:1", quantity: "1", price: "100.5" });
+    // Resending without the BOM is the same body: exists, not a conflict.
+    expect((await postRaw(ledger, fillText("b:1"))).status).toBe(200);
+  });
+
+  test("a charset other than UTF-8 is 415 unsupported_media_type; UTF-8 in any spelling is accepted", async () => {
+    const { ledger, unchanged } = await seededLedger("charset");
+    for (const type of [
+      "application/json; charset=iso-8859-1",
+      "application/json; charset=utf-16",
+      "application/json;charset=windows-1252",
+      'application/json; charset="latin1"',
+      "application/json; charset=no-such-charset",
+    ]) {
+      const body = expectApiError(await postRaw(ledger, fillText("c:x"), type), 415, "unsupported_media_type");
+      expect(body.error.message).toMatch(/UTF-8/);
+    }
+    await unchanged();
+    for (const [i, type] of ["application/json; charset=UTF-8", 'application/json; charset="utf-8"', "application/json;charset=utf8", "Application/JSON; foo=bar; charset=utf-8"].entries()) {
+      expect((await postRaw(ledger, fillText(`c:${i}`), type)).status).toBe(201);
+    }
+  });
+});
+
+describe("busts repeat the fill they cancel", () => {
+  test("a bust whose side, quantity or price differ from its fill is 409 bust_mismatch naming the fields", async () => {
+    const ledger = uniqueLedger("bust-mismatch");
+    await append(ledger, fill("f:1", { quantity: "10", price: "100.5" }));
+    const before = await head(ledger);
+    const cases: Array<[Record<string, unknown>, string[]]> = [
+      [{ quantity: "1000" }, ["quantity"]],
+      [{ price: "99" }, ["price"]],
+      [{ side: "sell" }, ["side"]],
+      [{ side: "sell", quantity: "1", price: "1" }, ["side", "quantity", "price"]],
+    ];
+    for (const [overrides, fields] of cases) {
+      const res = await post(ledgerPath(ledger, "entries"), fill("b:1", { execType: "bust", refId: "f:1", quantity: "10", price: "100.5", ...overrides }));
+      const body = expectApiError(res, 409, "bust_mismatch");
+      expect(body.error.details).toMatchObject({ index: 0, id: "b:1", fields });
+    }
+    expect(await head(ledger)).toEqual(before);
+    // The same numbers spelled otherwise match; the bust's own fee is not compared.
+    const ok = await post(ledgerPath(ledger, "entries"), fill("b:1", { execType: "bust", refId: "f:1", quantity: "10.00", price: "100.50", fee: "2" }));
+    expect(ok.status).toBe(201);
+  });
+
+  test("a correction may change the fill's side, quantity and price", async () => {
+    const ledger = uniqueLedger("correction-free");
+    await append(ledger, fill("f:1", { quantity: "10", price: "100.5" }));
+    const res = await post(ledgerPath(ledger, "entries"), fill("c:1", { execType: "correction", refId: "f:1", side: "sell", quantity: "3", price: "99" }));
+    expect(res.status).toBe(201);
+  });
+});
+
+describe("echoed input is bounded", () => {
+  const bound = limits.echoed_value_chars_max;
+
+  /** Every string in the error's details is at most the echo bound, its message at most the message bound. */
+  function expectBounded(res: ApiResponse, status: number, code: string): void {
+    const body = expectApiError(res, status, code);
+    const strings: string[] = [];
+    const walk = (v: unknown): void => {
+      if (typeof v === "string") strings.push(v);
+      else if (Array.isArray(v)) v.forEach(walk);
+      else if (typeof v === "object" && v !== null) Object.values(v).forEach(walk);
+    };
+    walk(body.error.details);
+    for (const s of strings) expect(s.length).toBeLessThanOrEqual(bound);
+    expect(body.error.message.length).toBeLessThanOrEqual(limits.error_message_chars_max);
+    expect(res.text.length).toBeLessThan(4 * limits.error_message_chars_max);
+  }
+
+  test("a 5,000-character ledger name is echoed cut, with a marker", async () => {
+    const name = "a".repeat(5000);
+    const res = await post(ledgerPath(name, "entries"), fill("x:1"));
+    expectBounded(res, 400, "invalid_ledger_name");
+    const echoed = (res.json as { error: { details: { ledger: string } } }).error.details.ledger;
+    expect(echoed).toMatch(/^a{64,}… \(5000 characters\)$/);
+    expect(res.text).not.toContain("a".repeat(bound + 1));
+    expectBounded(await get(ledgerPath(name, "head")), 400, "invalid_ledger_name");
+    expectBounded(await get(ledgerPath(name, `ids/${"a".repeat(5000)}`)), 400, "invalid_ledger_name");
+  });
+
+  test("a long unknown field, metadata key, query parameter or path is echoed cut", async () => {
+    const ledger = uniqueLedger("echo");
+    const long = "a".repeat(5000);
+    expectBounded(await post(ledgerPath(ledger, "entries"), fill("x:1", { [long]: "1" })), 400, "invalid_request");
+    expectBounded(await post(ledgerPath(ledger, "entries"), fill("x:1", { metadata: { [long]: "1" } })), 400, "invalid_request");
+    expectBounded(await post(ledgerPath(ledger, "entries"), fill("x:1", { id: long })), 400, "invalid_request");
+    expectBounded(await get(ledgerPath(ledger, `entries?${long}=1`)), 400, "invalid_request");
+    expectBounded(await get(`/v1/${long}`), 404, "not_found");
+    expectBounded(await get(ledgerPath(ledger, `ids/${long}`)), 400, "invalid_request");
   });
 });
