@@ -1,9 +1,12 @@
 /**
  * `npm run demo`: Quorum Ledger from nothing, through the client SDK (src/client).
  *
- * 1. Uses the ledger at http://127.0.0.1:8787 if one answers; otherwise starts `wrangler dev` there
- *    itself (persisting to .wrangler/state, as `npm start` does) and keeps it running afterwards until
- *    Ctrl-C, so that the dashboard can be opened.
+ * 1. Uses the ledger at http://127.0.0.1:8787 (or `--port`) if one answers; otherwise starts
+ *    `wrangler dev` there itself (persisting to .wrangler/state, as `npm start` does) and keeps it
+ *    running afterwards until Ctrl-C, so that the dashboard can be opened (`--exit`: stops it at the
+ *    end). With `--url` it uses the ledger at that address and never starts one. When something other
+ *    than Quorum Ledger holds the port, it says what it found and stops: it never lets wrangler move
+ *    to another port behind the user's back.
  * 2. Posts a realistic stream of fills to ledger `demo` with the development key: several accounts
  *    and symbols, buys and sells at plausible prices (a random walk per symbol), some fees, some busts
  *    and corrections (refId), single fills and small batches, and some deliberate re-sends of the same
@@ -15,11 +18,14 @@
  *    ledger held before this run plus the demo's own list of fills, prints it next to what
  *    `GET /positions` reports, and flags every difference (exit code 1 if any).
  *
- *   npm run demo -- [--fills N] [--ledger NAME] [--seed S] [--exit]
+ *   npm run demo -- [--port P | --url URL] [--fills N] [--ledger NAME] [--seed S] [--exit]
  *
- * Every request goes to 127.0.0.1 only; every loop has a bound.
+ * Every request goes to 127.0.0.1 unless `--url` names another host; every loop has a bound. An
+ * expected condition (a bad argument, a port held by something else, a refused key, the ledger gone)
+ * ends with a plain message and exit code 1 or 2, never a stack trace.
  */
 import BigModule from "big.js";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import {
   QuorumLedgerClient,
@@ -31,8 +37,8 @@ import {
 } from "../src/client/index.js";
 import { WranglerDev, project_root } from "./wrangler-dev.js";
 
-const port = 8787;
-const base_url = `http://127.0.0.1:${port}`;
+/** Where `npm start` (wrangler.toml's dev port) serves, and so where the demo looks first. */
+export const demo_port_default = 8787;
 const dev_api_key = "dev-key-quorum-ledger"; // .dev.vars.example: scopes append, read, admin
 const fills_default = 300;
 /** The demo posts at most this many fills in one run. */
@@ -46,41 +52,90 @@ const correction_probability = 0.04;
 const resend_probability = 0.06;
 const fee_probability = 0.35;
 /** How long the probe of an already running ledger may take. */
-const probe_timeout_ms = 2_000;
+export const probe_timeout_ms = 2_000;
 const ledger_name = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** Positions one account may hold that the report prints (more would be a bug of the demo). */
 const report_positions_max = 1_000;
 
 // ---- arguments ----
 
-const args = parseArgs({
-  options: {
-    fills: { type: "string", default: String(fills_default) },
-    ledger: { type: "string", default: "demo" },
-    seed: { type: "string" },
-    exit: { type: "boolean", default: false },
-    help: { type: "boolean", default: false },
-  },
-  strict: true,
-});
-if (args.values.help) {
-  console.log("npm run demo -- [--fills N (default 300)] [--ledger NAME (default demo)] [--seed S] [--exit (do not keep wrangler dev running)]");
-  process.exit(0);
+export interface DemoOptions {
+  readonly fills: number;
+  readonly ledger: string;
+  readonly seed: number;
+  /** Stop the wrangler dev the demo started once it is done, instead of keeping it until Ctrl-C. */
+  readonly exit: boolean;
+  /** Where the ledger is: a loopback port (the demo starts wrangler dev there if none answers), or a URL (never started). */
+  readonly target: { readonly kind: "port"; readonly port: number } | { readonly kind: "url"; readonly url: string };
 }
-const fills_wanted = Number(args.values.fills);
-if (!Number.isInteger(fills_wanted) || fills_wanted < 1 || fills_wanted > fills_max) {
-  console.error(`--fills must be a whole number from 1 to ${fills_max}`);
-  process.exit(2);
-}
-const ledger = args.values.ledger;
-if (!ledger_name.test(ledger)) {
-  console.error(`--ledger must match ${ledger_name.source}`);
-  process.exit(2);
-}
-const seed = args.values.seed === undefined ? Math.floor(Math.random() * 2 ** 32) : Number(args.values.seed);
-if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) {
-  console.error("--seed must be a whole number from 0 to 2^32 - 1");
-  process.exit(2);
+
+export type ParsedDemoArgs =
+  | { readonly kind: "run"; readonly options: DemoOptions }
+  | { readonly kind: "help"; readonly text: string }
+  | { readonly kind: "invalid"; readonly message: string };
+
+export const demo_usage =
+  "npm run demo -- [--port P (default 8787) | --url URL] [--fills N (default 300)] [--ledger NAME (default demo)] [--seed S] [--exit]\n" +
+  "  --port P   use Quorum Ledger on 127.0.0.1:P, or start wrangler dev there when nothing listens\n" +
+  "  --url URL  use the Quorum Ledger at URL (e.g. http://127.0.0.1:8788); never starts one\n" +
+  "  --exit     stop the wrangler dev the demo started when it is done (default: keep it until Ctrl-C)";
+
+/** The command line, checked; `random_seed` is the seed used when `--seed` is not given. */
+export function parseDemoArgs(argv: readonly string[], random_seed: number): ParsedDemoArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        fills: { type: "string", default: String(fills_default) },
+        ledger: { type: "string", default: "demo" },
+        seed: { type: "string" },
+        port: { type: "string" },
+        url: { type: "string" },
+        exit: { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    // parseArgs explains itself ("Unknown option '--prot'..."); the stack adds nothing.
+    return { kind: "invalid", message: (error as Error).message };
+  }
+  if (values.help) return { kind: "help", text: demo_usage };
+  const fills = Number(values.fills);
+  if (!/^[0-9]+$/.test(values.fills) || fills < 1 || fills > fills_max) {
+    return { kind: "invalid", message: `--fills must be a whole number from 1 to ${fills_max}` };
+  }
+  if (!ledger_name.test(values.ledger)) return { kind: "invalid", message: `--ledger must match ${ledger_name.source}` };
+  const seed = values.seed === undefined ? random_seed : Number(values.seed);
+  if ((values.seed !== undefined && !/^[0-9]+$/.test(values.seed)) || !Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) {
+    return { kind: "invalid", message: "--seed must be a whole number from 0 to 2^32 - 1" };
+  }
+  if (values.port !== undefined && values.url !== undefined) {
+    return { kind: "invalid", message: "give --port or --url, not both" };
+  }
+  let target: DemoOptions["target"] = { kind: "port", port: demo_port_default };
+  if (values.port !== undefined) {
+    const port = Number(values.port);
+    if (!/^[0-9]+$/.test(values.port) || port < 1 || port > 65_535) {
+      return { kind: "invalid", message: "--port must be a TCP port number from 1 to 65535" };
+    }
+    target = { kind: "port", port };
+  }
+  if (values.url !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(values.url);
+    } catch {
+      return { kind: "invalid", message: `--url ${JSON.stringify(values.url)} is not a URL; e.g. --url http://127.0.0.1:8788` };
+    }
+    if ((url.protocol !== "http:" && url.protocol !== "https:") || url.pathname !== "/" || url.search !== "" || url.hash !== "" || url.username !== "") {
+      return { kind: "invalid", message: `--url takes the ledger's address only, http(s)://host[:port], e.g. --url http://127.0.0.1:8788` };
+    }
+    target = { kind: "url", url: url.origin };
+  }
+  return { kind: "run", options: { fills, ledger: values.ledger, seed, exit: values.exit, target } };
 }
 
 // ---- randomness (seeded, so that a run can be repeated with --seed) ----
@@ -96,7 +151,10 @@ function prng(state: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
   };
 }
-const random = prng(seed);
+/** The run's random stream; seeded by `runDemo` before anything is drawn. */
+let random: () => number = () => {
+  throw new Error("the demo's random stream is not seeded yet");
+};
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 /** A standard normal sample (Box-Muller). */
 const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
@@ -153,7 +211,8 @@ function nextQuantity(i: Instrument): string {
 
 // ---- the run's fills ----
 
-const run_tag = `${Date.now().toString(36)}-${seed.toString(36)}`;
+/** Makes this run's ids unique (set by `runDemo`). */
+let run_tag = "";
 let fillNumber = 0;
 let tradeClock_ms = Date.now() - 60 * 60_000; // an hour of trading, ending about now
 
@@ -331,54 +390,147 @@ function differences(expected: Position | undefined, reported: Position | undefi
 
 // ---- the ledger server ----
 
-/** True when Quorum Ledger answers on 127.0.0.1:8787; throws when something else holds the port. */
-async function ledgerIsRunning(): Promise<boolean> {
+/** What answers at the ledger's address. */
+export type ProbeResult =
+  | { readonly kind: "ledger" }
+  /** Connection refused: nothing listens there (the demo may start wrangler dev on a loopback port). */
+  | { readonly kind: "nothing" }
+  /** An HTTP server that is not Quorum Ledger; `what` describes its answer. */
+  | { readonly kind: "other"; readonly what: string }
+  /** Something accepts connections but sends no HTTP answer within `probe_timeout_ms`, or not HTTP. */
+  | { readonly kind: "silent"; readonly what: string }
+  /** The address cannot be reached at all (an unknown host, a network error). */
+  | { readonly kind: "unreachable"; readonly what: string };
+
+/** Node's fetch says only "fetch failed": the reason (ECONNREFUSED, "bad port", ...) is its cause. */
+function failureOf(error: unknown): { code: string | undefined; reason: string } {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown; errors?: Array<{ code?: unknown }> } }).cause;
+  const code = cause?.code ?? cause?.errors?.[0]?.code;
+  const reason = typeof code === "string" ? code : typeof cause?.message === "string" ? cause.message : (error as Error).message;
+  return { code: typeof code === "string" ? code : undefined, reason };
+}
+
+/** Asks `GET /` at `base` (as JSON) and tells what answers there. */
+export async function probeLedger(base: string, timeout_ms = probe_timeout_ms): Promise<ProbeResult> {
   let response: Response;
   try {
-    response = await fetch(`${base_url}/`, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(probe_timeout_ms) });
-  } catch {
-    return false; // nothing listens (or it does not answer): start one
+    response = await fetch(`${base}/`, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(timeout_ms) });
+  } catch (error) {
+    if ((error as Error).name === "TimeoutError") {
+      return { kind: "silent", what: `it accepts connections but sends no HTTP answer within ${timeout_ms} ms` };
+    }
+    const { code, reason } = failureOf(error);
+    if (code === "ECONNREFUSED") return { kind: "nothing" };
+    if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EHOSTUNREACH" || code === "ENETUNREACH") {
+      return { kind: "unreachable", what: `${new URL(base).host} cannot be reached (${code})` };
+    }
+    if (code === undefined) return { kind: "unreachable", what: `fetch refuses it (${reason})` };
+    return { kind: "silent", what: `it does not answer HTTP (${reason})` };
   }
+  const type = response.headers.get("content-type") ?? "no content type";
+  const server = response.headers.get("server");
   const body: unknown = await response.json().catch(() => undefined);
-  if (typeof body === "object" && body !== null && "service" in body && body.service === "quorum-ledger") return true;
-  throw new Error(`something other than Quorum Ledger answers on ${base_url} (status ${response.status}); stop it or free port ${port}`);
+  if (typeof body === "object" && body !== null && "service" in body && body.service === "quorum-ledger" && response.status === 200) {
+    return { kind: "ledger" };
+  }
+  return { kind: "other", what: `HTTP ${response.status}, ${type.split(";")[0]}${server === null ? "" : `, server: ${server}`}` };
 }
 
-async function main(): Promise<number> {
-  let started: WranglerDev | undefined;
-  if (await ledgerIsRunning()) {
-    console.log(`Using the ledger already running at ${base_url}`);
+/** An expected reason to stop: printed as a plain message, without a stack trace. */
+export class DemoStop extends Error {
+  override name = "DemoStop";
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** What the user is told about a port where no Quorum Ledger answers, with what to do instead. */
+export async function portTakenMessage(port: number, found: ProbeResult & { kind: "other" | "silent" }): Promise<string> {
+  const lines = [
+    `Something answers on 127.0.0.1:${port}, but it is not Quorum Ledger (${found.what}).`,
+    `The demo does not start wrangler dev there: wrangler would silently move to another port.`,
+  ];
+  // `npm start` moves to the next port when its own is taken: point at it when the ledger is there.
+  const next = port + 1;
+  if (next <= 65_535 && (await probeLedger(`http://127.0.0.1:${next}`)).kind === "ledger") {
+    lines.push(`Quorum Ledger answers on 127.0.0.1:${next} (npm start moves there when ${port} is taken): npm run demo -- --port ${next}`);
   } else {
-    console.log(`Starting wrangler dev on ${base_url} (local persistence in .wrangler/state; about 20 s) ...`);
+    lines.push(`Stop what holds port ${port}, or run the demo on a free port: npm run demo -- --port <P>`);
+  }
+  return lines.join("\n");
+}
+
+/** The demo's last lines: where to look next, true to what is still running. */
+export function closingLines(state: { readonly base: string; readonly startedByDemo: boolean; readonly keptRunning: boolean }): string[] {
+  if (state.startedByDemo && !state.keptRunning) {
+    return [
+      "Stopped the wrangler dev the demo started (--exit).",
+      "The ledger's data stays in .wrangler/state: `npm start` serves it again, with the dashboard at / and the API docs at /docs.",
+    ];
+  }
+  const open = `Open the dashboard at ${state.base}/ (key dev-key-quorum-ledger) and the API docs at ${state.base}/docs`;
+  return state.startedByDemo ? [open, "wrangler dev keeps running for that: press Ctrl-C to stop it."] : [open];
+}
+
+/** Aborted on the first Ctrl-C (or SIGTERM): the run stops at its next step and stops what it started. */
+const interrupted = new AbortController();
+
+export async function runDemo(options: DemoOptions): Promise<number> {
+  random = prng(options.seed);
+  run_tag = `${Date.now().toString(36)}-${options.seed.toString(36)}`;
+  const base = options.target.kind === "url" ? options.target.url : `http://127.0.0.1:${options.target.port}`;
+  let started: WranglerDev | undefined;
+  const found = await probeLedger(base);
+  if (found.kind === "ledger") {
+    console.log(`Using the Quorum Ledger already running at ${base}`);
+  } else if (options.target.kind === "url") {
+    const what = found.kind === "nothing" ? "nothing listens there (connection refused)" : found.kind === "other" ? `it is not Quorum Ledger (${found.what})` : found.what;
+    throw new DemoStop(`No Quorum Ledger at ${base}: ${what}.\nStart it (npm start), or leave out --url and the demo starts one itself.`);
+  } else if (found.kind === "nothing") {
+    const port = options.target.port;
+    console.log(`Nothing listens on 127.0.0.1:${port}: starting wrangler dev there (local persistence in .wrangler/state; about 20 s) ...`);
     // .wrangler/state is where `npm start` (plain `wrangler dev`) persists by default: the demo's
     // data is there for a later `npm start`, and vice versa.
-    started = await WranglerDev.start({ port, persistTo: `${project_root}.wrangler/state`, label: "demo", logLevel: "warn" });
-    console.log(`wrangler dev is up at ${started.url}`);
-  }
-  const stopStarted = async () => {
-    if (started !== undefined) {
-      const s = started;
-      started = undefined;
-      await s.stop();
+    try {
+      started = await WranglerDev.start({ port, persistTo: `${project_root}.wrangler/state`, label: "demo", logLevel: "warn" });
+    } catch (error) {
+      throw new DemoStop(`wrangler dev did not start on 127.0.0.1:${port}.\n${(error as Error).message}`);
     }
-  };
+    console.log(`wrangler dev is up at ${started.url}`);
+  } else if (found.kind === "unreachable") {
+    throw new DemoStop(`The demo cannot use 127.0.0.1:${options.target.port}: ${found.what}. Choose another port with --port.`);
+  } else {
+    throw new DemoStop(await portTakenMessage(options.target.port, found));
+  }
   try {
-    const code = await demo();
-    if (started === undefined || args.values.exit) return code;
-    console.log(`\nwrangler dev keeps running at ${base_url}: press Ctrl-C to stop it.`);
-    await new Promise<void>((resolve) => {
-      process.once("SIGINT", () => resolve());
-      process.once("SIGTERM", () => resolve());
-    });
+    const code = await demo(options, base);
+    const keepRunning = started !== undefined && !options.exit && !interrupted.signal.aborted;
+    if (!keepRunning) {
+      await started?.stop();
+      console.log("");
+      for (const line of closingLines({ base, startedByDemo: started !== undefined, keptRunning: false })) console.log(line);
+      started = undefined;
+      return code;
+    }
+    console.log("");
+    for (const line of closingLines({ base, startedByDemo: true, keptRunning: true })) console.log(line);
+    await new Promise<void>((resolve) => interrupted.signal.addEventListener("abort", () => resolve(), { once: true }));
     console.log("\nStopping wrangler dev ...");
+    await started?.stop();
+    started = undefined;
+    console.log("Stopped.");
     return code;
   } finally {
-    await stopStarted();
+    await started?.stop();
   }
 }
 
-async function demo(): Promise<number> {
-  const client = new QuorumLedgerClient({ baseUrl: base_url, apiKey: dev_api_key, ledger });
+async function demo(options: DemoOptions, base: string): Promise<number> {
+  const { ledger, seed, fills: fills_wanted } = options;
+  const client = new QuorumLedgerClient({ baseUrl: base, apiKey: dev_api_key, ledger });
   const startHead = await client.head();
   console.log(`\nLedger "${ledger}": ${startHead.seq} entries before this run. Posting ${fills_wanted} fills (seed ${seed}) ...`);
 
@@ -392,6 +544,7 @@ async function demo(): Promise<number> {
   const started_ms = Date.now();
   // Bounded: every request posts at least one fill, and at most fills_wanted are posted.
   while (own.length < fills_wanted) {
+    if (interrupted.signal.aborted) throw new DemoStop(`Interrupted after ${own.length} of ${fills_wanted} fills.`, 130);
     const entries = nextRequest().slice(0, fills_wanted - own.length);
     const result = await client.append(entries.length === 1 ? entries[0]! : entries);
     requests += 1;
@@ -480,7 +633,6 @@ async function demo(): Promise<number> {
     console.log(`${problems.length} problem(s):`);
     for (const p of problems.slice(0, 50)) console.log(`  - ${p}`);
   }
-  console.log(`\nOpen the dashboard at ${base_url}/ and the API docs at ${base_url}/docs`);
   return problems.length === 0 ? 0 : 1;
 }
 
@@ -494,16 +646,67 @@ function sortedFields(e: EntryInput): Array<[string, unknown]> {
   return Object.entries(e).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  async (error: unknown) => {
-    if (error instanceof QuorumLedgerError) {
-      console.error(`\nThe ledger refused or failed: ${error.name} ${error.status ?? ""} ${error.code}: ${error.message}`);
-    } else {
-      console.error(`\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+/** What the user is told when the ledger refuses or fails: the error, and the likely reason. */
+export function ledgerFailureMessage(error: QuorumLedgerError, base: string): string {
+  const what = `The ledger refused or failed: ${error.name} ${error.status ?? ""} ${error.code}: ${error.message}`;
+  if (error.status === 401 || error.status === 403) {
+    return `${what}\nThe demo uses the development key ${dev_api_key} (.dev.vars.example); a ledger configured with other keys refuses it.`;
+  }
+  if (error.status === undefined) return `${what}\nThe ledger at ${base} stopped answering.`;
+  return what;
+}
+
+async function cli(): Promise<number> {
+  const parsed = parseDemoArgs(process.argv.slice(2), Math.floor(Math.random() * 2 ** 32));
+  if (parsed.kind === "help") {
+    console.log(parsed.text);
+    return 0;
+  }
+  if (parsed.kind === "invalid") {
+    console.error(`${parsed.message}\n\n${demo_usage}`);
+    return 2;
+  }
+  const { options } = parsed;
+  const onSignal = () => {
+    if (!interrupted.signal.aborted) {
+      interrupted.abort();
+      return;
     }
-    process.exitCode = 1;
-  },
-);
+    // A second Ctrl-C while a request is still pending: leave now; the exit handler of
+    // wrangler-dev.ts kills the wrangler dev this process started.
+    console.error("\nInterrupted again: exiting now.");
+    process.exit(130);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const base = options.target.kind === "url" ? options.target.url : `http://127.0.0.1:${options.target.port}`;
+  try {
+    return await runDemo(options);
+  } catch (error) {
+    if (error instanceof DemoStop) {
+      console.error(`\n${error.message}`);
+      return error.exitCode;
+    }
+    if (error instanceof QuorumLedgerError) {
+      console.error(`\n${ledgerFailureMessage(error, base)}`);
+      return 1;
+    }
+    throw error; // a bug of the demo: its stack trace is what helps
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+// Run only as a script (`npm run demo`), not when a test imports the functions above.
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  cli().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(`\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      process.exitCode = 1;
+    },
+  );
+}
