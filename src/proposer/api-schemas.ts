@@ -111,7 +111,18 @@ export const appendRequestSchema = z
   .openapi("AppendRequest", {
     description:
       `One entry, or {"entries": [...]} with 1 to ${limits.request_entries_max} entries applied atomically. ` +
-      "Money is a decimal string; unknown fields are refused; ids are the idempotency keys.",
+      "Money is a decimal string; unknown fields are refused; ids are the idempotency keys.\n\n" +
+      "What is stored is exactly what was sent, or the request is refused: the body must be UTF-8 " +
+      "(invalid bytes are `400 invalid_json`; a `charset` other than UTF-8 is `415 unsupported_media_type`; " +
+      "a leading byte order mark is ignored), no object may hold the same key twice, at any depth " +
+      "(`400 invalid_json`, `details.reason` `duplicate_key` with its `path` and `key`), and the metadata key " +
+      "`__proto__` is refused (`400 invalid_request`).\n\n" +
+      "A correction (`execType` `correction`, `refId`) replaces the fill it refers to and may change its side, " +
+      "quantity, price and fee. A bust (`execType` `bust`, `refId`) cancels its fill and must repeat that fill's " +
+      "`side`, `quantity` and `price` (compared as numbers: \"10\" equals \"10.00\"); otherwise the batch is refused " +
+      "with `409 bust_mismatch` and `details.fields` naming the fields that differ. A bust's own fee, times and " +
+      "other fields are recorded but move no position. A correction or bust of another account or symbol, of a bust, " +
+      "or of an entry already busted or corrected is `409 invalid_reference`.",
     examples: [example_entry_input, { entries: [example_entry_input, { ...example_entry_input, id: "XNAS:exec-1002", side: "sell", quantity: "40", price: "190.00" }] }],
   });
 

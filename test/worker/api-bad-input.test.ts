@@ -467,6 +467,14 @@ describe("busts repeat the fill they cancel", () => {
     expect(ok.status).toBe(201);
   });
 
+  test("the rule is in the API's documentation", async () => {
+    const res = await get("/openapi.json", null);
+    expect(res.status).toBe(200);
+    const doc = res.json as { components: { schemas: { AppendRequest: { description: string } } } };
+    expect(doc.components.schemas.AppendRequest.description).toMatch(/bust_mismatch/);
+    expect(doc.components.schemas.AppendRequest.description).toMatch(/duplicate_key/);
+  });
+
   test("a correction may change the fill's side, quantity and price", async () => {
     const ledger = uniqueLedger("correction-free");
     await append(ledger, fill("f:1", { quantity: "10", price: "100.5" }));
