@@ -126,13 +126,16 @@ export function apiRoutes(auth: { append: Middleware; read: Middleware; admin: M
       summary: "Server-Sent Events: replay from a seq, then follow live",
       description:
         "Each entry is an event `entry` with `id` = its seq and `data` = the entry's JSON; `heartbeat` events carry the head when idle. " +
-        "A stream ends after 5 minutes: reconnect with `Last-Event-ID` (or `after`) and nothing is missed or repeated.",
+        "A stream ends after 5 minutes, or earlier when its client reads too slowly or its request's subrequest budget is nearly spent: " +
+        "reconnect with `Last-Event-ID` (or `after`) and nothing is missed or repeated. " +
+        "A server serves a bounded number of streams per ledger and per API key: beyond them it answers 429 `too_many_streams` with `Retry-After`.",
       security,
       middleware: [auth.read] as const,
       request: { params: ledgerParams, query: streamQuery },
       responses: {
         200: { description: "An event stream (`text/event-stream`)." },
         ...read_errors,
+        429: error("Too many open streams of this ledger or this API key on this server (`too_many_streams`); retry after `Retry-After`."),
       },
     }),
     status: createRoute({

@@ -127,6 +127,12 @@ describe("stream places", () => {
     expect(openOn(ledger)).toBe(3);
   });
 
+  it("the OpenAPI document lists the 429 of the stream route", async () => {
+    const res = await exports.default.fetch(`${origin}/openapi.json`);
+    const doc = (await res.json()) as { paths: Record<string, { get?: { responses?: Record<string, { description: string }> } }> };
+    expect(doc.paths["/v1/ledgers/{ledger}/stream"]?.get?.responses?.["429"]?.description).toMatch(/too_many_streams/);
+  });
+
   it("a stream that ends (its time is up) gives its place back, and its client resumes where it stopped", async () => {
     withLimits({ streams_per_key_max: 1, duration_ms_max: 1_500 });
     const ledger = uniqueLedger("caps-duration");
