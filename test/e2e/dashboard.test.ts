@@ -22,6 +22,7 @@ import axe from "axe-core";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { WranglerDev, freePort, project_root, sleep } from "../../scripts/wrangler-dev.js";
+import { browserTestsCanRun, chromium_path } from "./browser.js";
 
 // The functions passed to page.evaluate/waitForFunction run in the browser. This file is checked
 // without the DOM library (tsconfig.node.json), so the little of the DOM they use is declared here.
@@ -43,7 +44,6 @@ declare const sessionStorage: Record<string, string>;
 
 const api_key = "dev-key-quorum-ledger"; // .dev.vars.example: scopes append, read, admin
 const read_only_key = "dev-read-key-quorum-ledger"; // scope read only
-const chromium_path = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const regions = ["enam", "wnam", "weur"] as const;
 /** Every wait for the page has this bound (the page polls the status every 2 s). */
 const wait_ms = 15_000;
@@ -251,7 +251,8 @@ afterAll(async () => {
   if (persistDir !== undefined) await rm(persistDir, { recursive: true, force: true, maxRetries: 3 });
 }, 60_000);
 
-describe("the operators' dashboard in Chromium", () => {
+// Without Chromium: skipped with a printed message, or failed on CI (test/e2e/browser.ts).
+describe.runIf(browserTestsCanRun("test/e2e/dashboard.test.ts"))("the operators' dashboard in Chromium", () => {
   // The steps build on each other: after a failure the rest are skipped (the screenshot still runs).
   let failedStep: string | undefined;
   beforeEach((ctx) => {
