@@ -35,6 +35,9 @@ export const connections_max_header = "x-debug-connections-max";
 export const debug_connections_max = 64;
 /** Local testing only: the subrequests the request had made when its response was sent. */
 export const subrequests_used_header = "x-debug-subrequests";
+/** Local testing only: the most calls it had open at once, and how many had to wait for a connection. */
+export const connections_peak_header = "x-debug-connections-peak";
+export const connections_queued_header = "x-debug-connections-queued";
 
 /** The call would exceed the request's subrequest budget; nothing was sent. Outcome unknown for an append. */
 export class SubrequestBudgetExhaustedError extends QuorumUnavailableError {
@@ -202,6 +205,10 @@ export function requestBudget<E extends HonoEnv>(debug: (c: Context<E>) => boole
       if (log.length > budget_log_requests_max) log.shift();
     }
     await runWithBudget(budget, next);
-    if (testing) c.header(subrequests_used_header, String(budget.subrequests));
+    if (testing) {
+      c.header(subrequests_used_header, String(budget.subrequests));
+      c.header(connections_peak_header, String(budget.inFlightPeak));
+      c.header(connections_queued_header, String(budget.queued));
+    }
   };
 }
