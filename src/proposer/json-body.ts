@@ -13,6 +13,7 @@
  *
  * Pure: no I/O, no `cloudflare:*`, so the core's tests run it on Node.
  */
+import { assert } from "../core/assert.js";
 import { limits } from "../core/limits.js";
 
 export type JsonBodyProblem =
@@ -109,16 +110,11 @@ export function firstRepeatedKey(text: string): RepeatedKey | undefined {
     const c = text.charCodeAt(i);
     if (c === quote) {
       const start = i;
-      let escaped = false;
-      for (i++; text.charCodeAt(i) !== quote; i++) {
-        if (text.charCodeAt(i) === backslash) {
-          escaped = true;
-          i++; // the escaped character, a quote included, does not end the string
-        }
-      }
+      i = closingQuote(text, start);
       const top = stack[stack.length - 1];
       if (top?.keys !== undefined && top.keyNext) {
-        const key = escaped ? (JSON.parse(text.slice(start, i + 1)) as string) : text.slice(start + 1, i);
+        const raw = text.slice(start + 1, i);
+        const key = raw.includes("\\") ? (JSON.parse(`"${raw}"`) as string) : raw;
         if (top.keys.has(key)) return { kind: "duplicate_key", path: pathOf(), key };
         top.keys.add(key);
         top.at = key;
@@ -136,6 +132,23 @@ export function firstRepeatedKey(text: string): RepeatedKey | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * The index of the quote that closes the string opening at `open`: the next quote not escaped, that
+ * is, not preceded by an odd run of backslashes. `indexOf` skips a string's body natively (most of
+ * an append's bytes), several times faster than looking at each character here.
+ */
+function closingQuote(text: string, open: number): number {
+  let at = text.indexOf('"', open + 1);
+  // Each turn moves `at` forward to another quote, so this ends within the text's length.
+  for (;;) {
+    assert(at > open, "firstRepeatedKey reads only text that JSON.parse accepted: every string is closed");
+    let backslashes = 0;
+    while (text.charCodeAt(at - 1 - backslashes) === backslash) backslashes++;
+    if (backslashes % 2 === 0) return at;
+    at = text.indexOf('"', at + 1);
+  }
 }
 
 /** A `Content-Type`'s charset parameter, lowercased and unquoted; undefined when it has none. */

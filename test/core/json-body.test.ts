@@ -5,6 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { InvariantViolation } from "../../src/core/assert.js";
 import { limits } from "../../src/core/limits.js";
 import { charsetOf, firstRepeatedKey, isUtf8Label, parseJsonBody, parseJsonText } from "../../src/proposer/json-body.js";
 
@@ -109,6 +110,10 @@ describe("firstRepeatedKey", () => {
   it("ignores braces, brackets, commas and colons inside strings", () => {
     expect(firstRepeatedKey('{"a":"},{\\"a\\":1,","b":"[\\"a\\"]"}')).toBeUndefined();
     expect(firstRepeatedKey('{"a":"\\\\","a":1}')).toEqual({ kind: "duplicate_key", path: "", key: "a" });
+  });
+
+  it("stops with an assertion, not a loop, if handed text JSON.parse would refuse", () => {
+    expect(() => firstRepeatedKey('{"a')).toThrow(InvariantViolation);
   });
 
   it(`refuses nesting deeper than json_nesting_depth_max (${limits.json_nesting_depth_max})`, () => {
