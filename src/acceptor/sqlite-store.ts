@@ -48,6 +48,9 @@ CREATE TABLE IF NOT EXISTS positions (
 );
 `;
 
+/** The tables of `schema`: a ledger whose database holds none of them has never been written. */
+const schema_tables = ["meta", "slots", "entries", "superseded", "positions"] as const;
+
 /** Ids bound in one `IN (...)` lookup: Durable Object SQLite allows 100 bound parameters. */
 const sql_params_per_lookup = 90;
 
@@ -68,10 +71,31 @@ export class SqliteAcceptorStore implements AcceptorStore {
   private readonly slotCache = new Map<number, { record: SlotRecord; valueJson: string }>();
   /** Meta values read or written (a handful of keys: promised, chosen_through, head, settings). */
   private readonly metaCache = new Map<string, unknown>();
+  /**
+   * Whether the tables exist. They are created by the first write, not by the constructor: a read of
+   * a ledger that was never written (any name a read key can type) must not create its storage, so
+   * until then every read answers as an empty ledger does, from no table at all.
+   */
+  private schemaReady: boolean;
 
   constructor(private readonly storage: SqliteStorage) {
     this.sql = storage.sql;
+    this.schemaReady = this.schemaExists();
+    // A ledger written before: make sure every table of this version's schema exists (idempotent).
+    if (this.schemaReady) this.sql.exec(schema);
+  }
+
+  /** True when any table of the schema exists (read-only: a query of sqlite_master). */
+  private schemaExists(): boolean {
+    const names = schema_tables.map((t) => `'${t}'`).join(", ");
+    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN (${names})`).one().n > 0;
+  }
+
+  /** Creates the tables before the first write. */
+  private ensureSchema(): void {
+    if (this.schemaReady) return;
     this.sql.exec(schema);
+    this.schemaReady = true;
   }
 
   transaction<T>(fn: () => T): T {
@@ -80,9 +104,10 @@ export class SqliteAcceptorStore implements AcceptorStore {
     try {
       return this.storage.transactionSync(fn);
     } catch (error) {
-      // The rolled-back writes may be in them.
+      // The rolled-back writes may be in them, and the tables too when this transaction created them.
       this.slotCache.clear();
       this.metaCache.clear();
+      this.schemaReady = this.schemaExists();
       throw error;
     } finally {
       this.inTransaction = false;
@@ -90,6 +115,7 @@ export class SqliteAcceptorStore implements AcceptorStore {
   }
 
   private meta<T>(key: string, fallback: T): T {
+    if (!this.schemaReady) return fallback;
     if (this.metaCache.has(key)) return (this.metaCache.get(key) as T | undefined) ?? fallback;
     const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
     const value = row === undefined ? undefined : (JSON.parse(row.value) as T);
@@ -98,6 +124,7 @@ export class SqliteAcceptorStore implements AcceptorStore {
   }
 
   private setMeta(key: string, value: unknown): void {
+    this.ensureSchema();
     this.sql.exec(
       "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
       key,
@@ -140,6 +167,7 @@ export class SqliteAcceptorStore implements AcceptorStore {
   slot(slot: number): SlotRecord | undefined {
     const cached = this.slotCache.get(slot);
     if (cached !== undefined) return cached.record;
+    if (!this.schemaReady) return undefined;
     const row = this.sql.exec<SlotRow>("SELECT * FROM slots WHERE slot = ?", slot).toArray()[0];
     if (row === undefined) return undefined;
     const record = this.toRecord(row);
@@ -147,6 +175,7 @@ export class SqliteAcceptorStore implements AcceptorStore {
     return record;
   }
   putSlot(record: SlotRecord): void {
+    this.ensureSchema();
     const cached = this.slotCache.get(record.slot);
     const outcomeJson = record.outcome === undefined ? null : JSON.stringify(record.outcome);
     if (cached !== undefined && cached.record.value === record.value && ballotsEqual(cached.record.ballot, record.ballot)) {
@@ -182,9 +211,11 @@ export class SqliteAcceptorStore implements AcceptorStore {
   }
   /** The highest slot held, chosen or not (0 when none): what a linearizable read must wait for. */
   highestSlot(): number {
+    if (!this.schemaReady) return 0;
     return this.sql.exec<{ s: number | null }>("SELECT MAX(slot) AS s FROM slots").one().s ?? 0;
   }
   slotsAbove(slot: number, count: number): SlotRecord[] {
+    if (!this.schemaReady) return [];
     return this.sql
       .exec<SlotRow>("SELECT * FROM slots WHERE slot > ? ORDER BY slot LIMIT ?", slot, count)
       .toArray()
@@ -192,6 +223,7 @@ export class SqliteAcceptorStore implements AcceptorStore {
   }
 
   applyWrites(writes: LedgerWrites): void {
+    this.ensureSchema();
     for (const e of writes.entries) {
       this.sql.exec(
         "INSERT INTO entries (seq, id, account, symbol, body) VALUES (?, ?, ?, ?, ?)",
@@ -222,6 +254,7 @@ export class SqliteAcceptorStore implements AcceptorStore {
   }
 
   private entries(query: string, ...bindings: unknown[]): Entry[] {
+    if (!this.schemaReady) return [];
     return this.sql
       .exec<{ body: string }>(query, ...bindings)
       .toArray()
@@ -243,9 +276,11 @@ export class SqliteAcceptorStore implements AcceptorStore {
     return found;
   }
   supersededBy(id: string): number | undefined {
+    if (!this.schemaReady) return undefined;
     return this.sql.exec<{ by_seq: number }>("SELECT by_seq FROM superseded WHERE id = ?", id).toArray()[0]?.by_seq;
   }
   position(account: string, symbol: string): Position | undefined {
+    if (!this.schemaReady) return undefined;
     const row = this.sql
       .exec<{ body: string }>("SELECT body FROM positions WHERE account = ? AND symbol = ?", account, symbol)
       .toArray()[0];
@@ -261,6 +296,7 @@ export class SqliteAcceptorStore implements AcceptorStore {
     return this.entries("SELECT body FROM entries WHERE seq > ? ORDER BY seq LIMIT ?", afterSeq, count);
   }
   positionsOf(account: string): Position[] {
+    if (!this.schemaReady) return [];
     return this.sql
       .exec<{ body: string }>("SELECT body FROM positions WHERE account = ? ORDER BY symbol", account)
       .toArray()

@@ -110,3 +110,55 @@ describe("SqliteAcceptorStore: the harness itself", () => {
     expect(after).toEqual({ promised: { round: 4, proposerId: "p" }, slot: { slot: 1, ballot: { round: 4, proposerId: "p" }, value, chosen: false } });
   });
 });
+
+describe("SqliteAcceptorStore: a ledger that was never written has no storage", () => {
+  const tables = (storage: DurableObjectStorage) =>
+    storage.sql
+      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'")
+      .toArray()
+      .map((r) => r.name)
+      .sort();
+
+  it("reads answer as an empty ledger without creating a table; the first write creates them", async () => {
+    await runInDurableObject(env.ACCEPTOR.getByName(`store-lazy-${crypto.randomUUID()}`), (_i, state) => {
+      const store = new SqliteAcceptorStore(state.storage);
+      expect(store.chosenThrough()).toBe(0);
+      expect(store.promised()).toEqual({ round: 0, proposerId: "" });
+      expect(store.head().seq).toBe(0);
+      expect(store.highestSlot()).toBe(0);
+      expect(store.slot(1)).toBeUndefined();
+      expect(store.slotsAbove(0, 10)).toEqual([]);
+      expect(store.entriesAfter(0, 10)).toEqual([]);
+      expect(store.entryBySeq(1)).toBeUndefined();
+      expect(store.entryById("x")).toBeUndefined();
+      expect(store.entriesByIds(["x", "y"])).toEqual([]);
+      expect(store.supersededBy("x")).toBeUndefined();
+      expect(store.position("A", "S")).toBeUndefined();
+      expect(store.positionsOf("A")).toEqual([]);
+      expect(store.getSetting("identity")).toBeUndefined();
+      expect(tables(state.storage)).toEqual([]);
+
+      store.transaction(() => store.setPromised({ round: 3, proposerId: "p" }));
+      expect(tables(state.storage)).toEqual(["entries", "meta", "positions", "slots", "superseded"]);
+      // A new store on the same storage (the object after an eviction) finds the tables and the state.
+      expect(new SqliteAcceptorStore(state.storage).promised()).toEqual({ round: 3, proposerId: "p" });
+    });
+  });
+
+  it("a first write that rolls back leaves the store readable, and the next write works", async () => {
+    await runInDurableObject(env.ACCEPTOR.getByName(`store-lazy-${crypto.randomUUID()}`), (_i, state) => {
+      const store = new SqliteAcceptorStore(state.storage);
+      expect(() =>
+        store.transaction(() => {
+          store.setChosenThrough(1);
+          throw new Error("rolled back on purpose");
+        }),
+      ).toThrow(/on purpose/);
+      expect(store.chosenThrough()).toBe(0);
+      expect(store.slotsAbove(0, 1)).toEqual([]);
+      store.transaction(() => store.putSlot({ slot: 1, ballot: { round: 1, proposerId: "p" }, value: noop_value, chosen: false }));
+      expect(store.slot(1)).toMatchObject({ slot: 1, chosen: false });
+      expect(store.highestSlot()).toBe(1);
+    });
+  });
+});
