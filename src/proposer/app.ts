@@ -21,7 +21,7 @@ import { appendRequestSchema, ledger_name, ledgerParams, list_limit_default } fr
 import { corsPolicy } from "./cors.js";
 import { ApiError, echo, errorResponse, issueDetails } from "./errors.js";
 import { currentFaults, faultConfigSchema, setFaults } from "./faults.js";
-import { charsetOf, isUtf8Label, parseJsonBody } from "./json-body.js";
+import { charsetsOf, isUtf8Label, parseJsonBody } from "./json-body.js";
 import { LedgerServices, ReadUnavailableError, ReplicaBehindError, type Consistency, type LedgerService } from "./ledger-service.js";
 import { currentRequestBudget, requestBudget } from "./request-budget.js";
 import { stream_limits, streamHubs, tooManyStreams } from "./stream-hub.js";
@@ -150,10 +150,10 @@ function appendPreamble(scope: Scope) {
     }
     // JSON is UTF-8 (RFC 8259 section 8.1): a body declared in another charset would be read as
     // other characters than the client meant, so it is refused rather than guessed at.
-    const charset = charsetOf(type);
-    if (charset !== undefined && !isUtf8Label(charset)) {
+    const foreign = charsetsOf(type).find((charset) => !isUtf8Label(charset));
+    if (foreign !== undefined) {
       throw new ApiError(415, "unsupported_media_type", "send the body as UTF-8 JSON: Content-Type: application/json (charset, if given, utf-8)", {
-        charset: echo(charset),
+        charset: echo(foreign),
       });
     }
     await next();

@@ -154,14 +154,19 @@ function closingQuote(text: string, open: number): number {
   }
 }
 
-/** A `Content-Type`'s charset parameter, lowercased and unquoted; undefined when it has none. */
-export function charsetOf(contentType: string): string | undefined {
+/**
+ * A `Content-Type`'s charset parameters, lowercased and unquoted: none, usually one. All of them,
+ * so that `charset=utf-8; charset=latin1` cannot pass on its first and be read by another reader
+ * on its last.
+ */
+export function charsetsOf(contentType: string): string[] {
+  const charsets: string[] = [];
   for (const parameter of contentType.split(";").slice(1)) {
     const eq = parameter.indexOf("=");
     if (eq < 0 || parameter.slice(0, eq).trim().toLowerCase() !== "charset") continue;
-    return parameter.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1").toLowerCase();
+    charsets.push(parameter.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1").toLowerCase());
   }
-  return undefined;
+  return charsets;
 }
 
 /** True for the names the Encoding Standard gives UTF-8 (`utf-8`, `utf8`, `unicode-1-1-utf-8`, ...), as the platform resolves them. */

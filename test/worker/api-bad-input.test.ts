@@ -434,6 +434,8 @@ describe("a body is read exactly as sent, or refused", () => {
       "application/json;charset=windows-1252",
       'application/json; charset="latin1"',
       "application/json; charset=no-such-charset",
+      // Two charsets: one reader may take the first, another the last.
+      "application/json; charset=utf-8; charset=latin1",
     ]) {
       const body = expectApiError(await postRaw(ledger, fillText("c:x"), type), 415, "unsupported_media_type");
       expect(body.error.message).toMatch(/UTF-8/);
