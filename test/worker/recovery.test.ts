@@ -6,10 +6,11 @@
  * survive its eviction.
  */
 import { abortAllDurableObjects, evictDurableObject, runInDurableObject } from "cloudflare:test";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SqliteAcceptorStore } from "../../src/acceptor/sqlite-store.js";
 import { acceptorStub, callJson as call, regions, setFaults, status } from "./cluster.js";
 import { listAll, uniqueLedger, type Entry, type Receipt } from "./http.js";
+import { convergenceTimeout_ms, measureRoundTrip_ms } from "./timing.js";
 
 function fill(id: string): Record<string, unknown> {
   return { id, account: "ACC-1", symbol: "XYZ", side: "buy", quantity: "1", price: "10" };
@@ -17,15 +18,30 @@ function fill(id: string): Record<string, unknown> {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * A client keeps retrying a request whose outcome is unknown (503), with the same id,
+ * as the API asks; this many attempts at most, each after the answer's Retry-After.
+ */
+const retry_attempts_max = 10;
+const retry_after_default_s = 1;
+
+/** Measured once per file (beforeAll): the convergence waits are sized from it. */
+let roundTrip_ms = 0;
+beforeAll(async () => {
+  roundTrip_ms = await measureRoundTrip_ms();
+});
+
 /** What the client saw for each request: its receipt (acknowledged) or the status it got instead. */
 class Client {
   readonly acknowledged: Receipt[] = [];
   readonly unacknowledged: Array<{ id: string; status: number; body: unknown }> = [];
+  /** The last 503's Retry-After. */
+  private retryAfter_s = retry_after_default_s;
 
   constructor(readonly ledger: string) {}
 
   async append(id: string): Promise<void> {
-    let res: { status: number; json: unknown };
+    let res: { status: number; json: unknown; headers: Headers };
     try {
       res = await call("POST", `/v1/ledgers/${this.ledger}/entries`, fill(id));
     } catch (error) {
@@ -33,6 +49,7 @@ class Client {
       this.unacknowledged.push({ id, status: 0, body: String(error) });
       return;
     }
+    if (res.status === 503) this.retryAfter_s = Number(res.headers.get("retry-after") ?? retry_after_default_s);
     if (res.status === 201 || res.status === 200) {
       const results = (res.json as { results: Receipt[] }).results;
       expect(results.map((r) => r.id)).toEqual([id]);
@@ -45,6 +62,22 @@ class Client {
 
   appendAll(ids: readonly string[]): Promise<void> {
     return Promise.all(ids.map((id) => this.append(id))).then(() => undefined);
+  }
+
+  /**
+   * Retries every unacknowledged request with its id until it is acknowledged, as a front-end must
+   * after an unknown outcome: the acceptors that all crashed at once may still be restarting, so one
+   * retry may meet another 503. Each failure must be a 503 that says the outcome is unknown.
+   */
+  async retryUnacknowledged(): Promise<void> {
+    for (let attempt = 0; attempt < retry_attempts_max && this.unacknowledged.length > 0; attempt++) {
+      for (const u of this.unacknowledged) {
+        expect(u.status, JSON.stringify(u.body)).toBe(503);
+        expect(u.body).toMatchObject({ error: { code: "quorum_unavailable", details: { outcome: "unknown" } } });
+      }
+      if (attempt > 0) await sleep(this.retryAfter_s * 1000);
+      for (const id of this.unacknowledged.splice(0).map((u) => u.id)) await this.append(id);
+    }
   }
 }
 
@@ -66,7 +99,7 @@ async function expectConsistentLedger(ledger: string, acknowledged: readonly Rec
         const s = await status(ledger);
         return s.headsAgree && s.acceptors.every((a) => a.reachable && a.appliedSeq === total && a.headHash === s.acceptors[0]!.headHash);
       },
-      { timeout: 15_000, interval: 200 },
+      { timeout: convergenceTimeout_ms(roundTrip_ms), interval: 200 },
     )
     .toBe(true);
 
@@ -163,11 +196,7 @@ describe("an acceptor crashes while an append is in flight", () => {
     const ledger = uniqueLedger("rec-abortall-seq");
     const client = new Client(ledger);
     await appendThroughCrashes(client, "x", 18, 3, () => abortAllDurableObjects());
-    for (const u of client.unacknowledged) {
-      expect(u.status, JSON.stringify(u.body)).toBe(503);
-      expect(u.body).toMatchObject({ error: { code: "quorum_unavailable", details: { outcome: "unknown" } } });
-    }
-    for (const id of client.unacknowledged.splice(0).map((u) => u.id)) await client.append(id);
+    await client.retryUnacknowledged();
     expect(unacknowledgedSummary(client)).toEqual([]);
     expect(client.acknowledged).toHaveLength(18);
     const entries = await expectConsistentLedger(ledger, client.acknowledged, 18);
@@ -238,12 +267,7 @@ describe("an acceptor crashes mid-stream of concurrent appends", () => {
       await inFlight;
     }
     // A request that failed has an unknown outcome (503): the client retries it with the same id.
-    for (const u of client.unacknowledged) {
-      expect(u.status, JSON.stringify(u.body)).toBe(503);
-      expect(u.body).toMatchObject({ error: { code: "quorum_unavailable", details: { outcome: "unknown" } } });
-    }
-    const retry = client.unacknowledged.splice(0).map((u) => u.id);
-    for (const id of retry) await client.append(id);
+    await client.retryUnacknowledged();
     expect(unacknowledgedSummary(client)).toEqual([]);
     await client.append("after");
     const total = 3 + 2 * 10 + 1;

@@ -6,9 +6,16 @@
  * writes. Faults are per isolate: every test resets them.
  */
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { acceptorStub, callJson as call, regions, setFaults, status, type Region, type Status } from "./cluster.js";
 import { listAll, uniqueLedger, type Entry, type Receipt } from "./http.js";
+import { convergenceTimeout_ms, measureRoundTrip_ms } from "./timing.js";
+
+/** Measured once per file: the convergence waits are sized from it, not fixed (a busy machine is slow). */
+let roundTrip_ms = 0;
+beforeAll(async () => {
+  roundTrip_ms = await measureRoundTrip_ms();
+});
 
 function fill(id: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return { id, account: "ACC-1", symbol: "XYZ", side: "buy", quantity: "3", price: "101.25", ...overrides };
@@ -166,7 +173,7 @@ describe("two regions of three down", () => {
     const again = await appendOk(ledger, request, 200);
     expect(again).toEqual(receipts.map((r) => ({ ...r, status: "exists" })));
     expect((await listAll(ledger)).map((e) => e.id)).toEqual(["q:0", "q:1", "q:2", "q:3"]);
-    await expect.poll(async () => converged(await status(ledger), 4), { timeout: 10_000, interval: 100 }).toBe(true);
+    await expect.poll(async () => converged(await status(ledger), 4), { timeout: convergenceTimeout_ms(roundTrip_ms), interval: 100 }).toBe(true);
   });
 });
 
@@ -198,7 +205,7 @@ describe("an unknown outcome that was chosen after all", () => {
     await setFaults({});
     const last = await appendOk(ledger, fill("u:3"));
     expect(last[0]).toMatchObject({ status: "created", seq: 4 });
-    await expect.poll(async () => converged(await status(ledger), 4), { timeout: 15_000, interval: 200 }).toBe(true);
+    await expect.poll(async () => converged(await status(ledger), 4), { timeout: convergenceTimeout_ms(roundTrip_ms), interval: 200 }).toBe(true);
   });
 });
 
@@ -206,7 +213,7 @@ describe("a lagging acceptor", () => {
   it("catches up once healed: the next append's commit shows it the gap, its alarm fetches the rest", async () => {
     const ledger = uniqueLedger("repl-gap");
     const receipts = await appendOk(ledger, fill("g:0"));
-    await expect.poll(async () => converged(await status(ledger), 1), { timeout: 10_000, interval: 100 }).toBe(true);
+    await expect.poll(async () => converged(await status(ledger), 1), { timeout: convergenceTimeout_ms(roundTrip_ms), interval: 100 }).toBe(true);
 
     await setFaults({ down: ["wnam"] });
     const n = 8;
@@ -218,7 +225,7 @@ describe("a lagging acceptor", () => {
     receipts.push(...(await appendOk(ledger, fill("g:last"))));
     const total = n + 2;
     // Nothing but status probes from here on: the commit's gap armed wnam's alarm, which fires by itself.
-    await expect.poll(async () => converged(await status(ledger), total), { timeout: 15_000, interval: 200 }).toBe(true);
+    await expect.poll(async () => converged(await status(ledger), total), { timeout: convergenceTimeout_ms(roundTrip_ms), interval: 200 }).toBe(true);
 
     const ledgerEntries = await listAll(ledger);
     expectReceiptsInLedger(ledgerEntries, receipts);
@@ -230,7 +237,7 @@ describe("a lagging acceptor", () => {
   it("with no new writes converges after a restart: its alarm asks the peers", async () => {
     const ledger = uniqueLedger("repl-idle");
     const receipts = await appendOk(ledger, fill("i:0"));
-    await expect.poll(async () => converged(await status(ledger), 1), { timeout: 10_000, interval: 100 }).toBe(true);
+    await expect.poll(async () => converged(await status(ledger), 1), { timeout: convergenceTimeout_ms(roundTrip_ms), interval: 100 }).toBe(true);
 
     await setFaults({ down: ["wnam"] });
     const n = 6;
@@ -239,14 +246,14 @@ describe("a lagging acceptor", () => {
     // Accept can carry it): wait for it while wnam is still cut off, so wnam misses it too.
     await expect
       .poll(async () => (await status(ledger)).acceptors.filter((a) => a.region !== "wnam").map((a) => a.appliedSeq), {
-        timeout: 10_000,
+        timeout: convergenceTimeout_ms(roundTrip_ms),
         interval: 50,
       })
       .toEqual([n + 1, n + 1]);
     await setFaults({});
 
     await expect
-      .poll(async () => (await status(ledger)).acceptors.map((a) => [a.region, a.appliedSeq]), { timeout: 10_000, interval: 50 })
+      .poll(async () => (await status(ledger)).acceptors.map((a) => [a.region, a.appliedSeq]), { timeout: convergenceTimeout_ms(roundTrip_ms), interval: 50 })
       .toEqual([
         ["enam", n + 1],
         ["wnam", 1],
@@ -271,21 +278,21 @@ describe("a lagging acceptor", () => {
   it("with no new writes converges after a restart without help: the alarm fires by itself", async () => {
     const ledger = uniqueLedger("repl-idle-auto");
     const receipts = await appendOk(ledger, fill("a:0"));
-    await expect.poll(async () => converged(await status(ledger), 1), { timeout: 10_000, interval: 100 }).toBe(true);
+    await expect.poll(async () => converged(await status(ledger), 1), { timeout: convergenceTimeout_ms(roundTrip_ms), interval: 100 }).toBe(true);
 
     await setFaults({ down: ["weur"] });
     for (let i = 1; i <= 3; i++) receipts.push(...(await appendOk(ledger, fill(`a:${i}`))));
     // Heal only once the last commit has reached the others, so that weur misses it too.
     await expect
       .poll(async () => (await status(ledger)).acceptors.filter((a) => a.region !== "weur").map((a) => a.appliedSeq), {
-        timeout: 10_000,
+        timeout: convergenceTimeout_ms(roundTrip_ms),
         interval: 50,
       })
       .toEqual([4, 4]);
     await setFaults({});
     await evictDurableObject(acceptorStub(ledger, "weur"));
     // Only status probes from here on: the first restarts the object, its alarm does the rest.
-    await expect.poll(async () => converged(await status(ledger), 4), { timeout: 15_000, interval: 250 }).toBe(true);
+    await expect.poll(async () => converged(await status(ledger), 4), { timeout: convergenceTimeout_ms(roundTrip_ms), interval: 250 }).toBe(true);
     expect(await replicaEntries(ledger, "weur")).toEqual(await listAll(ledger));
     expectReceiptsInLedger(await listAll(ledger), receipts);
   });
