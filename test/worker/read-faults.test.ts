@@ -5,6 +5,7 @@
  * unknown outcome), with a count of replicas that is true.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { read_index_wait_ms, read_timeout_ms } from "../../src/proposer/ledger-service.js";
 import { regions, setFaults, status } from "./cluster.js";
 import { append, expectApiError, fill, get, ledgerPath, uniqueLedger, type ApiResponse } from "./http.js";
 
@@ -13,7 +14,12 @@ const drop_rate = 0.3;
 /** Reads of each route under drops; with ~1 in 6 reads hitting a lost reply, enough to see any 500. */
 const reads_per_route = 10;
 /** Reads in flight at once (each may wait out a read timeout on a lost message). */
-const reads_in_flight_max = 24;
+const reads_in_flight_max = 30;
+/**
+ * The longest one read may take by the service's own bounds: a prepare quorum's states, the wait for
+ * the read index, then each replica once.
+ */
+const read_ms_max = read_timeout_ms + read_index_wait_ms + regions.length * read_timeout_ms;
 
 afterEach(async () => {
   await setFaults({});
@@ -44,7 +50,9 @@ function expectReadUnavailable(res: ApiResponse, what: string): void {
 }
 
 describe("reads under message loss", () => {
-  it("every read route answers 200 or 503 with Retry-After, never another 5xx", async () => {
+  const route_count = 9;
+  const drop_test_timeout_ms = Math.ceil((route_count * reads_per_route) / reads_in_flight_max) * read_ms_max + 30_000;
+  it("every read route answers 200 or 503 with Retry-After, never another 5xx", { timeout: drop_test_timeout_ms }, async () => {
     const ledger = uniqueLedger("read-faults");
     await append(ledger, { entries: [fill("rf:1"), fill("rf:2", { symbol: "ABC" }), fill("rf:3")] });
     await replicasApplied(ledger, 3);
@@ -60,6 +68,7 @@ describe("reads under message loss", () => {
       "head?consistency=local",
       "entries?minSeq=3",
     ];
+    expect(routes).toHaveLength(route_count);
     await setFaults({ drop_rate });
     const answers: Array<{ route: string; res: ApiResponse }> = [];
     const reads = routes.flatMap((route) => Array.from({ length: reads_per_route }, () => route));
