@@ -42,11 +42,47 @@ export const limits = {
   proposer_queue_bytes_max: 32 * 1024 * 1024,
   /** Attempts to commit one slot (phase 1 and phase 2 together) before answering 503. */
   append_attempts_max: 12,
+  /**
+   * The server's whole time for one append, from its arrival to its answer (queue wait included):
+   * then 503, outcome unknown. A front-end must learn within about a second or two that the ledger
+   * cannot commit. A client may ask for less with `X-Deadline-Ms`, within these bounds (400 beyond).
+   */
+  commit_deadline_ms: 2000,
+  append_deadline_header_ms_min: 10,
+  append_deadline_header_ms_max: 600_000,
   /** Backoff between attempts: full jitter under a ceiling that doubles from max(base, quorum RTT) up to the cap. */
   backoff_base_ms: 20,
   backoff_cap_ms: 2000,
-  /** How long the proposer waits for a quorum of replies to one message. */
-  quorum_timeout_ms: 1500,
+  /**
+   * How long the proposer waits for a quorum of replies to one message: this many times the measured
+   * quorum round trip, within [floor, cap]. The cap is the wait of a proposer with nothing measured
+   * yet (a cold isolate); the floor keeps a slow moment of a live acceptor (a big batch, a busy
+   * host) from passing for a failure.
+   */
+  quorum_timeout_ms: 1000,
+  quorum_timeout_floor_ms: 400,
+  quorum_timeout_rtt_multiple: 4,
+  /**
+   * An acceptor whose call failed or went unanswered for a whole quorum timeout counts as unreachable
+   * for this long (unless it answers meanwhile): while fewer than a quorum are reachable, appends
+   * answer 503 at once instead of trying. After it, one request tries again. A failed call counts at
+   * once; silence counts for a new round's first attempt only after this many silences in a row
+   * (one lost message is not an outage), and after any failed attempt at once.
+   */
+  acceptor_failure_memory_ms: 1000,
+  acceptor_silences_to_unreachable: 2,
+  /**
+   * Subrequests of one driving round (every Durable Object call is one): at most this many quorum
+   * calls (a prepare, an Accept chunk or an outcome query: at most one message per acceptor each;
+   * enough for a phase 1 over `recovery_rounds_max` truncated promises and its phase 2), plus this
+   * many background commits per acceptor after it. A driver starts a further round only when its
+   * request's budget (`ProposerEnv.subrequestsLeft`) covers that whole bound, else it hands over;
+   * a tenure's first round runs on what is left if that allows at least the minimum of quorum
+   * calls (a phase 1 and a phase 2). A round that spends its calls answers 503.
+   */
+  round_quorum_calls_max: 20,
+  round_quorum_calls_min: 2,
+  round_background_messages_per_acceptor: 3,
   /** Accepted slots one Promise reports above the acceptor's chosenThrough. */
   promise_slots_max: 256,
   /** Chosen slots one catch-up reply carries. */

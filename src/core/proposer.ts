@@ -40,6 +40,18 @@ export interface ProposerEnv {
   random(): number;
   /** Keeps work alive after the reply (a Worker's `waitUntil`); fire and forget where absent. */
   background?(work: Promise<unknown>): void;
+  /**
+   * The subrequests (acceptor calls) the current request may still make: the platform caps them per
+   * request, and a driver's rounds run in its own request. Absent: no cap. The driver hands over
+   * before a round could need more than what is left (`round_quorum_calls_max`).
+   */
+  subrequestsLeft?(): number;
+}
+
+/** What a caller may ask of one append or sync. */
+export interface RequestOptions {
+  /** The server's whole time for this request; at most (and by default) `commit_deadline_ms`. */
+  readonly deadline_ms?: number;
 }
 
 export interface ProposerOptions {
@@ -61,10 +73,18 @@ export interface ProposerOptions {
   readonly thrifty?: boolean;
 }
 
-/** Outcome unknown: the request may still be chosen by a later recovery. Retrying the same ids is safe. */
+/**
+ * No quorum in time. Outcome unknown when the request was proposed (it may still be chosen by a
+ * later recovery); when it was not (`outcomeUnknown` false), nothing of it was applied. Either way,
+ * retrying the same ids is safe. The message says why, without advice (the API adds that).
+ */
 export class QuorumUnavailableError extends Error {
   override name = "QuorumUnavailableError";
-  readonly outcomeUnknown = true;
+  readonly outcomeUnknown: boolean;
+  constructor(message: string, options: { proposed?: boolean } = {}) {
+    super(message);
+    this.outcomeUnknown = options.proposed ?? true;
+  }
 }
 
 /** What the status page shows of one proposer's recent commits (this isolate's view). */
@@ -105,6 +125,11 @@ interface Waiting<T> {
   /** Settled when this request's slot is decided (by whichever request drove it). */
   readonly done: Deferred<T>;
   settled: boolean;
+  /** The server's whole time for it, and when that ends on the proposer's clock: then 503. */
+  readonly deadline_ms: number;
+  readonly deadline_at_ms: number;
+  /** Taken into a round: its value may be chosen from now on. */
+  proposed: boolean;
   /** This request's `waitUntil`: keeps a drive loop that this request starts alive after its answer. */
   readonly background: ((work: Promise<unknown>) => void) | undefined;
 }
@@ -131,6 +156,11 @@ class AttemptFailed extends Error {
   override name = "AttemptFailed";
 }
 
+/** The round has sent its `round_quorum_calls_max` quorum calls: no further attempt. */
+class RoundCallsSpent extends AttemptFailed {
+  override name = "RoundCallsSpent";
+}
+
 type QuorumResult<R> = { ok: true; replies: R[] } | { ok: false; replies: AcceptorReply[] };
 
 /** A slot to propose, with the UTF-8 size of its value (bounds what the proposer owes in Commits). */
@@ -149,6 +179,47 @@ interface OwedCommits {
   bytes: number;
   /** Bumped on every item: the idle flush only fires when no slot was added after its timer started. */
   generation: number;
+}
+
+function errorText(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.length > error_text_chars_max ? `${text.slice(0, error_text_chars_max)}...` : text;
+}
+
+/** Characters of an acceptor call's error that a 503's message quotes. */
+const error_text_chars_max = 120;
+
+/**
+ * The outcome as this round's requests must see it: an entry is `exists` only if it was in the
+ * ledger before the request. When an earlier attempt of the same round got `value` chosen in
+ * another slot (its Accepted replies lost, or another proposer's recovery finishing that slot) and a
+ * later attempt proposed it again, the later slot finds the entries there: they are this request's
+ * own, so `created`. Proposing in a slot is not enough: a stale proposer may have proposed there
+ * while another value held it (a resend of an acknowledged request does). So the entry must also
+ * postdate this value: a slot's entries carry committedAt = max(the ledger's last time, its value's
+ * proposedAt_ms), so an entry from `value` is never older than it, while one acknowledged before this
+ * request was built is. Only the first occurrence of an id in `value` is its creator; a repeat
+ * (within the batch, or in an earlier batch of the group) stays `exists`, as it was in that slot.
+ */
+export function ownEntriesCreated(outcome: SlotOutcome, value: SlotValue, proposedIn: ReadonlySet<number>): SlotOutcome {
+  if (value.kind !== "append") return outcome;
+  const { proposedAt_ms } = value;
+  const firstAt = new Map<string, string>();
+  value.batches.forEach((batch, b) => batch.forEach((e, k) => firstAt.has(e.id) || firstAt.set(e.id, `${b}:${k}`)));
+  const batches = outcome.batches.map((batchOutcome, b): BatchOutcome => {
+    if (batchOutcome.kind !== "applied") return batchOutcome;
+    const receipts = batchOutcome.receipts.map((r, k) =>
+      r.status === "exists" &&
+      r.slot !== outcome.slot &&
+      proposedIn.has(r.slot) &&
+      Date.parse(r.committedAt) >= proposedAt_ms &&
+      firstAt.get(r.id) === `${b}:${k}`
+        ? { ...r, status: "created" as const }
+        : r,
+    );
+    return { kind: "applied", receipts };
+  });
+  return { slot: outcome.slot, batches };
 }
 
 function slotValueBytes(value: SlotValue): number {
@@ -189,6 +260,16 @@ export class Proposer {
   private readonly owed = new Map<string, OwedCommits>();
   /** The acceptors the last phase 2 sent its Accept to: a lingering commit goes to them. */
   private lastAcceptSentTo: ReadonlySet<string> = new Set();
+  /**
+   * Per acceptor: until when it counts as unreachable (its call failed, or it did not answer within a
+   * whole quorum timeout), unless it answers before (`acceptor_failure_memory_ms`); `strikes` counts
+   * its silences in a row (a failed call counts as `acceptor_silences_to_unreachable` at once).
+   */
+  private readonly failedUntil_ms = new Map<string, { until_ms: number; why: string; strikes: number }>();
+  /** Quorum calls the current round may still make (`round_quorum_calls_max`, or less on a small budget). */
+  private roundQuorumCallsLeft: number = limits.round_quorum_calls_max;
+  /** The current attempt's deadline (the latest of its requests'): no quorum wait runs past it. */
+  private attemptDeadline_ms = Number.POSITIVE_INFINITY;
 
   /** Counters for tests and benchmarks. */
   readonly stats = {
@@ -199,6 +280,10 @@ export class Proposer {
     outcome_fallbacks: 0,
     requests_committed: 0,
     entries_committed: 0,
+    /** Tenures ended early because the driving request's subrequest budget could not cover a round. */
+    budget_handovers: 0,
+    /** Attempts not made because fewer than a quorum were reachable. */
+    fail_fast: 0,
   };
 
   constructor(
@@ -232,11 +317,22 @@ export class Proposer {
    * Appends one client request (an atomic batch). Resolves with its outcome once chosen; rejects with
    * `QuorumUnavailableError` (outcome unknown) or `ProposerOverloadedError` (nothing proposed).
    */
-  append(entries: readonly EntryInput[], background?: (work: Promise<unknown>) => void): Promise<BatchOutcome> {
+  append(
+    entries: readonly EntryInput[],
+    background?: (work: Promise<unknown>) => void,
+    options: RequestOptions = {},
+  ): Promise<BatchOutcome> {
     assert(entries.length >= 1 && entries.length <= limits.request_entries_max, "request size within limits");
     const bytes = utf8.encode(JSON.stringify(entries)).length;
     assert(bytes <= limits.slot_value_bytes_max, "a request fits in one slot");
-    return this.enqueue<BatchOutcome>({ kind: "append", entries, bytes, done: deferred(), settled: false, background });
+    return this.enqueue<BatchOutcome>({ kind: "append", entries, bytes, ...this.waiting<BatchOutcome>(background, options) });
+  }
+
+  private waiting<T>(background: ((work: Promise<unknown>) => void) | undefined, options: RequestOptions): Waiting<T> {
+    const deadline_ms = Math.min(options.deadline_ms ?? limits.commit_deadline_ms, limits.commit_deadline_ms);
+    assert(deadline_ms >= 0, "a deadline is not negative");
+    const deadline_at_ms = this.env.now_ms() + deadline_ms;
+    return { done: deferred<T>(), settled: false, proposed: false, deadline_ms, deadline_at_ms, background };
   }
 
   /**
@@ -244,8 +340,8 @@ export class Proposer {
    * A linearizable read calls it when an accepted slot stays above every replica's applied prefix
    * (a leader that died mid-round leaves one behind until the next phase 1).
    */
-  sync(background?: (work: Promise<unknown>) => void): Promise<void> {
-    return this.enqueue<void>({ kind: "sync", done: deferred(), settled: false, background });
+  sync(background?: (work: Promise<unknown>) => void, options: RequestOptions = {}): Promise<void> {
+    return this.enqueue<void>({ kind: "sync", ...this.waiting<void>(background, options) });
   }
 
   /**
@@ -277,12 +373,39 @@ export class Proposer {
         this.startDriving(request.background, () => wake?.resolve());
       }
       if (request.settled) break;
+      if (this.env.now_ms() >= request.deadline_at_ms) {
+        this.expire(request);
+        break;
+      }
       assert(polls < driver_takeover_polls_max, "a queued request is decided within its polling bound");
       const timer = this.env.sleep(limits.driver_takeover_poll_ms);
       await (wake === undefined ? timer : Promise.race([wake.promise, timer]));
       if (wake !== undefined) wake = deferred<void>();
     }
     return request.done.promise;
+  }
+
+  /**
+   * Answers a request whose deadline has passed: 503. One still queued is taken out, so nothing of it
+   * is ever proposed (its outcome is known: not applied); one already in a round may still be chosen.
+   */
+  private expire(request: PendingRequest): void {
+    if (request.settled) return;
+    const waited_ms = this.env.now_ms() - (request.deadline_at_ms - request.deadline_ms);
+    const at = this.queue.indexOf(request);
+    if (at >= 0) {
+      assert(!request.proposed, "a queued request has not been proposed");
+      this.queue.splice(at, 1);
+      if (request.kind === "append") this.queuedBytes -= request.bytes;
+    }
+    request.settled = true;
+    request.done.reject(
+      new QuorumUnavailableError(
+        `${request.proposed ? "not committed" : "not proposed (earlier requests held the ledger)"} within its deadline ` +
+          `of ${request.deadline_ms} ms (waited ${Math.round(waited_ms)} ms)${this.reachabilityNote()}`,
+        { proposed: request.proposed },
+      ),
+    );
   }
 
   private startDriving(background: ((work: Promise<unknown>) => void) | undefined, afterRound: () => void): void {
@@ -298,6 +421,13 @@ export class Proposer {
     try {
       for (let round = 0; this.queue.length > 0 && round < limits.driver_rounds_max; round++) {
         if (this.env.now_ms() - started_ms >= limits.driver_tenure_ms) break;
+        const calls = this.roundQuorumCallsAffordable(round === 0);
+        if (calls === undefined) {
+          // Hand over: a waiting request, with its own budget, takes over at its next poll.
+          this.stats.budget_handovers++;
+          break;
+        }
+        this.roundQuorumCallsLeft = calls;
         await this.round();
         afterRound();
       }
@@ -306,30 +436,58 @@ export class Proposer {
     }
   }
 
+  /**
+   * The quorum calls the next round may make within the driving request's subrequest budget, or
+   * undefined when it must hand over. A round needs at most `round_quorum_calls_max` calls of one
+   * message per acceptor, plus `round_background_messages_per_acceptor` commits per acceptor; a
+   * tenure's first round may run on less (the request has nothing else to spend it on), if that
+   * still allows `round_quorum_calls_min` calls.
+   */
+  private roundQuorumCallsAffordable(firstOfTenure: boolean): number | undefined {
+    const left = this.env.subrequestsLeft?.();
+    if (left === undefined) return limits.round_quorum_calls_max;
+    const n = this.env.acceptorIds.length;
+    const calls = Math.floor((left - limits.round_background_messages_per_acceptor * n) / n);
+    if (calls >= limits.round_quorum_calls_max) return limits.round_quorum_calls_max;
+    if (firstOfTenure && calls >= limits.round_quorum_calls_min) return calls;
+    return undefined;
+  }
+
   /** One round for the requests at the head of the queue. */
   private async round(): Promise<void> {
+    // Requests whose deadline passed while queued are answered now, never proposed.
+    for (let first = this.queue[0]; first !== undefined && this.env.now_ms() >= first.deadline_at_ms; first = this.queue[0]) {
+      this.expire(first);
+    }
     const head = this.queue[0];
-    assert(head !== undefined, "a round has a request to serve");
+    if (head === undefined) return;
     if (head.kind === "sync") {
       this.queue.shift();
+      head.proposed = true;
       try {
-        await this.withAttempts(() => this.recover());
+        await this.withAttempts(() => this.recover(), head.deadline_at_ms);
         head.settled = true;
         head.done.resolve();
       } catch (error) {
+        if (!head.settled) head.done.reject(error);
         head.settled = true;
-        head.done.reject(error);
+        this.failQueuedIfUnreachable();
       }
       return;
     }
     const group = this.takeGroup();
+    for (const r of group) r.proposed = true;
     const value: SlotValue = { kind: "append", proposedAt_ms: this.env.now_ms(), batches: group.map((r) => r.entries) };
+    /** Every slot this round's attempts proposed `value` in: its own entries there are `created`. */
+    const proposedIn = new Set<number>();
     try {
       const bytes = group.reduce((n, r) => n + r.bytes, 0);
       const recentlyBusy =
         this.lastRound.requests > 1 && this.env.now_ms() - this.lastRound.ended_ms < limits.thrifty_load_window_ms;
       this.underLoad = group.length > 1 || this.queue.length > 0 || recentlyBusy;
-      const outcome = await this.withAttempts(() => this.commit(value, bytes));
+      const deadline_at_ms = Math.max(...group.map((r) => r.deadline_at_ms));
+      const chosen = await this.withAttempts(() => this.commit(value, bytes, proposedIn), deadline_at_ms);
+      const outcome = ownEntriesCreated(chosen, value, proposedIn);
       assert(outcome.batches.length === group.length, "one outcome per batch of the slot");
       this.stats.requests_committed += group.length;
       const entries = group.reduce((n, r) => n + r.entries.length, 0);
@@ -338,14 +496,17 @@ export class Proposer {
       this.commitHistory.push({ at_ms: now_ms, latency_ms: now_ms - value.proposedAt_ms, entries });
       if (this.commitHistory.length > limits.commit_history_max) this.commitHistory.shift();
       group.forEach((r, i) => {
+        // One already answered 503 at its deadline keeps that answer; its client retries the same
+        // ids and gets these receipts.
+        if (!r.settled) r.done.resolve(outcome.batches[i]!);
         r.settled = true;
-        r.done.resolve(outcome.batches[i]!);
       });
     } catch (error) {
       for (const r of group) {
+        if (!r.settled) r.done.reject(error);
         r.settled = true;
-        r.done.reject(error);
       }
+      this.failQueuedIfUnreachable();
     } finally {
       this.lastRound = { requests: group.length, ended_ms: this.env.now_ms() };
     }
@@ -357,6 +518,10 @@ export class Proposer {
     let entries = 0;
     let bytes = 0;
     for (let next = this.queue[0]; next !== undefined && next.kind === "append"; next = this.queue[0]) {
+      if (this.env.now_ms() >= next.deadline_at_ms) {
+        this.expire(next); // out of the queue, never proposed
+        continue;
+      }
       const fits = entries + next.entries.length <= limits.slot_entries_max && bytes + next.bytes <= limits.slot_value_bytes_max;
       if (group.length > 0 && !fits) break;
       this.queue.shift();
@@ -364,35 +529,139 @@ export class Proposer {
       entries += next.entries.length;
       bytes += next.bytes;
     }
-    assert(group.length > 0, "a group holds at least the request at the head of the queue");
+    assert(group.length > 0 || this.queue.length === 0 || this.queue[0]!.kind === "sync", "a group holds the first live append");
     this.queuedBytes -= bytes;
     return group;
   }
 
-  /** Runs `attempt` until it succeeds, backing off between tries; then `QuorumUnavailableError`. */
-  private async withAttempts<T>(attempt: () => Promise<T>): Promise<T> {
-    for (let n = 0; n < limits.append_attempts_max; n++) {
-      try {
-        return await attempt();
-      } catch (error) {
-        if (!(error instanceof AttemptFailed)) throw error;
-        // An Accept that was not acknowledged by a quorum may still be chosen later; this ballot
-        // must never propose another value for that slot, so give the leadership up.
-        this.leaderBallot = undefined;
-        // Full jitter, scaled by the quorum round trip: contending proposers need gaps of a few
-        // round trips (prepare, then accept) for one of them to finish before the next preempts it.
-        const step_ms = Math.max(limits.backoff_base_ms, 3 * this.quorumRoundTrip_ms);
-        const ceiling_ms = Math.min(limits.backoff_cap_ms, step_ms * 2 ** n);
-        await this.env.sleep(this.env.random() * ceiling_ms);
+  /**
+   * Runs `attempt` until it succeeds, backing off between tries; `QuorumUnavailableError` as soon as
+   * fewer than a quorum of acceptors are reachable (by the recently-failed view), at `deadline_at_ms`,
+   * when the round's quorum calls are spent, or after `append_attempts_max` attempts.
+   */
+  private async withAttempts<T>(attempt: () => Promise<T>, deadline_at_ms: number): Promise<T> {
+    this.attemptDeadline_ms = deadline_at_ms;
+    try {
+      for (let n = 0; n < limits.append_attempts_max; n++) {
+        // Before a round's first attempt only confirmed failures count: one lost message must not
+        // turn every request away. After a failed attempt, any acceptor just seen failing counts.
+        const unreachable = this.quorumUnreachable(n === 0);
+        // Before the first attempt nothing of this value was sent: its outcome is known, not applied.
+        if (unreachable !== undefined) {
+          this.stats.fail_fast++;
+          throw new QuorumUnavailableError(unreachable, { proposed: n > 0 });
+        }
+        if (this.env.now_ms() >= deadline_at_ms) {
+          throw new QuorumUnavailableError(`no quorum within the deadline${this.reachabilityNote()}`, { proposed: n > 0 });
+        }
+        try {
+          return await attempt();
+        } catch (error) {
+          if (!(error instanceof AttemptFailed)) throw error;
+          // An Accept that was not acknowledged by a quorum may still be chosen later; this ballot
+          // must never propose another value for that slot, so give the leadership up.
+          this.leaderBallot = undefined;
+          if (error instanceof RoundCallsSpent) throw new QuorumUnavailableError(error.message);
+          if (this.quorumUnreachable(false) !== undefined) continue; // answered at the top, without a wait
+          // Full jitter, scaled by the quorum round trip: contending proposers need gaps of a few
+          // round trips (prepare, then accept) for one of them to finish before the next preempts it.
+          const step_ms = Math.max(limits.backoff_base_ms, 3 * this.quorumRoundTrip_ms);
+          const ceiling_ms = Math.min(limits.backoff_cap_ms, step_ms * 2 ** n);
+          const left_ms = Math.max(0, deadline_at_ms - this.env.now_ms());
+          await this.env.sleep(Math.min(left_ms, this.env.random() * ceiling_ms));
+        }
       }
+      throw new QuorumUnavailableError(`no quorum after ${limits.append_attempts_max} attempts${this.reachabilityNote()}`);
+    } finally {
+      this.attemptDeadline_ms = Number.POSITIVE_INFINITY;
     }
-    throw new QuorumUnavailableError(
-      `no quorum after ${limits.append_attempts_max} attempts; the outcome is unknown, retrying the same ids is safe`,
+  }
+
+  /**
+   * After a round found fewer than a quorum reachable, the requests queued behind it would meet the
+   * same: answer them now (never proposed, so nothing of them is applied) rather than after one more
+   * quorum timeout each.
+   */
+  private failQueuedIfUnreachable(): void {
+    const unreachable = this.quorumUnreachable(false);
+    if (unreachable === undefined) return;
+    this.stats.fail_fast += this.queue.length;
+    for (const r of this.queue.splice(0)) {
+      if (r.kind === "append") this.queuedBytes -= r.bytes;
+      if (!r.settled) r.done.reject(new QuorumUnavailableError(`not proposed: ${unreachable}`, { proposed: false }));
+      r.settled = true;
+    }
+  }
+
+  /** Acceptors an attempt needs: an accept quorum for a leader, else a prepare quorum first. */
+  private attemptNeeds(): number {
+    const { prepare, accept } = this.env.quorum;
+    return this.leaderBallot === undefined ? Math.max(prepare, accept) : accept;
+  }
+
+  /** The acceptors currently counted unreachable (only those confirmed, if asked), with why. */
+  private unreachableNow(confirmedOnly = false): Array<{ id: string; why: string }> {
+    const now_ms = this.env.now_ms();
+    const out: Array<{ id: string; why: string }> = [];
+    for (const id of this.env.acceptorIds) {
+      const failed = this.failedUntil_ms.get(id);
+      if (failed === undefined || failed.until_ms <= now_ms) continue;
+      if (confirmedOnly && failed.strikes < limits.acceptor_silences_to_unreachable) continue;
+      out.push({ id, why: failed.why });
+    }
+    return out;
+  }
+
+  /** Why an attempt cannot reach a quorum now, or undefined when it may. */
+  private quorumUnreachable(confirmedOnly: boolean): string | undefined {
+    const down = this.unreachableNow(confirmedOnly);
+    const total = this.env.acceptorIds.length;
+    const need = this.attemptNeeds();
+    if (total - down.length >= need) return undefined;
+    return (
+      `${total - down.length} of ${total} acceptors reachable, ${need} needed ` +
+      `(${down.map((d) => `${d.id} ${d.why}`).join("; ")})`
     );
   }
 
+  /** For a message: which acceptors failed just now, if any. */
+  private reachabilityNote(): string {
+    const down = this.unreachableNow();
+    return down.length === 0 ? "" : ` (${down.map((d) => `${d.id} ${d.why}`).join("; ")})`;
+  }
+
+  /** A failed call (`hard`) confirms at once; a silence adds a strike to the ones still remembered. */
+  private markFailed(id: string, why: string, hard: boolean): void {
+    const now_ms = this.env.now_ms();
+    const was = this.failedUntil_ms.get(id);
+    const strikes = hard ? limits.acceptor_silences_to_unreachable : was !== undefined && was.until_ms > now_ms ? was.strikes + 1 : 1;
+    this.failedUntil_ms.set(id, { until_ms: now_ms + limits.acceptor_failure_memory_ms, why, strikes });
+  }
+
+  private markAnswered(id: string): void {
+    this.failedUntil_ms.delete(id);
+  }
+
+  /**
+   * How long a quorum call waits: `quorum_timeout_rtt_multiple` times the measured quorum round
+   * trip, within [`quorum_timeout_floor_ms`, `quorum_timeout_ms`]; the cap until one is measured.
+   */
+  private quorumTimeout_ms(): number {
+    if (this.quorumRoundTrip_ms === 0) return limits.quorum_timeout_ms;
+    const scaled_ms = limits.quorum_timeout_rtt_multiple * this.quorumRoundTrip_ms;
+    return Math.min(limits.quorum_timeout_ms, Math.max(limits.quorum_timeout_floor_ms, scaled_ms));
+  }
+
+  /** Counts one quorum call of the current round; past its bound the round's attempts end. */
+  private spendQuorumCall(): void {
+    if (this.roundQuorumCallsLeft <= 0) {
+      throw new RoundCallsSpent(`the round made its ${limits.round_quorum_calls_max} quorum calls at most without a quorum`);
+    }
+    this.roundQuorumCallsLeft--;
+  }
+
   /** One attempt to get `value` chosen in some slot; returns that slot's outcome. */
-  private async commit(value: SlotValue, bytes: number): Promise<SlotOutcome> {
+  private async commit(value: SlotValue, bytes: number, proposedIn: Set<number>): Promise<SlotOutcome> {
     assert(slotValueEntryCount(value) <= limits.slot_entries_max, "slot within its entry limit");
     let slots: SlotProposal[] = [];
     if (this.leaderBallot === undefined) slots = await this.phase1();
@@ -404,6 +673,7 @@ export class Proposer {
       slots.push({ slot: mine, value, bytes });
     }
     this.nextSlot = Math.max(this.nextSlot, mine + 1);
+    proposedIn.add(mine);
     const outcomes = await this.phase2(slots);
     const outcome = outcomes.get(mine) ?? (await this.fetchOutcome(mine));
     if (this.options.prepareEveryCommitForBaseline) this.leaderBallot = undefined;
@@ -436,6 +706,7 @@ export class Proposer {
     let highestListed = 0;
     for (let round = 0; ; round++) {
       if (round >= limits.recovery_rounds_max) throw new AttemptFailed("recovery backlog beyond its limit");
+      this.spendQuorumCall();
       const result = await this.toQuorum<Promise_>(
         () => ({ type: "prepare", ballot, fromSlot }),
         this.env.quorum.prepare,
@@ -484,6 +755,7 @@ export class Proposer {
     const chunk_slots_max = limits.message_slots_max - limits.owed_commit_slots_max - 1;
     for (let i = 0; i < slots.length; i += chunk_slots_max) {
       const chunk = slots.slice(i, i + chunk_slots_max).map(({ slot, value }) => ({ slot, value }));
+      this.spendQuorumCall();
       this.stats.phase2_runs++;
       this.acceptsSent++; // it carries the pending commits: no separate commit message for them
       const sentTo = new Set<string>();
@@ -588,6 +860,7 @@ export class Proposer {
 
   /** The applied outcome of a chosen slot, from the first acceptor that has applied it. */
   private async fetchOutcome(slot: number): Promise<SlotOutcome> {
+    this.spendQuorumCall();
     this.stats.outcome_fallbacks++;
     const result = await this.toQuorum(
       (_id, owed) => ({ type: "commit", commits: owed?.items ?? [], outcomeOf: slot }),
@@ -630,10 +903,14 @@ export class Proposer {
     this.watchDelivery(id, owed, reply);
     const sent = reply.then(
       (r) => {
+        this.markAnswered(id);
         this.noteLatency(id, this.env.now_ms() - sent_ms);
         this.noteReply(r);
       },
-      () => this.noteLatency(id, limits.quorum_timeout_ms),
+      (error: unknown) => {
+        this.markFailed(id, `failed: ${errorText(error)}`, true);
+        this.noteLatency(id, limits.quorum_timeout_ms);
+      },
     );
     (this.background ?? this.env.background)?.(sent);
   }
@@ -668,6 +945,12 @@ export class Proposer {
     const total = this.env.acceptorIds.length;
     const started_ms = this.env.now_ms();
     const first = targets ?? this.env.acceptorIds;
+    // No wait runs past the attempt's deadline; only a wait of the whole timeout counts the silent
+    // acceptors as unreachable (a wait cut short by the deadline says nothing about them).
+    const fullTimeout_ms = this.quorumTimeout_ms();
+    const timeout_ms = Math.max(0, Math.min(fullTimeout_ms, this.attemptDeadline_ms - started_ms));
+    /** Acceptors sent to that have neither answered nor failed yet. */
+    const silent = new Set<string>();
     return new Promise((resolve) => {
       const ok: R[] = [];
       const all: AcceptorReply[] = [];
@@ -705,9 +988,12 @@ export class Proposer {
         const sent_ms = this.env.now_ms();
         const owed = carriesCommits ? this.takeOwed(id) : undefined;
         if (owed !== undefined && owed.items.length > 0) unacknowledged.set(id, owed);
+        silent.add(id);
         this.env.send(id, requestFor(id, owed)).then(
           (reply) => {
             unacknowledged.delete(id);
+            silent.delete(id);
+            this.markAnswered(id);
             this.noteLatency(id, this.env.now_ms() - sent_ms);
             all.push(reply);
             this.noteReply(reply);
@@ -723,8 +1009,10 @@ export class Proposer {
               fail();
             }
           },
-          () => {
+          (error: unknown) => {
+            silent.delete(id);
             lost(id);
+            this.markFailed(id, `failed: ${errorText(error)}`, true);
             this.noteLatency(id, limits.quorum_timeout_ms);
             fail();
           },
@@ -735,8 +1023,9 @@ export class Proposer {
         const slowest_ms = Math.max(...first.map((id) => this.acceptorLatency_ms.get(id) ?? 0));
         void this.env.sleep(Math.max(limits.thrifty_escalate_floor_ms, 2 * slowest_ms)).then(escalate);
       }
-      const timeout = this.env.sleep(limits.quorum_timeout_ms).then(() => {
+      const timeout = this.env.sleep(timeout_ms).then(() => {
         for (const id of [...unacknowledged.keys()]) lost(id);
+        if (timeout_ms >= fullTimeout_ms) for (const id of silent) this.markFailed(id, `did not answer within ${Math.round(fullTimeout_ms)} ms`, false);
         settle({ ok: false, replies: all });
       });
       // Kept alive after the answer (a Worker's waitUntil) while it may still owe commits again.

@@ -5,6 +5,8 @@
  *   replica's hash chain verifies;
  * - every receipt a client got matches the final ledger;
  * - each id is applied at most once;
+ * - a request's own entries are `created`, never `exists` (an earlier attempt of the same request,
+ *   inside the proposer, committing them does not make them pre-existing);
  * - positions equal a recomputation from the entries;
  * - after faults stop, every request a client keeps retrying completes, and the replicas converge.
  */
@@ -115,6 +117,14 @@ export function checkRun(cluster: Cluster, clients: readonly SimClient[], opts: 
             violations.push(`${where}: a resend of ${sent.id} got ${canonicalJson(receipt)}, not the original receipt ${canonicalJson(original)}`);
           }
         });
+      }
+      const fresh = request.kind === "fills" || request.kind === "bust" || request.kind === "correction";
+      if (fresh && request.firstAnswer?.kind === "applied") {
+        for (const receipt of request.firstAnswer.receipts) {
+          if (receipt.status !== "created") {
+            violations.push(`${where}: its own new entry ${receipt.id} was answered ${receipt.status} (slot ${receipt.slot}) by the request's first and only attempt`);
+          }
+        }
       }
       for (const id of request.neverApplied ?? []) {
         if (byId.has(id)) violations.push(`${where}: ${id} was applied although its batch conflicted (atomicity)`);

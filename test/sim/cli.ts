@@ -3,9 +3,10 @@
  *   npm run sim -- --seed 123            replay one seed, print its summary and any violation
  *   npm run sim -- --seeds 5000 [--from 1]  run many seeds
  *   npm run sim -- --latency             the commit-latency table (units of the quorum RTT)
+ *   npm run sim -- --fail-fast           time to the answer (503 or commit) with acceptors down
  */
 import { parseArgs } from "node:util";
-import { printLatencyTable } from "./latency.js";
+import { printFailFastTable, printLatencyTable } from "./latency.js";
 import { replayCommand, runScenario } from "./scenario.js";
 
 const { values } = parseArgs({
@@ -14,6 +15,7 @@ const { values } = parseArgs({
     seeds: { type: "string" },
     from: { type: "string", default: "1" },
     latency: { type: "boolean", default: false },
+    "fail-fast": { type: "boolean", default: false },
     verbose: { type: "boolean", default: false },
   },
 });
@@ -21,6 +23,10 @@ const { values } = parseArgs({
 async function main(): Promise<number> {
   if (values.latency) {
     await printLatencyTable();
+    return 0;
+  }
+  if (values["fail-fast"]) {
+    await printFailFastTable();
     return 0;
   }
   if (values.seed !== undefined) {

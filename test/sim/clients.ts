@@ -21,6 +21,11 @@ export interface ClientRequest {
   readonly neverApplied?: readonly string[];
   /** Every outcome any attempt returned (a late answer to a timed-out attempt counts too). */
   readonly outcomes: BatchOutcome[];
+  /**
+   * The answer of the first attempt, when it came before any other attempt was sent: no other
+   * request had these ids then, so a fresh request's entries must all be `created` in it.
+   */
+  firstAnswer?: BatchOutcome;
   attempts: number;
   done: boolean;
   sentAt_ms: number;
@@ -121,10 +126,12 @@ export class SimClient {
       const live = this.cluster.proposers.filter((p) => p.up);
       if (live.length > 0) {
         const target = this.rng.pick(live);
+        const attempt = request.attempts;
         const answer = await new Promise<BatchOutcome | undefined>((resolve) => {
           target.proposer.append(request.entries).then(
             (outcome) => {
               request.outcomes.push(outcome);
+              if (attempt === 1 && request.attempts === 1) request.firstAnswer = outcome;
               resolve(outcome);
             },
             () => resolve(undefined),

@@ -4,7 +4,8 @@
  * proposer pays phase 1 first, a little above 2.0; contending proposers must still all finish.
  */
 import { describe, expect, test } from "vitest";
-import { latency_setups, measureLatency } from "./latency.js";
+import { limits } from "../../src/core/limits.js";
+import { latency_setups, measureFailFast, measureLatency } from "./latency.js";
 
 const three = latency_setups[0]!;
 const five = latency_setups[1]!;
@@ -32,5 +33,30 @@ describe("commit latency (units of the quorum RTT)", () => {
     expect(r.samples + r.failed).toBe(200);
     expect(r.samples).toBeGreaterThanOrEqual(196);
     expect(r.max).toBeLessThan(200);
+  });
+});
+
+describe("failing fast with acceptors down (time to the answer)", () => {
+  test("fewer than an accept quorum left: every request is answered 503, p99 within 1.5 s, warm or cold", async () => {
+    for (const setup of [three, five]) {
+      const quorumGone = setup.acceptorRegions.length - setup.quorum.accept + 1;
+      for (const cold of [false, true]) {
+        const r = await measureFailFast(setup, quorumGone, 200, { cold });
+        expect(r.samples).toBe(200);
+        expect(r.unavailable).toBe(200);
+        expect(r.p99_ms).toBeLessThanOrEqual(1500);
+        expect(r.max_ms).toBeLessThanOrEqual(limits.quorum_timeout_ms + 2 * limits.driver_takeover_poll_ms);
+      }
+    }
+  });
+
+  test("one acceptor down: every request commits, none slower than one quorum timeout", async () => {
+    for (const setup of [three, five]) {
+      for (const cold of [false, true]) {
+        const r = await measureFailFast(setup, 1, 200, { cold });
+        expect(r.committed).toBe(200);
+        expect(r.max_ms).toBeLessThanOrEqual(limits.quorum_timeout_ms);
+      }
+    }
   });
 });

@@ -5,6 +5,7 @@
  * time, so a warm commit is a little above 1.0 and a cold one (prepare, then accept) a little above 2.0.
  */
 import type { EntryInput } from "../../src/core/entry-schema.js";
+import { QuorumUnavailableError } from "../../src/core/proposer.js";
 import { quorumConfig, type QuorumConfig } from "../../src/core/quorum.js";
 import { nthNearestRtt_ms, type RegionHint } from "../../src/core/region-rtt.js";
 import { Cluster, type SimProposer } from "./cluster.js";
@@ -29,6 +30,11 @@ export interface LatencyResult {
   readonly p99: number;
   readonly max: number;
   readonly failed: number;
+  /**
+   * 503s answered on the way (each retried by the front-end, same ids): under contention a request
+   * still undecided at `commit_deadline_ms` is answered 503 rather than left waiting.
+   */
+  readonly unavailable: number;
 }
 
 export const latency_setups: readonly LatencySetup[] = [
@@ -40,6 +46,9 @@ export const latency_setups: readonly LatencySetup[] = [
     proposerRegion: "enam",
   },
 ];
+
+/** Sends of one request by the measuring front-end (the SDK's default is 6). */
+const front_end_attempts_max = 6;
 
 /** Proposers that contend in mode (c). */
 export const contending_proposers = 4;
@@ -69,13 +78,26 @@ export async function measureLatency(setup: LatencySetup, mode: LatencyMode, sam
   let failed = 0;
   let next = 0;
 
+  let unavailable = 0;
+  /**
+   * One request as a front-end sends it: a 503 (outcome unknown) is retried at once with the same
+   * entries, as the client SDK does; its latency runs from the first send to the commit.
+   */
   const timeOne = async (p: SimProposer): Promise<void> => {
     const started = world.now_ms;
-    try {
-      await p.proposer.append([fill(`e${next++}`)]);
-      latencies_ms.push(world.now_ms - started);
-    } catch {
-      failed++;
+    const entries = [fill(`e${next++}`)];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await p.proposer.append(entries);
+        latencies_ms.push(world.now_ms - started);
+        return;
+      } catch (error) {
+        if (!(error instanceof QuorumUnavailableError) || attempt >= front_end_attempts_max) {
+          failed++;
+          return;
+        }
+        unavailable++;
+      }
     }
   };
 
@@ -123,6 +145,7 @@ export async function measureLatency(setup: LatencySetup, mode: LatencyMode, sam
     p99: quantile(units, 0.99),
     max: units.at(-1) ?? Number.NaN,
     failed: failed + (finished ? 0 : 1),
+    unavailable,
   };
 }
 
@@ -138,12 +161,108 @@ export async function printLatencyTable(samples = 400): Promise<void> {
   const rows = await latencyTable(samples);
   console.log("Commit latency in units of the quorum RTT (proposer in enam; simulator, `npm run sim -- --latency`)");
   console.log("");
-  console.log("| cluster | mode | quorum RTT (ms) | samples | median | p99 | max | failed |");
-  console.log("|---|---|---:|---:|---:|---:|---:|---:|");
+  console.log("| cluster | mode | quorum RTT (ms) | samples | median | p99 | max | 503s retried | failed |");
+  console.log("|---|---|---:|---:|---:|---:|---:|---:|---:|");
   const mode = { warm: "(a) one warm proposer", cold: "(b) cold proposer", contended: `(c) ${contending_proposers} contending proposers` };
   for (const r of rows) {
     console.log(
-      `| ${r.setup} | ${mode[r.mode]} | ${r.quorum_rtt_ms} | ${r.samples} | ${r.median.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(2)} | ${r.failed} |`,
+      `| ${r.setup} | ${mode[r.mode]} | ${r.quorum_rtt_ms} | ${r.samples} | ${r.median.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(2)} | ${r.unavailable} | ${r.failed} |`,
     );
+  }
+}
+
+export interface FailFastResult {
+  readonly setup: string;
+  readonly down: number;
+  readonly samples: number;
+  readonly committed: number;
+  readonly unavailable: number;
+  /** Time from the request to its answer (503 or commit), in ms. */
+  readonly median_ms: number;
+  readonly p99_ms: number;
+  readonly max_ms: number;
+}
+
+/**
+ * Time to the answer with `down` acceptors crashed (the simulator's crash: half the calls fail at
+ * once, half are never answered), for a stream of requests to one proposer that was warm before the
+ * crash (`cold`: a new proposer, nothing measured). With fewer than an accept quorum left, every
+ * answer is a 503 and what matters is how soon; with a quorum left, every request must commit.
+ */
+export async function measureFailFast(
+  setup: LatencySetup,
+  down: number,
+  samples: number,
+  { seed = 1, cold = false, every_ms = 20 }: { seed?: number; cold?: boolean; every_ms?: number } = {},
+): Promise<FailFastResult> {
+  const world = new World();
+  const rng = new Prng(seed);
+  const cluster = new Cluster(world, rng, { quorum: setup.quorum, acceptorRegions: setup.acceptorRegions, proposerRegions: [setup.proposerRegion] });
+  const p = cluster.proposers[0]!;
+  const took_ms: number[] = [];
+  let committed = 0;
+  let unavailable = 0;
+  let next = 0;
+  const driver = async () => {
+    if (!cold) await p.proposer.append([fill(`warm${next++}`)]);
+    // The farthest acceptors go down: the proposer keeps the nearest.
+    const byDistance = [...cluster.acceptors].sort(
+      (a, b) => nthNearestRtt_ms(setup.proposerRegion, [a.region], 1) - nthNearestRtt_ms(setup.proposerRegion, [b.region], 1),
+    );
+    for (const a of byDistance.slice(byDistance.length - down)) cluster.crashAcceptor(a);
+    if (cold) {
+      p.crash();
+      p.restart();
+    }
+    const pending: Array<Promise<void>> = [];
+    for (let i = 0; i < samples; i++) {
+      const started = world.now_ms;
+      pending.push(
+        p.proposer.append([fill(`f${next++}`)]).then(
+          () => {
+            committed++;
+            took_ms.push(world.now_ms - started);
+          },
+          (error: unknown) => {
+            if (error instanceof QuorumUnavailableError) unavailable++;
+            took_ms.push(world.now_ms - started);
+          },
+        ),
+      );
+      await world.sleep(rng.uniform(0, 2 * every_ms));
+    }
+    await Promise.all(pending);
+  };
+  let finished = false;
+  void driver().then(() => (finished = true));
+  await world.run(run_virtual_ms_max, events_max, () => finished);
+  const sorted = [...took_ms].sort((a, b) => a - b);
+  return {
+    setup: setup.label,
+    down,
+    samples: took_ms.length,
+    committed,
+    unavailable,
+    median_ms: quantile(sorted, 0.5),
+    p99_ms: quantile(sorted, 0.99),
+    max_ms: sorted.at(-1) ?? Number.NaN,
+  };
+}
+
+export async function printFailFastTable(samples = 400): Promise<void> {
+  console.log("Time to the answer with acceptors down (proposer in enam; simulator, `npm run sim -- --fail-fast`)");
+  console.log("");
+  console.log("| cluster | acceptors down | proposer | samples | committed | 503 | median ms | p99 ms | max ms |");
+  console.log("|---|---:|---|---:|---:|---:|---:|---:|---:|");
+  for (const setup of latency_setups) {
+    const quorumGone = setup.acceptorRegions.length - setup.quorum.accept + 1;
+    for (const down of [1, quorumGone]) {
+      for (const cold of [false, true]) {
+        const r = await measureFailFast(setup, down, samples, { cold });
+        console.log(
+          `| ${r.setup} | ${down} | ${cold ? "cold" : "warm"} | ${r.samples} | ${r.committed} | ${r.unavailable} | ${r.median_ms.toFixed(0)} | ${r.p99_ms.toFixed(0)} | ${r.max_ms.toFixed(0)} |`,
+        );
+      }
+    }
   }
 }
