@@ -3,7 +3,7 @@
  * responses, from the schemas of `api-schemas.ts`. `app.ts` attaches a handler to each; the
  * parameters are validated by these schemas before the handler runs (after the key is checked).
  */
-import { createRoute, type RouteConfig } from "@hono/zod-openapi";
+import { createRoute, z, type RouteConfig } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { limits } from "../core/limits.js";
 import {
@@ -50,11 +50,26 @@ export function apiRoutes(auth: { append: Middleware; read: Middleware; admin: M
       summary: "Append one entry, or an atomic batch",
       description:
         "Committed once a quorum of regions holds it durably. Ids are idempotency keys: resending the same request returns the original receipts (`exists`). " +
-        "A 503 means the outcome is unknown: retrying the same ids is safe.",
+        "`exists` means the id was in the ledger before this request; an entry this request created is `created`, even when an earlier attempt inside the server committed it. " +
+        `The server answers within ${limits.commit_deadline_ms} ms (less with \`X-Deadline-Ms\`), and at once with 503 when it knows fewer than a quorum of regions can be reached. ` +
+        "A 503 means the outcome is unknown (`details.outcome`: `unknown`; `not_applied` when the request was never proposed): retrying the same ids is safe.",
       security,
       middleware: [auth.append, ...appendBody] as const,
       request: {
         params: ledgerParams,
+        // Documented here, parsed by the handler (its bounds get a precise message).
+        headers: z.object({
+          "x-deadline-ms": z
+            .string()
+            .optional()
+            .openapi({
+              description:
+                `The caller's deadline for this append, in whole milliseconds from ${limits.append_deadline_header_ms_min} to ${limits.append_deadline_header_ms_max}: ` +
+                `the server answers by then (503, outcome unknown, if not committed). It caps the server's own ${limits.commit_deadline_ms} ms; ` +
+                "a larger value has no further effect. Anything else is `400 invalid_request`. (`Request-Timeout` is not a standard request header, hence this one.) " +
+                "Example: `X-Deadline-Ms: 1500`.",
+            }),
+        }),
         // Documented here, parsed by the handler itself (size limits first, then the entry schema),
         // so that its errors keep their precise codes.
         body: { required: true, content: json({ $ref: "#/components/schemas/AppendRequest" }) },
@@ -67,6 +82,10 @@ export function apiRoutes(auth: { append: Middleware; read: Middleware; admin: M
         413: error(`Body over 1 MiB (\`payload_too_large\`) or more than ${limits.request_entries_max} entries (\`too_many_entries\`).`),
         415: error("Not `Content-Type: application/json` (`unsupported_media_type`)."),
         429: error("The proposer's queue is full (`overloaded`); retry after `Retry-After`."),
+        503: error(
+          "No quorum of regions could commit it in time (`quorum_unavailable`), answered as soon as fewer than a quorum can be reached and at the latest at the deadline; " +
+            "`details.outcome` is `unknown` (retry the same request after `Retry-After`) or `not_applied`.",
+        ),
       },
     }),
     list: createRoute({

@@ -110,6 +110,39 @@ function unavailable(message: string): ApiError {
 }
 
 /**
+ * An append's 503: the proposer's reason once (it says nothing of outcomes or retries itself), then
+ * what the client may conclude: the outcome is unknown, or, when the request was never proposed,
+ * nothing of it was applied. Either way resending the same request is safe.
+ */
+function appendUnavailable(error: QuorumUnavailableError): ApiError {
+  const conclusion = error.outcomeUnknown
+    ? "The outcome is unknown: retrying the same request (same ids) is safe and returns the original receipts."
+    : "Nothing of this request was applied: retrying the same request (same ids) is safe.";
+  return new ApiError(
+    503,
+    "quorum_unavailable",
+    `No quorum could commit this append: ${error.message}. ${conclusion}`,
+    { outcome: error.outcomeUnknown ? "unknown" : "not_applied" },
+    { "Retry-After": "1" },
+  );
+}
+
+/** `X-Deadline-Ms`: whole milliseconds within the named bounds, or 400. */
+function appendDeadline_ms(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const min = limits.append_deadline_header_ms_min;
+  const max = limits.append_deadline_header_ms_max;
+  const value = /^[0-9]{1,9}$/.test(header.trim()) ? Number(header.trim()) : Number.NaN;
+  if (!(value >= min && value <= max)) {
+    throw new ApiError(400, "invalid_request", `X-Deadline-Ms must be a whole number of milliseconds from ${min} to ${max}`, {
+      header: "X-Deadline-Ms",
+      value: header.slice(0, 32),
+    });
+  }
+  return value;
+}
+
+/**
  * Validates an append's body: strict UTF-8 JSON with no repeated key (`json-body.ts`), at most
  * `request_entries_max` entries, each entry strictly. What is stored is what was sent, or nothing.
  */
@@ -250,12 +283,24 @@ export function createApp(): OpenAPIHono<AppEnv> {
 
   app.openapi(routes.append, async (c) => {
     const ledger = ledgerOf(c);
+    const deadline_ms = appendDeadline_ms(c.req.header("x-deadline-ms"));
     const entries = await readAppendBody(c);
     // The request stays alive until its slot is decided even if the client goes away: another
     // request may be waiting for it to drive the next round (group commit hands the turn on).
-    const appended = service(c, ledger).proposer.append(entries, (work) => c.executionCtx.waitUntil(work));
+    const appended = service(c, ledger).proposer.append(
+      entries,
+      (work) => c.executionCtx.waitUntil(work),
+      deadline_ms === undefined ? {} : { deadline_ms },
+    );
     c.executionCtx.waitUntil(appended.catch(() => undefined));
-    const { body, created } = appendResult(ledger, await appended);
+    let outcome: BatchOutcome;
+    try {
+      outcome = await appended;
+    } catch (error) {
+      if (error instanceof QuorumUnavailableError) throw appendUnavailable(error);
+      throw error;
+    }
+    const { body, created } = appendResult(ledger, outcome);
     return created ? c.json(body, 201) : c.json(body, 200);
   });
 
