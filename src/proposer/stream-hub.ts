@@ -317,17 +317,29 @@ export class LedgerStreamHub {
 
   /** When a live subscriber with nothing to write should wake next (absolute time, ms). */
   nextWake_ms(sub: StreamSubscriber, now_ms: number): number {
-    if (this.inFlight !== undefined) {
-      return now_ms + Math.max(this.limits.poll_recheck_ms, this.inFlight.started_ms + this.pollDuration_ms_avg - now_ms);
-    }
+    if (this.inFlight !== undefined) return this.afterInFlight_ms(now_ms);
     const due_ms = this.lastPollStarted_ms + this.limits.poll_interval_ms;
     if (now_ms < due_ms) {
       const anotherPolls = this.poller !== undefined && this.poller !== sub && !this.poller.released;
       // The poller wakes when the poll is due; the others just after it should have been published.
       return anotherPolls ? due_ms + this.pollDuration_ms_avg + this.limits.poll_recheck_ms : due_ms;
     }
-    // Due but not claimed by this subscriber: look again soon, until it is overdue and may be taken over.
-    return Math.min(now_ms + this.limits.poll_recheck_ms, Math.max(now_ms + 1, due_ms + this.limits.poll_handover_ms));
+    // Due, but the poller has not started it: look again after as long as it is already late (no
+    // herd of wakeups when the isolate is busy), and take it over once it is overdue.
+    const late_ms = now_ms - due_ms;
+    return Math.max(now_ms + 1, Math.min(due_ms + this.limits.poll_handover_ms, now_ms + Math.max(this.limits.poll_recheck_ms, late_ms)));
+  }
+
+  /**
+   * When to look again at a poll (or the hub's first read) in flight: just after its usual duration,
+   * then after waits as long as it has already taken (so a slow read is not met by a herd of wakeups
+   * from every waiting stream), at most a poll interval apart.
+   */
+  afterInFlight_ms(now_ms: number): number {
+    const started_ms = this.inFlight?.started_ms ?? now_ms;
+    const usual_ms = started_ms + this.pollDuration_ms_avg + this.limits.poll_recheck_ms;
+    if (now_ms < usual_ms) return usual_ms;
+    return now_ms + Math.min(this.limits.poll_interval_ms, Math.max(this.limits.poll_recheck_ms, now_ms - started_ms));
   }
 
   leave(sub: StreamSubscriber): void {
@@ -468,7 +480,7 @@ export class StreamHubs {
         }
         if (!sub.live && !hub.tryJoin(sub)) {
           if (hub.startingByAnother(sub, now_ms)) {
-            await io.sleep(limits.poll_recheck_ms);
+            await io.sleep(Math.max(1, hub.afterInFlight_ms(now_ms) - now_ms));
             continue;
           }
           if (!sub.canRead(limits.subrequest_margin)) return end("subrequest_budget");
