@@ -108,6 +108,7 @@ export class LedgerService {
       now_ms: () => Date.now(),
       sleep,
       random: () => Math.random(),
+      subrequestsLeft: () => this.transport.subrequestsLeft(),
     }, options);
   }
 
