@@ -296,7 +296,7 @@ export class LedgerStreamHub {
       return;
     }
     if (this.head === undefined || page.head.seq >= this.head.seq) this.head = page.head;
-    if (more) this.lastPollStarted_ms = Number.NEGATIVE_INFINITY; // read on at once
+    if (more) this.lastPollStarted_ms = now_ms - this.limits.poll_interval_ms; // due at once: read on
     if (entries.length === 0) return;
     const added = entries.map(sseOf);
     this.polledThrough = ticket.after + entries.length;
@@ -348,8 +348,8 @@ export class LedgerStreamHub {
     if (this.inFlight?.by === sub) {
       // Its read may never come back (its request is gone): the next subscriber polls at once, and
       // that read's late result, if any, is ignored (another generation).
+      this.lastPollStarted_ms = this.inFlight.started_ms - this.limits.poll_interval_ms; // due at once
       this.inFlight = undefined;
-      this.lastPollStarted_ms = Number.NEGATIVE_INFINITY;
     }
     sub.live = false;
     sub.queue = [];

@@ -219,6 +219,22 @@ describe("one poll per ledger", () => {
     expect((await entries(live, 1)).map((e) => e.seq)).toEqual([next[0]!.seq]);
   });
 
+  it("a burst larger than one page reaches every live stream in order, read page after page at once", async () => {
+    withLimits({ page_entries_max: 10, hub_recent_entries_max: 50, subscriber_buffer_entries_max: 50 });
+    const ledger = uniqueLedger("hub-burst");
+    const a = await open(ledger);
+    const b = await open(ledger);
+    await until("both streams are live", () => [...(streamHubs.hub(ledger)?.subscribers ?? [])].filter((s) => s.live).length === 2);
+    const polls_before = streamHubs.hub(ledger)!.stats.polls;
+    const started = Date.now();
+    const burst = await appendMany(ledger, Array.from({ length: 35 }, (_, i) => `u:${i + 1}`));
+    for (const s of [a, b]) expect((await entries(s, 35)).map((e) => e.seq)).toEqual(burst.map((r) => r.seq));
+    // Four pages (10, 10, 10, 5) read one after the other, not one page per interval.
+    const polls = streamHubs.hub(ledger)!.stats.polls - polls_before;
+    expect(polls).toBeGreaterThanOrEqual(4);
+    expect(polls).toBeLessThanOrEqual(Math.floor((Date.now() - started) / stream_limits.poll_interval_ms) + 5);
+  });
+
   it("a stream whose buffer overflows is ended, and resumes with Last-Event-ID without missing an entry", async () => {
     withLimits({ hub_recent_entries_max: 5, subscriber_buffer_entries_max: 5 });
     const ledger = uniqueLedger("hub-overflow");
