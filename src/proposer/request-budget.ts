@@ -15,6 +15,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Context, Env as HonoEnv, MiddlewareHandler } from "hono";
+import { assert } from "../core/assert.js";
 import { QuorumUnavailableError } from "../core/proposer.js";
 
 /** Cloudflare: simultaneous outgoing connections per request, every plan. */
@@ -46,7 +47,7 @@ export class SubrequestBudgetExhaustedError extends QuorumUnavailableError {
 
 /** One Worker request's use of its platform limits. */
 export class RequestBudget {
-  /** Subrequests made (or refused calls not counted: only those sent). */
+  /** Subrequests sent (a refused call is not one: it is counted in `refused`). */
   subrequests = 0;
   /** Calls refused because the budget was spent. */
   refused = 0;
@@ -67,7 +68,7 @@ export class RequestBudget {
     readonly connectionsMax: number = connections_per_request_max,
     readonly label = "",
   ) {
-    if (!(Number.isInteger(connectionsMax) && connectionsMax >= 1)) throw new RangeError(`connectionsMax ${connectionsMax}`);
+    assert(Number.isInteger(connectionsMax) && connectionsMax >= 1, "a request may open at least one connection");
   }
 
   /** The budget in force given the configured one: the lower of the two. */
@@ -105,7 +106,7 @@ export class RequestBudget {
   }
 
   release(): void {
-    if (!(this.inFlight > 0)) throw new Error("release without acquire");
+    assert(this.inFlight > 0, "a connection is released only after it was acquired");
     this.inFlight--;
     const next = this.waiting.shift();
     if (next !== undefined) {
@@ -116,7 +117,7 @@ export class RequestBudget {
 
   private take(): void {
     this.inFlight++;
-    if (this.inFlight > this.connectionsMax) throw new Error(`${this.inFlight} connections in flight, limit ${this.connectionsMax}`);
+    assert(this.inFlight <= this.connectionsMax, "a request never has more connections open than its limit");
     this.inFlightPeak = Math.max(this.inFlightPeak, this.inFlight);
   }
 
