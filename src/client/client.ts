@@ -10,7 +10,15 @@
 import type { EntryInput } from "../core/entry-schema.js";
 import type { Entry } from "../core/ledger-types.js";
 import { genesis_hash, verifyEntries, verifyEntry, type ChainLink } from "./chain.js";
-import { ChainVerificationError, NetworkError, QuorumLedgerError, UnexpectedResponseError, errorFromResponse, isRecord } from "./errors.js";
+import {
+  ChainVerificationError,
+  DeadlineExceededError,
+  NetworkError,
+  QuorumLedgerError,
+  UnexpectedResponseError,
+  errorFromResponse,
+  isRecord,
+} from "./errors.js";
 import { abortReason, backoffDelay_ms, checkRetryPolicy, default_retry, linkedSignal, parseRetryAfter_ms, sleep, type RetryPolicy } from "./retry.js";
 import { stream_idle_timeout_ms, stream_reconnect_attempts_max, streamEntries, type StreamTransport } from "./stream.js";
 import type {
@@ -30,6 +38,17 @@ import type {
 
 /** One attempt of one request may take this long (then it counts as a network failure and is retried). */
 export const request_timeout_ms_default = 30_000;
+/**
+ * One call, every attempt and wait included, takes at most this long by default: a front-end learns
+ * within seconds that the ledger cannot commit (the server itself answers an append within 2 s).
+ */
+export const call_deadline_ms_default = 10_000;
+/** The longest overall deadline a caller may set (the server's `X-Deadline-Ms` bound is the same). */
+export const call_deadline_ms_max = 600_000;
+/** The shortest `X-Deadline-Ms` the server takes: with less time left, no further attempt is sent. */
+const deadline_header_ms_min = 10;
+/** Of the time left, the share an append gives the server (`X-Deadline-Ms`): the rest carries its answer back. */
+const deadline_header_share = 0.9;
 /**
  * Verified (seq, hash) pairs remembered so that the next page's first entry can be linked to the
  * last one checked; the oldest are forgotten first. A chain never changes, so a remembered pair
@@ -60,6 +79,15 @@ interface SendOptions {
   readonly signal?: AbortSignal | undefined;
   /** An append: its outcome may be unknown after a failure. */
   readonly append?: boolean;
+  /** This call's overall deadline (else the client's). */
+  readonly deadline_ms?: number | undefined;
+}
+
+function checkDeadline(ms: number): number {
+  if (!Number.isInteger(ms) || ms < 1 || ms > call_deadline_ms_max) {
+    throw new RangeError(`deadline_ms must be a whole number of milliseconds from 1 to ${call_deadline_ms_max}`);
+  }
+  return ms;
 }
 
 function fail(what: string, body: unknown): never {
@@ -91,6 +119,8 @@ export class QuorumLedgerClient {
   private readonly apiKey: string;
   private readonly fetchImpl: typeof fetch;
   private readonly requestTimeout_ms: number;
+  /** The whole time of one call by default (`deadline_ms`). */
+  readonly deadline_ms: number;
   /** seq -> hash of entries already verified; bounded by `verified_links_max`. */
   private readonly verifiedLinks = new Map<number, string>();
 
@@ -108,6 +138,7 @@ export class QuorumLedgerClient {
     this.retry = checkRetryPolicy(options.retry ?? default_retry);
     this.verifyChain = options.verifyChain ?? true;
     this.requestTimeout_ms = options.requestTimeout_ms ?? request_timeout_ms_default;
+    this.deadline_ms = checkDeadline(options.deadline_ms ?? call_deadline_ms_default);
   }
 
   // ---- appends ----
@@ -120,7 +151,12 @@ export class QuorumLedgerClient {
     const batch = isEntryArray(entries);
     const sent: readonly EntryInput[] = batch ? entries : [entries];
     const body = JSON.stringify(batch ? { entries } : entries);
-    const { status, body: answer } = await this.send("POST", "entries", { body, signal: options.signal, append: true });
+    const { status, body: answer } = await this.send("POST", "entries", {
+      body,
+      signal: options.signal,
+      append: true,
+      deadline_ms: options.deadline_ms,
+    });
     const r = expectRecord(answer, "the append's answer");
     const results = r["results"];
     if (!Array.isArray(results) || results.length !== sent.length) fail(`expected ${sent.length} receipts`, answer);
@@ -145,6 +181,7 @@ export class QuorumLedgerClient {
     const { body } = await this.send("GET", "entries", {
       query: { after, limit: options.limit, consistency: options.consistency, minSeq: options.minSeq },
       signal: options.signal,
+      deadline_ms: options.deadline_ms,
     });
     const page = expectRecord(body, "the page");
     if (!Array.isArray(page["entries"])) fail("the page has no entries", body);
@@ -186,7 +223,7 @@ export class QuorumLedgerClient {
   /** The entry at `seq`; a `NotFoundError` when there is none. */
   async entry(seq: number, options: ReadOptions = {}): Promise<Entry> {
     if (!Number.isSafeInteger(seq) || seq < 1) throw new RangeError("seq must be a whole number >= 1");
-    const { body } = await this.send("GET", `entries/${seq}`, { query: this.consistencyQuery(options), signal: options.signal });
+    const { body } = await this.send("GET", `entries/${seq}`, { query: this.consistencyQuery(options), signal: options.signal, deadline_ms: options.deadline_ms });
     const entry = this.checkedEntry(body);
     if (entry.seq !== seq) fail(`asked for seq ${seq}, got seq ${entry.seq}`, body);
     return entry;
@@ -194,20 +231,20 @@ export class QuorumLedgerClient {
 
   /** The entry with this id; a `NotFoundError` when there is none. */
   async entryById(id: string, options: ReadOptions = {}): Promise<Entry> {
-    const { body } = await this.send("GET", `ids/${encodeURIComponent(id)}`, { query: this.consistencyQuery(options), signal: options.signal });
+    const { body } = await this.send("GET", `ids/${encodeURIComponent(id)}`, { query: this.consistencyQuery(options), signal: options.signal, deadline_ms: options.deadline_ms });
     const entry = this.checkedEntry(body);
     if (entry.id !== id) fail(`asked for id ${id}, got id ${entry.id}`, body);
     return entry;
   }
 
   async head(options: ReadOptions = {}): Promise<HeadResult> {
-    const { body } = await this.send("GET", "head", { query: this.consistencyQuery(options), signal: options.signal });
+    const { body } = await this.send("GET", "head", { query: this.consistencyQuery(options), signal: options.signal, deadline_ms: options.deadline_ms });
     expectHead(body, "the head");
     return body as HeadResult;
   }
 
   async positions(account: string, options: ReadOptions = {}): Promise<PositionsResult> {
-    const { body } = await this.send("GET", "positions", { query: { account, ...this.consistencyQuery(options) }, signal: options.signal });
+    const { body } = await this.send("GET", "positions", { query: { account, ...this.consistencyQuery(options) }, signal: options.signal, deadline_ms: options.deadline_ms });
     const r = expectRecord(body, "the positions");
     if (!Array.isArray(r["positions"])) fail("no positions array", body);
     return r as unknown as PositionsResult;
@@ -215,7 +252,7 @@ export class QuorumLedgerClient {
 
   /** Per acceptor: reachable, latency, ballot, chosen and applied seq, head hash (admin scope). */
   async status(options: RequestOptions = {}): Promise<LedgerStatus> {
-    const { body } = await this.send("GET", "status", { signal: options.signal });
+    const { body } = await this.send("GET", "status", { signal: options.signal, deadline_ms: options.deadline_ms });
     const r = expectRecord(body, "the status");
     if (!Array.isArray(r["acceptors"])) fail("no acceptors array", body);
     return r as unknown as LedgerStatus;
@@ -223,7 +260,7 @@ export class QuorumLedgerClient {
 
   /** The server recomputes the hash chain on one replica (admin scope). */
   async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
-    const { body } = await this.send("GET", "verify", { query: { region: options.region }, signal: options.signal });
+    const { body } = await this.send("GET", "verify", { query: { region: options.region }, signal: options.signal, deadline_ms: options.deadline_ms });
     const r = expectRecord(body, "the verify answer");
     if (typeof r["verified"] !== "boolean") fail("no verified flag", body);
     return r as unknown as VerifyResult;
@@ -290,8 +327,10 @@ export class QuorumLedgerClient {
 
   /**
    * Sends one request, retrying network failures and 429/502/503/504 with full-jitter backoff (and
-   * Retry-After as a floor, up to the cap) for at most `retry.attempts_max` attempts. Anything else
-   * that is not 2xx is final: a typed `QuorumLedgerError` at once.
+   * Retry-After as a floor, up to the cap) for at most `retry.attempts_max` attempts, all within the
+   * call's overall deadline (`deadline_ms`): no attempt outlives it and no wait runs past it; an
+   * append tells the server most of the time left (`X-Deadline-Ms`). Anything else that is not 2xx is
+   * final: a typed `QuorumLedgerError` at once.
    */
   private async send(method: "GET" | "POST", path: string, options: SendOptions): Promise<{ status: number; body: unknown }> {
     const { signal } = options;
@@ -299,11 +338,19 @@ export class QuorumLedgerClient {
     const headers: Record<string, string> = { authorization: `Bearer ${this.apiKey}`, accept: "application/json" };
     if (options.body !== undefined) headers["content-type"] = "application/json";
     const append = options.append ?? false;
+    const deadline_ms = options.deadline_ms === undefined ? this.deadline_ms : checkDeadline(options.deadline_ms);
+    const deadline_at_ms = Date.now() + deadline_ms;
     /** Some attempt of this append may have been applied. */
     let maybeApplied = false;
+    /** Whether a wait of `delay_ms` still leaves time for one more attempt. */
+    const timeAfter = (delay_ms: number) => deadline_at_ms - Date.now() - delay_ms >= deadline_header_ms_min;
     for (let attempt = 1; attempt <= this.retry.attempts_max; attempt++) {
-      const last = attempt === this.retry.attempts_max;
-      const linked = linkedSignal([signal], this.requestTimeout_ms);
+      const left_ms = deadline_at_ms - Date.now();
+      // The attempt's own timeout ends no later than the call's deadline.
+      const attemptTimeout_ms = Math.max(1, Math.min(this.requestTimeout_ms, left_ms));
+      const cutByDeadline = attemptTimeout_ms < this.requestTimeout_ms;
+      if (append) headers["x-deadline-ms"] = String(Math.max(deadline_header_ms_min, Math.min(call_deadline_ms_max, Math.floor(left_ms * deadline_header_share))));
+      const linked = linkedSignal([signal], attemptTimeout_ms);
       let status: number;
       let text: string;
       let retryAfter_ms: number | undefined;
@@ -318,6 +365,17 @@ export class QuorumLedgerClient {
         if (signal?.aborted) throw abortReason(signal);
         if (error instanceof QuorumLedgerError) throw error; // a fetch wrapper's own typed error
         maybeApplied ||= append;
+        if (cutByDeadline && Date.now() >= deadline_at_ms) {
+          throw new DeadlineExceededError({
+            code: "deadline_exceeded",
+            message: `${method} ${url}: no answer within the call's deadline of ${deadline_ms} ms (${attempt} attempts)${append ? "; the append's outcome is unknown: retry the same request (same ids)" : ""}`,
+            outcomeUnknown: append,
+            attempts: attempt,
+            cause: error,
+          });
+        }
+        const delay_ms = backoffDelay_ms(this.retry, attempt, undefined);
+        const last = attempt === this.retry.attempts_max || !timeAfter(delay_ms);
         if (last) {
           throw new NetworkError({
             code: "network_error",
@@ -327,7 +385,7 @@ export class QuorumLedgerClient {
             cause: error,
           });
         }
-        await sleep(backoffDelay_ms(this.retry, attempt, undefined), signal);
+        await sleep(delay_ms, signal);
         continue;
       } finally {
         linked.dispose();
@@ -343,8 +401,10 @@ export class QuorumLedgerClient {
       }
       const retryable = retryableStatus(status);
       if (outcomeUnknownStatus(status)) maybeApplied ||= append;
+      const delay_ms = backoffDelay_ms(this.retry, attempt, retryAfter_ms);
+      const last = attempt === this.retry.attempts_max || !timeAfter(delay_ms);
       if (retryable && !last) {
-        await sleep(backoffDelay_ms(this.retry, attempt, retryAfter_ms), signal);
+        await sleep(delay_ms, signal);
         continue;
       }
       // After a 4xx other than 429 the server has decided; only a final "try again" leaves an

@@ -108,6 +108,14 @@ export class NetworkError extends QuorumLedgerError {
   override name = "NetworkError";
 }
 
+/**
+ * The call's overall deadline (`deadline_ms`) ended while an attempt was still unanswered. For an
+ * append, `outcomeUnknown` is true: retrying the same request, same ids, is safe.
+ */
+export class DeadlineExceededError extends QuorumLedgerError {
+  override name = "DeadlineExceededError";
+}
+
 /** A response that is not what the API answers (not JSON, or a body of the wrong shape). */
 export class UnexpectedResponseError extends QuorumLedgerError {
   override name = "UnexpectedResponseError";

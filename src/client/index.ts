@@ -2,11 +2,20 @@
  * The typed client of Quorum Ledger's v1 API (the package's `./client` entry). Runs unchanged in
  * Node >= 22, browsers and Workers: it needs only `fetch` and web-standard APIs.
  */
-export { QuorumLedgerClient, entries_pages_max, list_limit_max, request_timeout_ms_default, verified_links_max } from "./client.js";
+export {
+  QuorumLedgerClient,
+  call_deadline_ms_default,
+  call_deadline_ms_max,
+  entries_pages_max,
+  list_limit_max,
+  request_timeout_ms_default,
+  verified_links_max,
+} from "./client.js";
 export { genesis_hash, verifyEntries, verifyEntry, type ChainCheck, type ChainLink, type VerifyEntriesOptions } from "./chain.js";
 export {
   ChainVerificationError,
   ConflictError,
+  DeadlineExceededError,
   ForbiddenError,
   IdConflictError,
   InvalidReferenceError,

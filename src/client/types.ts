@@ -23,6 +23,12 @@ export interface QuorumLedgerClientOptions {
   readonly verifyChain?: boolean;
   /** One attempt of one request may take this long before it counts as a network failure (default 30 s). */
   readonly requestTimeout_ms?: number;
+  /**
+   * The whole time one call may take, every attempt and wait included (default
+   * `call_deadline_ms_default`, 10 s; at most `call_deadline_ms_max`). An append also tells the server
+   * how long it may take, with `X-Deadline-Ms`: most of the time left.
+   */
+  readonly deadline_ms?: number;
 }
 
 /** The HEAD of a ledger: `committedAt` is null before the first entry. */
@@ -49,6 +55,8 @@ export type Consistency = "linearizable" | "local";
 export interface RequestOptions {
   /** Aborts the request (and its retries); the promise rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+  /** This call's overall deadline, instead of the client's `deadline_ms`. */
+  readonly deadline_ms?: number;
 }
 
 export interface ReadOptions extends RequestOptions {

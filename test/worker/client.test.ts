@@ -9,6 +9,7 @@ import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   ChainVerificationError,
+  DeadlineExceededError,
   ForbiddenError,
   IdConflictError,
   InvalidReferenceError,
@@ -21,6 +22,7 @@ import {
   SseParser,
   StreamProtocolError,
   UnauthorizedError,
+  call_deadline_ms_default,
   genesis_hash,
   sse_line_chars_max,
   verifyEntries,
@@ -29,6 +31,7 @@ import {
   type RetryPolicy,
   type SseEvent,
 } from "../../src/client/index.js";
+import { limits } from "../../src/core/limits.js";
 import { test_keys } from "./bindings.js";
 import { setFaults } from "./cluster.js";
 import { origin, uniqueLedger } from "./http.js";
@@ -297,6 +300,95 @@ describe("retries", () => {
     // A read that fails the same way has no outcome to be unsure of.
     const read = await rejection(client(ledger, wire).head());
     expect(read).toMatchObject({ code: "network_error", outcomeUnknown: false });
+  });
+});
+
+/** A 503 as the server sends it, without the server: every attempt fails the same way, at once. */
+function fake503(): Response {
+  const body = { error: { code: "quorum_unavailable", message: "no quorum (test)", details: { outcome: "unknown", proposed: true } } };
+  return new Response(JSON.stringify(body), { status: 503, headers: { "content-type": "application/json", "retry-after": "0" } });
+}
+
+/** A healthy append's time through the Worker (the slowest of a few): the unit of the slack below. */
+async function measuredAppend_ms(): Promise<number> {
+  const c = client(uniqueLedger("client-rtt"), new Wire());
+  let slowest = 0;
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now();
+    await c.append(fill(`rtt:${i}`));
+    slowest = Math.max(slowest, performance.now() - started);
+  }
+  return slowest;
+}
+
+describe("overall deadline per call", () => {
+  it(`defaults to ${call_deadline_ms_default} ms; a deadline that is not a whole number of ms in range is a RangeError`, () => {
+    const wire = new Wire();
+    expect(client("client-deadline-default", wire).deadline_ms).toBe(call_deadline_ms_default);
+    for (const bad of [0, -1, 1.5, Number.NaN, 10 * 60_000 + 1]) {
+      expect(() => new QuorumLedgerClient({ baseUrl: origin, apiKey: "k", ledger: "l", deadline_ms: bad })).toThrow(RangeError);
+    }
+  });
+
+  it("503 on every attempt: the retries stop at the call's deadline, not at attempts_max; each append tells the server the time left", async () => {
+    const slack_ms = 50 + 4 * (await measuredAppend_ms());
+    const deadlines: number[] = [];
+    const wire = new Wire(async (request) => {
+      deadlines.push(Number(request.headers.get("x-deadline-ms")));
+      return fake503();
+    });
+    const many: RetryPolicy = { attempts_max: 100, base_ms: 50, cap_ms: 200 };
+    const deadline_ms = 1000;
+    const c = new QuorumLedgerClient({ baseUrl: origin, apiKey: test_keys["test-all"], ledger: "client-deadline", fetch: wire.fetch, retry: many, deadline_ms });
+    const started = performance.now();
+    const error = await rejection(c.append(fill("dl:1")));
+    const took_ms = performance.now() - started;
+    expect(error).toBeInstanceOf(QuorumUnavailableError);
+    expect(error).toMatchObject({ outcomeUnknown: true });
+    expect(took_ms).toBeLessThanOrEqual(deadline_ms + slack_ms);
+    expect(wire.posts().length).toBeGreaterThan(1);
+    expect(wire.posts().length).toBeLessThan(many.attempts_max);
+    // Every attempt carried X-Deadline-Ms: within the server's bounds, within what was left, shrinking.
+    expect(deadlines.length).toBe(wire.posts().length);
+    expect(deadlines[0]!).toBeLessThanOrEqual(deadline_ms);
+    for (const d of deadlines) expect(d).toBeGreaterThanOrEqual(limits.append_deadline_header_ms_min);
+    for (let i = 1; i < deadlines.length; i++) expect(deadlines[i]!).toBeLessThan(deadlines[i - 1]!);
+  });
+
+  it("an attempt that hangs is cut at the call's deadline: DeadlineExceededError, outcome unknown for an append, false for a read", async () => {
+    const slack_ms = 50 + 4 * (await measuredAppend_ms());
+    const wire = new Wire(
+      (request) =>
+        new Promise<Response>((_, reject) => {
+          request.signal.addEventListener("abort", () => reject(request.signal.reason), { once: true });
+        }),
+    );
+    const deadline_ms = 300;
+    const c = new QuorumLedgerClient({ baseUrl: origin, apiKey: test_keys["test-all"], ledger: "client-hang", fetch: wire.fetch, retry: fast_retry, deadline_ms });
+    const started = performance.now();
+    const error = await withTimeout(rejection(c.append(fill("hang:1"))), 10 * deadline_ms + slack_ms, "the append's deadline");
+    expect(performance.now() - started).toBeLessThanOrEqual(deadline_ms + slack_ms);
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect(error).toMatchObject({ code: "deadline_exceeded", outcomeUnknown: true });
+    const read = await withTimeout(rejection(c.head({ deadline_ms: 100 })), 10 * deadline_ms + slack_ms, "the read's deadline");
+    expect(read).toMatchObject({ code: "deadline_exceeded", outcomeUnknown: false });
+  });
+
+  it("two of three regions down, the real Worker: the call ends within its deadline with a QuorumUnavailableError", async () => {
+    const slack_ms = 50 + 4 * (await measuredAppend_ms());
+    const ledger = uniqueLedger("client-deadline-real");
+    const wire = new Wire();
+    const deadline_ms = 1500;
+    // The default retry policy (6 attempts, waits up to 5 s): the deadline, not the policy, ends it.
+    const c = new QuorumLedgerClient({ baseUrl: origin, apiKey: test_keys["test-all"], ledger, fetch: wire.fetch, deadline_ms });
+    await c.append(fill("real:0"));
+    await setFaults({ down: ["wnam", "weur"] });
+    const started = performance.now();
+    const error = await rejection(c.append(fill("real:1")));
+    expect(performance.now() - started).toBeLessThanOrEqual(deadline_ms + slack_ms);
+    expect(error).toBeInstanceOf(QuorumUnavailableError);
+    expect(error).toMatchObject({ status: 503, outcomeUnknown: true });
+    await setFaults({});
   });
 });
 
