@@ -65,12 +65,13 @@ export const limits = {
   /**
    * An acceptor whose call failed or went unanswered for a whole quorum timeout counts as unreachable
    * for this long (unless it answers meanwhile): while fewer than a quorum are reachable, appends
-   * answer 503 at once instead of trying. After it, one request tries again. A failed call counts at
-   * once; silence counts for a new round's first attempt only after this many silences in a row
-   * (one lost message is not an outage), and after any failed attempt at once.
+   * answer 503 at once instead of trying. After it, one request tries again. After a failed attempt,
+   * one failure (a failed call, or silence) counts at once: no retry; a new round's first attempt is
+   * skipped only after this many failures in a row (one lost message is not an outage, and a region
+   * that failed once may be back: the next request tries).
    */
   acceptor_failure_memory_ms: 1000,
-  acceptor_silences_to_unreachable: 2,
+  acceptor_failures_to_unreachable: 2,
   /**
    * Subrequests of one driving round (every Durable Object call is one): at most this many quorum
    * calls (a prepare, an Accept chunk or an outcome query: at most one message per acceptor each;

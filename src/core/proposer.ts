@@ -263,7 +263,7 @@ export class Proposer {
   /**
    * Per acceptor: until when it counts as unreachable (its call failed, or it did not answer within a
    * whole quorum timeout), unless it answers before (`acceptor_failure_memory_ms`); `strikes` counts
-   * its silences in a row (a failed call counts as `acceptor_silences_to_unreachable` at once).
+   * its failures in a row (failed calls and silences alike).
    */
   private readonly failedUntil_ms = new Map<string, { until_ms: number; why: string; strikes: number }>();
   /** Quorum calls the current round may still make (`round_quorum_calls_max`, or less on a small budget). */
@@ -543,8 +543,9 @@ export class Proposer {
     this.attemptDeadline_ms = deadline_at_ms;
     try {
       for (let n = 0; n < limits.append_attempts_max; n++) {
-        // Before a round's first attempt only confirmed failures count: one lost message must not
-        // turn every request away. After a failed attempt, any acceptor just seen failing counts.
+        // Before a round's first attempt only confirmed failures count (one failure may be a lost
+        // message, or a region back already: the next request tries). After a failed attempt, any
+        // acceptor just seen failing counts.
         const unreachable = this.quorumUnreachable(n === 0);
         // Before the first attempt nothing of this value was sent: its outcome is known, not applied.
         if (unreachable !== undefined) {
@@ -606,7 +607,7 @@ export class Proposer {
     for (const id of this.env.acceptorIds) {
       const failed = this.failedUntil_ms.get(id);
       if (failed === undefined || failed.until_ms <= now_ms) continue;
-      if (confirmedOnly && failed.strikes < limits.acceptor_silences_to_unreachable) continue;
+      if (confirmedOnly && failed.strikes < limits.acceptor_failures_to_unreachable) continue;
       out.push({ id, why: failed.why });
     }
     return out;
@@ -630,11 +631,11 @@ export class Proposer {
     return down.length === 0 ? "" : ` (${down.map((d) => `${d.id} ${d.why}`).join("; ")})`;
   }
 
-  /** A failed call (`hard`) confirms at once; a silence adds a strike to the ones still remembered. */
-  private markFailed(id: string, why: string, hard: boolean): void {
+  /** A failed call or a silence: one more strike on top of those still remembered. */
+  private markFailed(id: string, why: string): void {
     const now_ms = this.env.now_ms();
     const was = this.failedUntil_ms.get(id);
-    const strikes = hard ? limits.acceptor_silences_to_unreachable : was !== undefined && was.until_ms > now_ms ? was.strikes + 1 : 1;
+    const strikes = was !== undefined && was.until_ms > now_ms ? was.strikes + 1 : 1;
     this.failedUntil_ms.set(id, { until_ms: now_ms + limits.acceptor_failure_memory_ms, why, strikes });
   }
 
@@ -908,7 +909,7 @@ export class Proposer {
         this.noteReply(r);
       },
       (error: unknown) => {
-        this.markFailed(id, `failed: ${errorText(error)}`, true);
+        this.markFailed(id, `failed: ${errorText(error)}`);
         this.noteLatency(id, limits.quorum_timeout_ms);
       },
     );
@@ -1012,7 +1013,7 @@ export class Proposer {
           (error: unknown) => {
             silent.delete(id);
             lost(id);
-            this.markFailed(id, `failed: ${errorText(error)}`, true);
+            this.markFailed(id, `failed: ${errorText(error)}`);
             this.noteLatency(id, limits.quorum_timeout_ms);
             fail();
           },
@@ -1025,7 +1026,7 @@ export class Proposer {
       }
       const timeout = this.env.sleep(timeout_ms).then(() => {
         for (const id of [...unacknowledged.keys()]) lost(id);
-        if (timeout_ms >= fullTimeout_ms) for (const id of silent) this.markFailed(id, `did not answer within ${Math.round(fullTimeout_ms)} ms`, false);
+        if (timeout_ms >= fullTimeout_ms) for (const id of silent) this.markFailed(id, `did not answer within ${Math.round(fullTimeout_ms)} ms`);
         settle({ ok: false, replies: all });
       });
       // Kept alive after the answer (a Worker's waitUntil) while it may still owe commits again.

@@ -52,7 +52,7 @@ export function apiRoutes(auth: { append: Middleware; read: Middleware; admin: M
         "Committed once a quorum of regions holds it durably. Ids are idempotency keys: resending the same request returns the original receipts (`exists`). " +
         "`exists` means the id was in the ledger before this request; an entry this request created is `created`, even when an earlier attempt inside the server committed it. " +
         `The server answers within ${limits.commit_deadline_ms} ms (less with \`X-Deadline-Ms\`), and at once with 503 when it knows fewer than a quorum of regions can be reached. ` +
-        "A 503 means the outcome is unknown (`details.outcome`: `unknown`; `not_applied` when the request was never proposed): retrying the same ids is safe.",
+        "A 503 means the outcome is unknown (`details.outcome: unknown`; `details.proposed: false` when this request was never proposed, so it applied nothing itself): retrying the same ids is safe.",
       security,
       middleware: [auth.append, ...appendBody] as const,
       request: {
@@ -84,7 +84,7 @@ export function apiRoutes(auth: { append: Middleware; read: Middleware; admin: M
         429: error("The proposer's queue is full (`overloaded`); retry after `Retry-After`."),
         503: error(
           "No quorum of regions could commit it in time (`quorum_unavailable`), answered as soon as fewer than a quorum can be reached and at the latest at the deadline; " +
-            "`details.outcome` is `unknown` (retry the same request after `Retry-After`) or `not_applied`.",
+            "`details.outcome` is `unknown` (retry the same request after `Retry-After`); `details.proposed` is false when this request itself was never proposed.",
         ),
       },
     }),

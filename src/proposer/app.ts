@@ -111,18 +111,19 @@ function unavailable(message: string): ApiError {
 
 /**
  * An append's 503: the proposer's reason once (it says nothing of outcomes or retries itself), then
- * what the client may conclude: the outcome is unknown, or, when the request was never proposed,
- * nothing of it was applied. Either way resending the same request is safe.
+ * what the client may conclude. `details.outcome` stays `unknown` even when this request was never
+ * proposed (`details.proposed: false`): an earlier send of the same ids may have been, so only the
+ * client knows whether its ids are settled. Either way resending the same request is safe.
  */
 function appendUnavailable(error: QuorumUnavailableError): ApiError {
   const conclusion = error.outcomeUnknown
     ? "The outcome is unknown: retrying the same request (same ids) is safe and returns the original receipts."
-    : "Nothing of this request was applied: retrying the same request (same ids) is safe.";
+    : "This request was not proposed, so it applied nothing (an earlier send of the same ids may have): retrying the same request (same ids) is safe.";
   return new ApiError(
     503,
     "quorum_unavailable",
     `No quorum could commit this append: ${error.message}. ${conclusion}`,
-    { outcome: error.outcomeUnknown ? "unknown" : "not_applied" },
+    { outcome: "unknown", proposed: error.outcomeUnknown },
     { "Retry-After": "1" },
   );
 }
