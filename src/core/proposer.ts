@@ -401,7 +401,7 @@ export class Proposer {
     request.settled = true;
     request.done.reject(
       new QuorumUnavailableError(
-        `${request.proposed ? "not committed" : "not proposed (earlier requests held the ledger)"} within its deadline ` +
+        `${request.proposed ? "no quorum" : "not proposed (requests ahead of it held the ledger)"} within its deadline ` +
           `of ${request.deadline_ms} ms (waited ${Math.round(waited_ms)} ms)${this.reachabilityNote()}`,
         { proposed: request.proposed },
       ),

@@ -122,7 +122,7 @@ function appendUnavailable(error: QuorumUnavailableError): ApiError {
   return new ApiError(
     503,
     "quorum_unavailable",
-    `No quorum could commit this append: ${error.message}. ${conclusion}`,
+    `This append could not be committed: ${error.message}. ${conclusion}`,
     { outcome: "unknown", proposed: error.outcomeUnknown },
     { "Retry-After": "1" },
   );
