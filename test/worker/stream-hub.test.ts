@@ -127,6 +127,14 @@ describe("stream places", () => {
     expect(openOn(ledger)).toBe(3);
   });
 
+  it("caps the streams of the whole isolate too", async () => {
+    await until("no stream of an earlier test is open", () => streamHubs.openStreams() === 0);
+    withLimits({ streams_per_isolate_max: 1 });
+    await open(uniqueLedger("caps-isolate"));
+    const refused = await asApiResponse(await streamResponse(uniqueLedger("caps-isolate"), "?after=0", {}, "test-read"));
+    expect(expectApiError(refused, 429, "too_many_streams").error.details).toEqual({ limit: "isolate", max: 1, open: 1 });
+  });
+
   it("the OpenAPI document lists the 429 of the stream route", async () => {
     const res = await exports.default.fetch(`${origin}/openapi.json`);
     const doc = (await res.json()) as { paths: Record<string, { get?: { responses?: Record<string, { description: string }> } }> };
