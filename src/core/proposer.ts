@@ -631,6 +631,15 @@ export class Proposer {
     return down.length === 0 ? "" : ` (${down.map((d) => `${d.id} ${d.why}`).join("; ")})`;
   }
 
+  /**
+   * A call that failed. One the request refused itself before sending it (its subrequest budget:
+   * the transport throws a `QuorumUnavailableError`) says nothing of the acceptor.
+   */
+  private noteCallFailed(id: string, error: unknown): void {
+    if (error instanceof QuorumUnavailableError) return;
+    this.markFailed(id, `failed: ${errorText(error)}`);
+  }
+
   /** A failed call or a silence: one more strike on top of those still remembered. */
   private markFailed(id: string, why: string): void {
     const now_ms = this.env.now_ms();
@@ -909,7 +918,7 @@ export class Proposer {
         this.noteReply(r);
       },
       (error: unknown) => {
-        this.markFailed(id, `failed: ${errorText(error)}`);
+        this.noteCallFailed(id, error);
         this.noteLatency(id, limits.quorum_timeout_ms);
       },
     );
@@ -1013,7 +1022,7 @@ export class Proposer {
           (error: unknown) => {
             silent.delete(id);
             lost(id);
-            this.markFailed(id, `failed: ${errorText(error)}`);
+            this.noteCallFailed(id, error);
             this.noteLatency(id, limits.quorum_timeout_ms);
             fail();
           },

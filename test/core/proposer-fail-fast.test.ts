@@ -29,12 +29,15 @@ function cluster() {
   const acceptors = Object.fromEntries(ids.map((id) => [id, new Acceptor(new MemoryAcceptorStore(), { id, acceptQuorum: 2 })]));
   const down = new Set<string>();
   const silent = new Set<string>();
+  /** Calls the request refuses itself, unsent (its subrequest budget): the transport's QuorumUnavailableError. */
+  const refused = new Set<string>();
   const sent: string[] = [];
   const proposer = new Proposer({
     proposerId: "p",
     acceptorIds: ids,
     quorum: quorumConfig(3),
     send: (to, request) => {
+      if (refused.has(to)) return Promise.reject(new QuorumUnavailableError("subrequest budget spent (test)"));
       sent.push(to);
       return new Promise<AcceptorReply>((resolve, reject) => {
         if (down.has(to)) return world.schedule(1, () => reject(new Error(`${to} is down`)));
@@ -78,7 +81,7 @@ function cluster() {
     expect(results.length).toBe(n);
     return results;
   };
-  return { world, acceptors, down, silent, sent, proposer, timedAppend, stream };
+  return { world, acceptors, down, silent, refused, sent, proposer, timedAppend, stream };
 }
 
 function p99(values: readonly number[]): number {
@@ -130,6 +133,20 @@ describe("failing fast when a quorum is gone", () => {
     await c.world.run(c.world.now_ms + limits.acceptor_failure_memory_ms, 1_000_000);
     const healed = await c.timedAppend();
     expect(healed.ok).toBe(true);
+  });
+
+  test("calls the request refused itself (its subrequest budget) say nothing of the acceptors: no request is turned away unsent", async () => {
+    const c = cluster();
+    expect((await c.timedAppend()).ok).toBe(true);
+    c.refused.add("b");
+    c.refused.add("c");
+    for (let i = 0; i < 2 * limits.acceptor_failures_to_unreachable; i++) {
+      const sentBefore = c.sent.length;
+      expect((await c.timedAppend()).ok).toBe(false);
+      expect(c.sent.length).toBeGreaterThan(sentBefore); // tried every time: nothing marked unreachable
+    }
+    c.refused.clear();
+    expect((await c.timedAppend()).ok).toBe(true);
   });
 
   test("a cold proposer (nothing measured) with every message lost answers 503 within one capped quorum timeout", async () => {
