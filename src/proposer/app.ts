@@ -268,7 +268,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   });
   app.notFound((c) => errorResponse(c, new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`)));
   // Before every route, so that a preflight is answered without a key (src/proposer/cors.ts).
-  app.use("*", corsPolicy((c) => ledgerConfig(c.env).corsAllowedOrigins));
+  app.use("*", corsPolicy<AppEnv>((c) => ledgerConfig(c.env).corsAllowedOrigins));
 
   registerDashboardRoutes(app, (c) =>
     c.json({ service: "quorum-ledger", api: "/v1/ledgers/:ledger/...", docs: "/docs", openapi: "/openapi.json", regions: ledgerConfig(c.env).regions }),
