@@ -92,7 +92,7 @@ async function cpuPerRequest(dev: WranglerDev, label: string, n: number, request
   return result;
 }
 
-async function latency(base: string, label: string, connectionsMax: number, clients: number, rounds: number, request: (headers: Record<string, string>) => Promise<Answer>) {
+async function latency(label: string, connectionsMax: number, clients: number, rounds: number, request: (headers: Record<string, string>) => Promise<Answer>) {
   const headers = { "x-debug-connections-max": String(connectionsMax) };
   for (let i = 0; i < warmup_requests; i++) await request(headers);
   const answers: Answer[] = [];
@@ -166,10 +166,10 @@ async function main(): Promise<void> {
         for (const [clients, rounds] of [[1, sizes.latencyRequests], [sizes.concurrent, sizes.concurrentRounds]] as const) {
           for (const connectionsMax of [6, 64, 6, 64]) {
             results.push(
-              await latency(dev.url, `${n} regions, single-entry append`, connectionsMax, clients, rounds, (h) =>
+              await latency(`${n} regions, single-entry append`, connectionsMax, clients, rounds, (h) =>
                 send(dev.url, "POST", `/v1/ledgers/${ledger}/entries`, make.single("q"), h),
               ),
-              await latency(dev.url, `${n} regions, linearizable head read`, connectionsMax, clients, rounds, (h) =>
+              await latency(`${n} regions, linearizable head read`, connectionsMax, clients, rounds, (h) =>
                 send(dev.url, "GET", `/v1/ledgers/${ledger}/head`, undefined, h),
               ),
             );
