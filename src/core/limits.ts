@@ -64,14 +64,11 @@ export const limits = {
   quorum_timeout_rtt_multiple: 4,
   /**
    * An acceptor whose call failed or went unanswered for a whole quorum timeout counts as unreachable
-   * for this long (unless it answers meanwhile): while fewer than a quorum are reachable, appends
-   * answer 503 at once instead of trying. After it, one request tries again. After a failed attempt,
-   * one failure (a failed call, or silence) counts at once: no retry; a new round's first attempt is
-   * skipped only after this many failures in a row (one lost message is not an outage, and a region
-   * that failed once may be back: the next request tries).
+   * for this long (unless it answers meanwhile). While fewer than a quorum are reachable, a failed
+   * attempt is not retried (503 at once) and the requests queued behind it are answered at once,
+   * unsent; a new round's first attempt always runs, so a healed region is used by the next request.
    */
   acceptor_failure_memory_ms: 1000,
-  acceptor_failures_to_unreachable: 2,
   /**
    * Subrequests of one driving round (every Durable Object call is one): at most this many quorum
    * calls (a prepare, an Accept chunk or an outcome query: at most one message per acceptor each;

@@ -262,10 +262,9 @@ export class Proposer {
   private lastAcceptSentTo: ReadonlySet<string> = new Set();
   /**
    * Per acceptor: until when it counts as unreachable (its call failed, or it did not answer within a
-   * whole quorum timeout), unless it answers before (`acceptor_failure_memory_ms`); `strikes` counts
-   * its failures in a row (failed calls and silences alike).
+   * whole quorum timeout), unless it answers before (`acceptor_failure_memory_ms`).
    */
-  private readonly failedUntil_ms = new Map<string, { until_ms: number; why: string; strikes: number }>();
+  private readonly failedUntil_ms = new Map<string, { until_ms: number; why: string }>();
   /** Quorum calls the current round may still make (`round_quorum_calls_max`, or less on a small budget). */
   private roundQuorumCallsLeft: number = limits.round_quorum_calls_max;
   /** The current attempt's deadline (the latest of its requests'): no quorum wait runs past it. */
@@ -543,14 +542,14 @@ export class Proposer {
     this.attemptDeadline_ms = deadline_at_ms;
     try {
       for (let n = 0; n < limits.append_attempts_max; n++) {
-        // Before a round's first attempt only confirmed failures count (one failure may be a lost
-        // message, or a region back already: the next request tries). After a failed attempt, any
-        // acceptor just seen failing counts.
-        const unreachable = this.quorumUnreachable(n === 0);
-        // Before the first attempt nothing of this value was sent: its outcome is known, not applied.
+        // A round's first attempt always runs: what failed a moment ago may be back (a healed
+        // region, one lost message), and refusing unsent would turn a healed ledger away for a whole
+        // `acceptor_failure_memory_ms`; against a real outage the attempt costs at most one quorum
+        // timeout. After a failed attempt, any acceptor just seen failing counts: no retry then.
+        const unreachable = n === 0 ? undefined : this.quorumUnreachable();
         if (unreachable !== undefined) {
           this.stats.fail_fast++;
-          throw new QuorumUnavailableError(unreachable, { proposed: n > 0 });
+          throw new QuorumUnavailableError(unreachable, { proposed: true });
         }
         if (this.env.now_ms() >= deadline_at_ms) {
           throw new QuorumUnavailableError(`no quorum within the deadline${this.reachabilityNote()}`, { proposed: n > 0 });
@@ -563,7 +562,7 @@ export class Proposer {
           // must never propose another value for that slot, so give the leadership up.
           this.leaderBallot = undefined;
           if (error instanceof RoundCallsSpent) throw new QuorumUnavailableError(error.message);
-          if (this.quorumUnreachable(false) !== undefined) continue; // answered at the top, without a wait
+          if (this.quorumUnreachable() !== undefined) continue; // answered at the top, without a wait
           // Full jitter, scaled by the quorum round trip: contending proposers need gaps of a few
           // round trips (prepare, then accept) for one of them to finish before the next preempts it.
           const step_ms = Math.max(limits.backoff_base_ms, 3 * this.quorumRoundTrip_ms);
@@ -584,7 +583,7 @@ export class Proposer {
    * quorum timeout each.
    */
   private failQueuedIfUnreachable(): void {
-    const unreachable = this.quorumUnreachable(false);
+    const unreachable = this.quorumUnreachable();
     if (unreachable === undefined) return;
     this.stats.fail_fast += this.queue.length;
     for (const r of this.queue.splice(0)) {
@@ -600,22 +599,21 @@ export class Proposer {
     return this.leaderBallot === undefined ? Math.max(prepare, accept) : accept;
   }
 
-  /** The acceptors currently counted unreachable (only those confirmed, if asked), with why. */
-  private unreachableNow(confirmedOnly = false): Array<{ id: string; why: string }> {
+  /** The acceptors currently counted unreachable, with why. */
+  private unreachableNow(): Array<{ id: string; why: string }> {
     const now_ms = this.env.now_ms();
     const out: Array<{ id: string; why: string }> = [];
     for (const id of this.env.acceptorIds) {
       const failed = this.failedUntil_ms.get(id);
       if (failed === undefined || failed.until_ms <= now_ms) continue;
-      if (confirmedOnly && failed.strikes < limits.acceptor_failures_to_unreachable) continue;
       out.push({ id, why: failed.why });
     }
     return out;
   }
 
   /** Why an attempt cannot reach a quorum now, or undefined when it may. */
-  private quorumUnreachable(confirmedOnly: boolean): string | undefined {
-    const down = this.unreachableNow(confirmedOnly);
+  private quorumUnreachable(): string | undefined {
+    const down = this.unreachableNow();
     const total = this.env.acceptorIds.length;
     const need = this.attemptNeeds();
     if (total - down.length >= need) return undefined;
@@ -640,12 +638,9 @@ export class Proposer {
     this.markFailed(id, `failed: ${errorText(error)}`);
   }
 
-  /** A failed call or a silence: one more strike on top of those still remembered. */
+  /** A failed call or a silence: unreachable for `acceptor_failure_memory_ms` unless it answers. */
   private markFailed(id: string, why: string): void {
-    const now_ms = this.env.now_ms();
-    const was = this.failedUntil_ms.get(id);
-    const strikes = was !== undefined && was.until_ms > now_ms ? was.strikes + 1 : 1;
-    this.failedUntil_ms.set(id, { until_ms: now_ms + limits.acceptor_failure_memory_ms, why, strikes });
+    this.failedUntil_ms.set(id, { until_ms: this.env.now_ms() + limits.acceptor_failure_memory_ms, why });
   }
 
   private markAnswered(id: string): void {
