@@ -3,6 +3,7 @@
  * wrong (a ledger with a bad quorum configuration must not start).
  */
 import { z } from "zod";
+import { limits } from "./core/limits.js";
 import { acceptor_counts_supported, quorumConfig, type QuorumConfig } from "./core/quorum.js";
 import { isRegionHint, type RegionHint } from "./core/region-rtt.js";
 
@@ -75,6 +76,14 @@ export function parseLedgerConfig(env: {
     env.SUBREQUESTS_PER_REQUEST_MAX === undefined || env.SUBREQUESTS_PER_REQUEST_MAX === "" ? undefined : env.SUBREQUESTS_PER_REQUEST_MAX,
   );
   if (!budget.success) throw new ConfigError(`SUBREQUESTS_PER_REQUEST_MAX ${budget.error.issues[0]?.message}`);
+  // A driving request's first round needs this many calls of each region (src/core/proposer.ts,
+  // `roundQuorumCalls`): below it no append could ever be proposed, so refuse it at startup.
+  const round_floor = (limits.round_quorum_calls_min + limits.round_background_messages_per_acceptor) * raw.length;
+  if (budget.data < round_floor) {
+    throw new ConfigError(
+      `SUBREQUESTS_PER_REQUEST_MAX ${budget.data} cannot carry one commit round with ${raw.length} regions: set at least ${round_floor}`,
+    );
+  }
   // The CORS middleware (src/proposer/cors.ts) compares the browser's `Origin` header to these as
   // exact strings, so each must be written exactly as a browser sends it: http(s)://host[:port], lower
   // case, no default port, no path (not even "/"). "*" is refused: a ledger that moves money names the

@@ -15,7 +15,8 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { parseLedgerConfig } from "../../src/config.js";
+import { parseLedgerConfig, subrequests_per_request_default, subrequests_per_request_min } from "../../src/config.js";
+import { limits } from "../../src/core/limits.js";
 import { parseAppendBody, type EntryInput } from "../../src/core/entry-schema.js";
 import { LedgerService } from "../../src/proposer/ledger-service.js";
 import {
@@ -172,6 +173,20 @@ function countingNamespace(inner: typeof env.ACCEPTOR) {
   } as unknown as typeof env.ACCEPTOR;
   return { namespace, seen };
 }
+
+describe("SUBREQUESTS_PER_REQUEST_MAX at startup", () => {
+  it("is refused below what one commit round of the configured regions needs, and accepted from there", () => {
+    const round_calls_per_region = limits.round_quorum_calls_min + limits.round_background_messages_per_acceptor;
+    for (const regions of ["enam,wnam,weur", "enam,wnam,weur,apac,sam"]) {
+      const floor = round_calls_per_region * regions.split(",").length;
+      const at = (budget: number) => () => parseLedgerConfig({ ACCEPTOR_REGIONS: regions, SUBREQUESTS_PER_REQUEST_MAX: String(budget) });
+      if (floor > subrequests_per_request_min) expect(at(floor - 1)).toThrow(/cannot carry one commit round/);
+      expect(at(Math.max(floor, subrequests_per_request_min))().subrequestsPerRequestMax).toBe(Math.max(floor, subrequests_per_request_min));
+    }
+    expect(parseLedgerConfig({}).subrequestsPerRequestMax).toBe(subrequests_per_request_default);
+    expect(() => parseLedgerConfig({ SUBREQUESTS_PER_REQUEST_MAX: "lots" })).toThrow(/whole number/);
+  });
+});
 
 describe("simultaneous connections per request", () => {
   it(`with 5 regions, a request's appends and fanned-out reads keep at most ${connections_per_request_max} calls in flight`, async () => {
