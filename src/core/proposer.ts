@@ -647,6 +647,11 @@ export class Proposer {
     this.failedUntil_ms.delete(id);
   }
 
+  /** One quorum round trip (or a whole wait without a quorum) into the moving average. */
+  private noteQuorumRoundTrip(took_ms: number): void {
+    this.quorumRoundTrip_ms = this.quorumRoundTrip_ms === 0 ? took_ms : 0.8 * this.quorumRoundTrip_ms + 0.2 * took_ms;
+  }
+
   /**
    * How long a quorum call waits: `quorum_timeout_rtt_multiple` times the measured quorum round
    * trip, within [`quorum_timeout_floor_ms`, `quorum_timeout_ms`]; the cap until one is measured.
@@ -1004,12 +1009,10 @@ export class Proposer {
             this.noteReply(reply);
             if (isOk(reply)) {
               ok.push(reply);
-              if (ok.length >= need && !settled) {
-                const took_ms = this.env.now_ms() - started_ms;
-                this.quorumRoundTrip_ms =
-                  this.quorumRoundTrip_ms === 0 ? took_ms : 0.8 * this.quorumRoundTrip_ms + 0.2 * took_ms;
-                settle({ ok: true, replies: ok });
-              }
+              // A quorum that answers after the wait gave up is measured too: otherwise a cluster
+              // that became slower than the timeout would never be waited for long enough again.
+              if (ok.length === need) this.noteQuorumRoundTrip(this.env.now_ms() - started_ms);
+              if (ok.length >= need && !settled) settle({ ok: true, replies: ok });
             } else {
               fail();
             }
@@ -1030,7 +1033,13 @@ export class Proposer {
       }
       const timeout = this.env.sleep(timeout_ms).then(() => {
         for (const id of [...unacknowledged.keys()]) lost(id);
-        if (timeout_ms >= fullTimeout_ms) for (const id of silent) this.markFailed(id, `did not answer within ${Math.round(fullTimeout_ms)} ms`);
+        if (timeout_ms >= fullTimeout_ms) {
+          for (const id of silent) this.markFailed(id, `did not answer within ${Math.round(fullTimeout_ms)} ms`);
+          // A whole wait without a quorum counts as a round trip at least that long: the next wait
+          // is longer (up to the cap), so a slowed cluster is waited for, and a dead one still is
+          // answered within `quorum_timeout_ms`.
+          if (!settled) this.noteQuorumRoundTrip(timeout_ms);
+        }
         settle({ ok: false, replies: all });
       });
       // Kept alive after the answer (a Worker's waitUntil) while it may still owe commits again.

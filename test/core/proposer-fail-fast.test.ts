@@ -32,6 +32,8 @@ function cluster() {
   /** Calls the request refuses itself, unsent (its subrequest budget): the transport's QuorumUnavailableError. */
   const refused = new Set<string>();
   const sent: string[] = [];
+  /** One-way delay now (a busy host slows every acceptor alike). */
+  const delay = { one_way_ms };
   const proposer = new Proposer({
     proposerId: "p",
     acceptorIds: ids,
@@ -42,9 +44,10 @@ function cluster() {
       return new Promise<AcceptorReply>((resolve, reject) => {
         if (down.has(to)) return world.schedule(1, () => reject(new Error(`${to} is down`)));
         if (silent.has(to)) return;
-        world.schedule(one_way_ms, () => {
+        const one_way_now_ms = delay.one_way_ms;
+        world.schedule(one_way_now_ms, () => {
           const reply = acceptors[to]!.handle(request);
-          world.schedule(one_way_ms, () => resolve(reply));
+          world.schedule(one_way_now_ms, () => resolve(reply));
         });
       });
     },
@@ -81,7 +84,7 @@ function cluster() {
     expect(results.length).toBe(n);
     return results;
   };
-  return { world, acceptors, down, silent, refused, sent, proposer, timedAppend, stream };
+  return { world, acceptors, down, silent, refused, sent, proposer, delay, timedAppend, stream };
 }
 
 function p99(values: readonly number[]): number {
@@ -114,6 +117,18 @@ describe("failing fast when a quorum is gone", () => {
       expect(c.sent.length).toBeGreaterThan(sentBefore);
     }
     expect(c.proposer.stats.fail_fast).toBeGreaterThanOrEqual(4);
+  });
+
+  test("a healthy cluster that becomes slower than the quorum timeout's floor is not taken for an outage", async () => {
+    const c = cluster();
+    for (let i = 0; i < 5; i++) expect((await c.timedAppend()).ok).toBe(true); // measured: 80 ms quorums
+    // A busy host: every round trip now takes a little more than the floor of the quorum timeout.
+    c.delay.one_way_ms = (limits.quorum_timeout_floor_ms + 50) / 2;
+    const after: boolean[] = [];
+    for (let i = 0; i < 10; i++) after.push((await c.timedAppend()).ok);
+    // The quorum timeout adapts from what it sees (late quorums, timeouts): at most the first
+    // request meets the old timeout; from the second on, every request commits.
+    expect(after.slice(1)).toEqual(Array(9).fill(true));
   });
 
   test("a healed region is used by the very next request, within the failure memory", async () => {
