@@ -198,14 +198,22 @@ const error_text_chars_max = 120;
  * while another value held it (a resend of an acknowledged request does). So the entry must also
  * postdate this value: a slot's entries carry committedAt = max(the ledger's last time, its value's
  * proposedAt_ms), so an entry from `value` is never older than it, while one acknowledged before this
- * request was built is. Only the first occurrence of an id in `value` is its creator; a repeat
- * (within the batch, or in an earlier batch of the group) stays `exists`, as it was in that slot.
+ * request was built is. Only the first occurrence of an id in `value`, in a batch that applied, is its
+ * creator; a repeat (within the batch, or in an earlier batch of the group) stays `exists`, as it was
+ * in that slot. The time check assumes the proposers' clocks differ by less than a client's resend
+ * delay: a resend through a proposer whose clock runs far behind could read `created`.
  */
 export function ownEntriesCreated(outcome: SlotOutcome, value: SlotValue, proposedIn: ReadonlySet<number>): SlotOutcome {
   if (value.kind !== "append") return outcome;
   const { proposedAt_ms } = value;
+  // A batch the ledger refuses applies nothing, so it created nothing: the creator is the first
+  // occurrence among the batches that applied (refusals are read from this outcome, the same rules
+  // over a later prefix: the slot that chose the value cannot be read back here).
   const firstAt = new Map<string, string>();
-  value.batches.forEach((batch, b) => batch.forEach((e, k) => firstAt.has(e.id) || firstAt.set(e.id, `${b}:${k}`)));
+  value.batches.forEach((batch, b) => {
+    if (outcome.batches[b]?.kind !== "applied") return;
+    batch.forEach((e, k) => firstAt.has(e.id) || firstAt.set(e.id, `${b}:${k}`));
+  });
   const batches = outcome.batches.map((batchOutcome, b): BatchOutcome => {
     if (batchOutcome.kind !== "applied") return batchOutcome;
     const receipts = batchOutcome.receipts.map((r, k) =>

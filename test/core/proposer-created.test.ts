@@ -104,4 +104,20 @@ describe("a request's own earlier attempt makes its entries created, not exists"
     const kept = ownEntriesCreated(older, appendValue(1_000, [trade("k1")]), new Set([5, 7]));
     expect(kept.batches[0]!.kind === "applied" && kept.batches[0]!.receipts[0]!.status).toBe("exists");
   });
+
+  test("a batch the ledger refused created nothing: the id's creator is its first occurrence in a batch that applied", () => {
+    // Batch 0 holds k1 and a bust of an unknown fill: refused in the slot that chose the value, as
+    // it is again now; batch 1's k1 is the one that created k1 there.
+    const value = appendValue(1_000, [trade("k1"), trade("k1-bust", { execType: "bust", refId: "nope" })], [trade("k1")]);
+    const at = new Date(1_000).toISOString();
+    const outcome: SlotOutcome = {
+      slot: 7,
+      batches: [
+        { kind: "rejected", rejection: { code: "invalid_reference", index: 1, id: "k1-bust", message: "unknown refId" } },
+        { kind: "applied", receipts: [{ id: "k1", status: "exists", seq: 1, hash: "h", committedAt: at, slot: 5 }] },
+      ],
+    };
+    const own = ownEntriesCreated(outcome, value, new Set([5, 7]));
+    expect(own.batches[1]!.kind === "applied" && own.batches[1]!.receipts[0]!.status).toBe("created");
+  });
 });
