@@ -60,7 +60,9 @@ export class RequestBudget {
    * Calls waiting for a connection, oldest first. Bounded by the subrequest budget: a call spends
    * its subrequest before it may wait, so at most `subrequestsMax` calls are ever queued.
    */
-  private readonly waiting: Array<() => void> = [];
+  private readonly waiting: Array<{ readonly key: string; readonly keyMax: number; readonly resume: () => void }> = [];
+  /** Connections held per destination (acceptor region). */
+  private readonly inFlightByKey = new Map<string, number>();
 
   constructor(
     /** Lowered for this request only (tests); the configured budget applies otherwise. */
@@ -92,31 +94,49 @@ export class RequestBudget {
     this.subrequests++;
   }
 
-  /** Waits for one of the request's connections (FIFO); pair with `release`. */
-  async acquire(now_ms: () => number = Date.now): Promise<void> {
-    if (this.inFlight < this.connectionsMax) {
-      this.take();
+  /**
+   * The connections one destination may hold of a request's `connectionsMax` when the request talks
+   * to `destinations` of them: a slow region whose calls pile up (each holds its connection until it
+   * answers) must not take the connections the healthy regions' next quorum needs. With 3 regions a
+   * region holds at most 2 of 6, with 5 at most 2 (4 left for the other four).
+   */
+  keyMax(destinations: number): number {
+    return Math.max(1, Math.ceil(this.connectionsMax / Math.max(1, destinations)));
+  }
+
+  /**
+   * Waits for one of the request's connections, within the share of `key` (`keyMax`); oldest first
+   * among the waiters that may take one. Pair with `release(key)`.
+   */
+  async acquire(key = "", keyMax = this.connectionsMax, now_ms: () => number = Date.now): Promise<void> {
+    if (this.inFlight < this.connectionsMax && (this.inFlightByKey.get(key) ?? 0) < keyMax) {
+      this.take(key);
       return;
     }
     const since = now_ms();
     this.queued++;
-    // `release` hands its connection straight to the oldest waiter (`take` runs there).
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    // `release` hands a freed connection straight to the oldest waiter that may take it (`take` runs there).
+    await new Promise<void>((resume) => this.waiting.push({ key, keyMax, resume }));
     this.queuedWait_ms += now_ms() - since;
   }
 
-  release(): void {
-    assert(this.inFlight > 0, "a connection is released only after it was acquired");
+  release(key = ""): void {
+    const held = this.inFlightByKey.get(key) ?? 0;
+    assert(this.inFlight > 0 && held > 0, "a connection is released only after it was acquired");
     this.inFlight--;
-    const next = this.waiting.shift();
-    if (next !== undefined) {
-      this.take();
-      next();
+    if (held === 1) this.inFlightByKey.delete(key);
+    else this.inFlightByKey.set(key, held - 1);
+    const i = this.waiting.findIndex((w) => (this.inFlightByKey.get(w.key) ?? 0) < w.keyMax);
+    if (i >= 0) {
+      const [next] = this.waiting.splice(i, 1);
+      this.take(next!.key);
+      next!.resume();
     }
   }
 
-  private take(): void {
+  private take(key: string): void {
     this.inFlight++;
+    this.inFlightByKey.set(key, (this.inFlightByKey.get(key) ?? 0) + 1);
     assert(this.inFlight <= this.connectionsMax, "a request never has more connections open than its limit");
     this.inFlightPeak = Math.max(this.inFlightPeak, this.inFlight);
   }
@@ -156,17 +176,22 @@ export function subrequestsLeft(configured: number): number {
 
 /**
  * Makes one subrequest for the current request: spends it (or refuses the call), waits for a
- * connection, and holds it until `call` settles. Outside a request context it just calls.
+ * connection within the share of its destination (one of `destinations`), and holds it until `call`
+ * settles. Outside a request context it just calls.
  */
-export async function subrequest<R>(configured: number, call: () => Promise<R>): Promise<R> {
+export async function subrequest<R>(
+  configured: number,
+  call: () => Promise<R>,
+  destination: { readonly key: string; readonly destinations: number } = { key: "", destinations: 1 },
+): Promise<R> {
   const budget = currentRequestBudget();
   if (budget === undefined) return call();
   budget.spend(configured);
-  await budget.acquire();
+  await budget.acquire(destination.key, budget.keyMax(destination.destinations));
   try {
     return await call();
   } finally {
-    budget.release();
+    budget.release(destination.key);
   }
 }
 

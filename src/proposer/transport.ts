@@ -45,7 +45,12 @@ export class DurableObjectTransport implements AcceptorTransport {
     };
     // One subrequest of the request whose async context this runs in: refused when its budget is
     // spent, and queued while the request already has `connections_per_request_max` calls open.
-    return subrequest(this.config.subrequestsPerRequestMax, () => op(stub, identity));
+    // A region's calls hold at most its share of those connections, so a slow region cannot starve
+    // the others' next quorum.
+    return subrequest(this.config.subrequestsPerRequestMax, () => op(stub, identity), {
+      key: region,
+      destinations: this.config.regions.length,
+    });
   }
 
   subrequestsLeft(): number {

@@ -25,6 +25,7 @@ import {
   RequestBudget,
   runWithBudget,
   SubrequestBudgetExhaustedError,
+  subrequest,
   subrequests_max_header,
   subrequests_used_header,
 } from "../../src/proposer/request-budget.js";
@@ -218,5 +219,39 @@ describe("simultaneous connections per request", () => {
     expect(seen).toMatchObject({ calls: 7, inFlight: 0 });
     expect(seen.peak).toBe(connections_per_request_max);
     expect(budget.snapshot(1000)).toMatchObject({ subrequests: 7, queued: 1, inFlight: 0 });
+  });
+
+  it("a slow region's piled-up calls hold at most its share of the connections: the other regions' calls are not queued behind them", async () => {
+    const budget = new RequestBudget();
+    const regions = 3;
+    const slow: Array<() => void> = [];
+    const started: string[] = [];
+    const callTo = (region: string) =>
+      subrequest(
+        1000,
+        () =>
+          new Promise<string>((resolve) => {
+            started.push(region);
+            if (region === "weur") slow.push(() => resolve(region));
+            else resolve(region);
+          }),
+        { key: region, destinations: regions },
+      );
+    await runWithBudget(budget, async () => {
+      // Six calls to a region that does not answer (Commits, re-sent Accepts, read polls pile up).
+      const stuck = Array.from({ length: 6 }, () => callTo("weur"));
+      // The next quorum's calls to the healthy regions get connections at once.
+      await expect(Promise.all([callTo("enam"), callTo("wnam")])).resolves.toEqual(["enam", "wnam"]);
+      expect(started.filter((r) => r === "weur")).toHaveLength(budget.keyMax(regions));
+      expect(budget.snapshot(1000)).toMatchObject({ inFlight: budget.keyMax(regions) });
+      // The slow region's own calls go on one after another as its connections free up.
+      while (slow.length > 0) {
+        slow.shift()!();
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      await expect(Promise.all(stuck)).resolves.toHaveLength(6);
+    });
+    expect(budget.snapshot(1000)).toMatchObject({ inFlight: 0, subrequests: 8 });
+    expect(budget.inFlightPeak).toBeLessThanOrEqual(connections_per_request_max);
   });
 });
