@@ -17,6 +17,7 @@ import {
   listAll,
   origin,
   post,
+  readApiResponse,
   uniqueLedger,
   type ApiResponse,
 } from "./http.js";
@@ -59,14 +60,7 @@ async function postBytes(ledger: string, bytes: Uint8Array, contentType = "appli
     headers: { ...authHeader("test-all"), "content-type": contentType },
     body: bytes,
   });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
+  return readApiResponse(res);
 }
 
 const utf8 = (text: string) => new TextEncoder().encode(text);

@@ -52,6 +52,11 @@ export async function call(method: string, path: string, options: CallOptions = 
   }
   Object.assign(headers, options.headers ?? {});
   const res = await exports.default.fetch(`${origin}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+  return readApiResponse(res);
+}
+
+/** Reads a response's body once: as text, and as JSON when it parses. */
+export async function readApiResponse(res: Response): Promise<ApiResponse> {
   const text = await res.text();
   let json: unknown;
   try {

@@ -14,7 +14,7 @@ import { QuorumLedgerClient, type Entry as ClientEntry } from "../../src/client/
 import { recentBudgets } from "../../src/proposer/request-budget.js";
 import { stream_limits, streamHubs, type StreamLimits } from "../../src/proposer/stream-hub.js";
 import { test_keys } from "./bindings.js";
-import { expectApiError, ledgerPath, origin, post, uniqueLedger, type ApiResponse, type Entry, type Receipt } from "./http.js";
+import { expectApiError, ledgerPath, origin, post, readApiResponse, uniqueLedger, type Entry, type Receipt } from "./http.js";
 import { openStream, streamResponse, withTimeout, type SseReader } from "./sse.js";
 
 /** How long a stream gets to deliver what is due (it is polled every `poll_interval_ms`). */
@@ -49,17 +49,6 @@ async function appendMany(ledger: string, ids: string[]): Promise<Receipt[]> {
   });
   expect(res.status, res.text).toBe(201);
   return (res.json as { results: Receipt[] }).results;
-}
-
-async function asApiResponse(res: Response): Promise<ApiResponse> {
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
 }
 
 function seqsOf(events: Array<{ id: string | undefined }>): number[] {
@@ -108,7 +97,7 @@ describe("stream places", () => {
     const first = await open(ledger);
     await open(ledger);
 
-    const perKey = await asApiResponse(await streamResponse(ledger, "?after=0"));
+    const perKey = await readApiResponse(await streamResponse(ledger, "?after=0"));
     const body = expectApiError(perKey, 429, "too_many_streams");
     expect(perKey.headers.get("retry-after")).toBe("2");
     expect(body.error.details).toEqual({ limit: "key", max: 2, open: 2 });
@@ -116,7 +105,7 @@ describe("stream places", () => {
 
     // Another key still has room on this ledger, up to the ledger's cap.
     await open(ledger, "?after=0", {}, "test-read");
-    const perLedger = await asApiResponse(await streamResponse(ledger, "?after=0", {}, "test-read"));
+    const perLedger = await readApiResponse(await streamResponse(ledger, "?after=0", {}, "test-read"));
     expect(expectApiError(perLedger, 429, "too_many_streams").error.details).toEqual({ limit: "ledger", max: 3, open: 3 });
     expect(perLedger.headers.get("retry-after")).toBe("2");
 
@@ -131,7 +120,7 @@ describe("stream places", () => {
     await until("no stream of an earlier test is open", () => streamHubs.openStreams() === 0);
     withLimits({ streams_per_isolate_max: 1 });
     await open(uniqueLedger("caps-isolate"));
-    const refused = await asApiResponse(await streamResponse(uniqueLedger("caps-isolate"), "?after=0", {}, "test-read"));
+    const refused = await readApiResponse(await streamResponse(uniqueLedger("caps-isolate"), "?after=0", {}, "test-read"));
     expect(expectApiError(refused, 429, "too_many_streams").error.details).toEqual({ limit: "isolate", max: 1, open: 1 });
   });
 
