@@ -644,6 +644,8 @@ export class Proposer {
   private noteCallFailed(id: string, error: unknown): void {
     if (error instanceof QuorumUnavailableError) return;
     this.markFailed(id, `failed: ${errorText(error)}`);
+    // A failed call counts as slow as a whole wait: thrifty Accepts pick the others.
+    this.noteLatency(id, limits.quorum_timeout_ms);
   }
 
   /** A failed call or a silence: unreachable for `acceptor_failure_memory_ms` unless it answers. */
@@ -673,7 +675,7 @@ export class Proposer {
   /** Counts one quorum call of the current round; past its bound the round's attempts end. */
   private spendQuorumCall(): void {
     if (this.roundQuorumCallsLeft <= 0) {
-      throw new RoundCallsSpent(`the round made its ${limits.round_quorum_calls_max} quorum calls at most without a quorum`);
+      throw new RoundCallsSpent(`the round made every quorum call it was allowed (at most ${limits.round_quorum_calls_max}) without a quorum`);
     }
     this.roundQuorumCallsLeft--;
   }
@@ -925,10 +927,7 @@ export class Proposer {
         this.noteLatency(id, this.env.now_ms() - sent_ms);
         this.noteReply(r);
       },
-      (error: unknown) => {
-        this.noteCallFailed(id, error);
-        this.noteLatency(id, limits.quorum_timeout_ms);
-      },
+      (error: unknown) => this.noteCallFailed(id, error),
     );
     (this.background ?? this.env.background)?.(sent);
   }
@@ -1029,7 +1028,6 @@ export class Proposer {
             silent.delete(id);
             lost(id);
             this.noteCallFailed(id, error);
-            this.noteLatency(id, limits.quorum_timeout_ms);
             fail();
           },
         );
