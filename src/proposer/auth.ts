@@ -1,5 +1,5 @@
 /**
- * API keys (DESIGN.md section 4): `Authorization: Bearer <key>`; the secret LEDGER_API_KEYS holds a
+ * API keys (the README's API section): `Authorization: Bearer <key>`; the secret LEDGER_API_KEYS holds a
  * JSON array of `{"name", "sha256", "scopes", "ledgers"}` where `sha256` is the hex digest of the key.
  * The presented key's digest is compared with every configured one in constant time.
  */
