@@ -11,18 +11,15 @@ import { ballot_zero } from "../core/ballot.js";
 import type { EntryInput } from "../core/entry-schema.js";
 import type { SlotValue } from "../core/slot-value.js";
 import { entryHash } from "../core/hash.js";
-import type { BatchOutcome, Entry, LedgerHead, Position } from "../core/ledger-types.js";
+import type { BatchOutcome, Entry, Position } from "../core/ledger-types.js";
+import { anti_entropy } from "../core/limits.js";
 import type { AcceptorReply, AcceptorRequest, CatchUpReply } from "../core/messages.js";
+import type { ReplicaState } from "../core/read-index.js";
 import { type AcceptorIdentity, acceptorName } from "./identity.js";
 import { SqliteAcceptorStore } from "./sqlite-store.js";
 
-/** What every read returns beside its data, so the caller can check how current the replica is. */
-export interface ReplicaState {
-  readonly chosenThrough: number;
-  readonly head: LedgerHead;
-  /** Highest slot held, chosen or not: a linearizable read waits until some replica has applied it. */
-  readonly highestSlot: number;
-}
+/** What every read returns beside its data (a core type: the read path in `src/core/read-index.ts` uses it). */
+export type { ReplicaState };
 
 export interface ReplicaStatus extends ReplicaState {
   readonly promised: { readonly round: number; readonly proposerId: string };
@@ -36,16 +33,9 @@ export interface VerifyPage {
   readonly brokenAt?: number;
 }
 
-/** When an accepted slot's commit has not come after this long, the alarm asks the peers. */
-const unchosen_alarm_ms = 2000;
-/** After its last protocol message, an acceptor asks its peers once whether it missed anything. */
-const idle_probe_ms = 30_000;
-/** When no peer answered a probe, it asks again after this. */
-const unreachable_retry_ms = 60_000;
-/** A known gap is fetched at once, and again after this while it remains. */
-const gap_retry_ms = 500;
-/** Catch-up rounds one alarm runs (each fetches up to `catch_up_slots_max` slots from every peer). */
-const catch_up_rounds_per_alarm_max = 16;
+/** The alarm's timings live in the core (`anti_entropy`), shared with the simulator's acceptor. */
+const { unchosen_alarm_ms, idle_probe_ms, unreachable_retry_ms, gap_retry_ms, catch_up_rounds_per_alarm_max, restart_probe_ms } =
+  anti_entropy;
 /** Entries one read or one verify page returns at most. */
 export const read_entries_max = 1000;
 export const verify_page_entries_max = 5000;
@@ -62,7 +52,7 @@ export class LedgerAcceptor extends DurableObject<Env> {
     this.store = new SqliteAcceptorStore(ctx.storage);
     this.identity = this.store.getSetting<AcceptorIdentity>("identity");
     // A restarted acceptor asks its peers once, so a replica that was down converges without new writes.
-    if (this.identity !== undefined) this.armAlarm(1000);
+    if (this.identity !== undefined) this.armAlarm(restart_probe_ms);
   }
 
   private acceptor(identity: AcceptorIdentity): Acceptor {
