@@ -7,7 +7,7 @@ import { LedgerOverlay, applySlot, applySlotOnto } from "./apply.js";
 import type { AcceptorStore, SlotRecord } from "./acceptor-store.js";
 import { assert } from "./assert.js";
 import { ballotsEqual, compareBallots, formatBallot, maxBallot, type Ballot } from "./ballot.js";
-import { limits } from "./limits.js";
+import { limits, type CoreLimits } from "./limits.js";
 import type { LedgerWrites, SlotOutcome } from "./ledger-types.js";
 import type {
   Accept,
@@ -19,6 +19,7 @@ import type {
   Committed,
   Prepare,
 } from "./messages.js";
+import type { Sabotage } from "./sabotage.js";
 import { slotValuesEqual, type SlotValue } from "./slot-value.js";
 
 export interface AcceptorOptions {
@@ -26,6 +27,10 @@ export interface AcceptorOptions {
   readonly id: string;
   /** The accept (phase 2) quorum size: that many matching reports make a slot chosen. */
   readonly acceptQuorum: number;
+  /** The limits this acceptor keeps; production passes none and gets `limits`. The simulator turns some down. */
+  readonly limits?: CoreLimits;
+  /** Test-only: one planted bug (see `sabotage.ts`); never set in production. */
+  readonly sabotage?: Sabotage;
 }
 
 export class Acceptor {
@@ -41,11 +46,16 @@ export class Acceptor {
     | undefined;
   /** Volatile votes from peers' catch-up reports: slot -> ballot -> acceptors that accepted it there. */
   private readonly votes = new Map<number, Map<string, { record: AcceptedSlot; from: Set<string> }>>();
+  /** Only under the sabotage "promise_in_memory_only": a promise not yet written to the store. */
+  private promisedInMemory: Ballot | undefined;
+  /** The limits in force: `options.limits`, or production's. */
+  private readonly limits: CoreLimits;
 
   constructor(
     readonly store: AcceptorStore,
     readonly options: AcceptorOptions,
   ) {
+    this.limits = options.limits ?? limits;
     assert(options.acceptQuorum >= 1, "accept quorum is at least one acceptor");
   }
 
@@ -90,8 +100,8 @@ export class Acceptor {
   learnFromPeer(reply: CatchUpReply): void {
     this.store.transaction(() => {
       this.knownChosenSlot = Math.max(this.knownChosenSlot, reply.chosenThrough);
-      assert(reply.chosen.length <= limits.catch_up_slots_max, "catch-up reply within its limit");
-      assert(reply.above.length <= limits.catch_up_slots_max, "catch-up reply within its limit");
+      assert(reply.chosen.length <= this.limits.catch_up_slots_max, "catch-up reply within its limit");
+      assert(reply.above.length <= this.limits.catch_up_slots_max, "catch-up reply within its limit");
       for (const c of reply.chosen) this.markChosen(c.slot, c.ballot, c.value);
       for (const a of reply.above) {
         if (a.chosen) this.markChosen(a.slot, a.ballot, a.value);
@@ -104,7 +114,7 @@ export class Acceptor {
 
   private countVote(from: string, a: AcceptedSlot): void {
     const through = this.store.chosenThrough();
-    if (a.slot <= through || a.slot > through + limits.catch_up_slots_max) return; // bounded memory
+    if (a.slot <= through || a.slot > through + this.limits.catch_up_slots_max) return; // bounded memory
     const bySlot = this.votes.get(a.slot) ?? new Map<string, { record: AcceptedSlot; from: Set<string> }>();
     this.votes.set(a.slot, bySlot);
     const key = formatBallot(a.ballot);
@@ -130,14 +140,21 @@ export class Acceptor {
     for (const slot of this.votes.keys()) if (slot <= this.store.chosenThrough()) this.votes.delete(slot);
   }
 
+  /** The highest ballot promised: the store's (and, under sabotage only, one held in memory). */
+  private promised(): Ballot {
+    const stored = this.store.promised();
+    return this.promisedInMemory === undefined ? stored : maxBallot(stored, this.promisedInMemory);
+  }
+
   private onPrepare(m: Prepare): AcceptorReply {
-    const promised = this.store.promised();
+    const promised = this.promised();
     if (compareBallots(m.ballot, promised) < 0) return { type: "reject", promised };
-    if (!ballotsEqual(m.ballot, promised)) this.store.setPromised(m.ballot);
+    if (this.options.sabotage === "promise_in_memory_only") this.promisedInMemory = m.ballot;
+    else if (!ballotsEqual(m.ballot, promised)) this.store.setPromised(m.ballot);
     const chosenThrough = this.store.chosenThrough();
-    const held = this.store.slotsAbove(Math.max(chosenThrough, m.fromSlot - 1), limits.promise_slots_max + 1);
+    const held = this.store.slotsAbove(Math.max(chosenThrough, m.fromSlot - 1), this.limits.promise_slots_max + 1);
     const accepted: AcceptedSlot[] = held
-      .slice(0, limits.promise_slots_max)
+      .slice(0, this.limits.promise_slots_max)
       .map((r) => ({ slot: r.slot, ballot: r.ballot, value: r.value }));
     return {
       type: "promise",
@@ -145,15 +162,15 @@ export class Acceptor {
       chosenThrough,
       head: this.store.head(),
       accepted,
-      truncated: held.length > limits.promise_slots_max,
+      truncated: held.length > this.limits.promise_slots_max,
     };
   }
 
   private onAccept(m: Accept): AcceptorReply {
-    assert(m.slots.length <= limits.message_slots_max, "accept within its slot limit");
+    assert(m.slots.length <= this.limits.message_slots_max, "accept within its slot limit");
     // Commits are facts about chosen slots, true whatever this acceptor promised: learn them first.
     this.learnCommits(m.commits);
-    const promised = this.store.promised();
+    const promised = this.promised();
     if (compareBallots(m.ballot, promised) < 0) return { type: "reject", promised };
     for (const { slot, value } of m.slots) {
       assert(Number.isSafeInteger(slot) && slot >= 1, `slot must be a positive integer, got ${slot}`);
@@ -169,7 +186,8 @@ export class Acceptor {
         return { type: "reject", promised: maxBallot(promised, held.ballot) };
       }
     }
-    if (!ballotsEqual(m.ballot, promised)) this.store.setPromised(m.ballot);
+    // Compared with the store's ballot, not `promised`: a promise held only in memory (sabotage) is written here.
+    if (!ballotsEqual(m.ballot, this.store.promised())) this.store.setPromised(m.ballot);
     for (const { slot, value } of m.slots) {
       if (this.store.slot(slot)?.chosen) continue; // the same value, chosen already
       this.store.putSlot({ slot, ballot: m.ballot, value, chosen: false });
@@ -193,19 +211,19 @@ export class Acceptor {
   private onCatchUp(fromSlot: number): CatchUpReply {
     const chosenThrough = this.store.chosenThrough();
     const chosen: AcceptedSlot[] = [];
-    for (let s = Math.max(1, fromSlot); s <= chosenThrough && chosen.length < limits.catch_up_slots_max; s++) {
+    for (let s = Math.max(1, fromSlot); s <= chosenThrough && chosen.length < this.limits.catch_up_slots_max; s++) {
       const r = this.store.slot(s);
       assert(r !== undefined && r.chosen, `slot ${s} at or below chosenThrough is chosen and held`);
       chosen.push({ slot: s, ballot: r.ballot, value: r.value });
     }
     const above = this.store
-      .slotsAbove(Math.max(chosenThrough, fromSlot - 1), limits.catch_up_slots_max)
+      .slotsAbove(Math.max(chosenThrough, fromSlot - 1), this.limits.catch_up_slots_max)
       .map((r) => ({ slot: r.slot, ballot: r.ballot, value: r.value, chosen: r.chosen }));
     return { type: "catch_up_reply", from: this.options.id, chosen, chosenThrough, above };
   }
 
   private learnCommits(commits: readonly CommitItem[]): void {
-    assert(commits.length <= limits.message_slots_max, "commits within their slot limit");
+    assert(commits.length <= this.limits.message_slots_max, "commits within their slot limit");
     for (const c of commits) {
       this.knownChosenSlot = Math.max(this.knownChosenSlot, c.slot);
       const held = this.store.slot(c.slot);
@@ -233,7 +251,7 @@ export class Acceptor {
   /** Applies chosen slots above chosenThrough while they are contiguous, in the same transaction. */
   private applyChosenPrefix(): void {
     let through = this.store.chosenThrough();
-    for (let n = 0; n < limits.apply_slots_per_message_max; n++) {
+    for (let n = 0; n < this.limits.apply_slots_per_message_max; n++) {
       const next = this.store.slot(through + 1);
       if (next === undefined || !next.chosen) break;
       // The Accept of this slot usually computed these very writes: reuse them when they were computed
@@ -259,7 +277,7 @@ export class Acceptor {
     const wanted = new Set(slots);
     if (!wanted.has(next)) return outcomes;
     const overlay = new LedgerOverlay(this.store);
-    for (let n = 0; n < limits.message_slots_max; n++) {
+    for (let n = 0; n < this.limits.message_slots_max; n++) {
       const r = this.store.slot(next);
       if (r === undefined) break;
       const outcome = applySlotOnto(overlay, next, r.value);

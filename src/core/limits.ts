@@ -113,3 +113,29 @@ export const limits = {
   /** Characters of an error's message (it may quote input, such as a path); longer is cut and marked. */
   error_message_chars_max: 512,
 } as const;
+
+/**
+ * The limits as values a component can be given: the same names, plain numbers. Production passes
+ * nothing and gets `limits`; the simulator turns some of them down (tiny Promise listings, catch-up
+ * pages, messages, slots and queues) so that the paths behind them run in every test run.
+ */
+export type CoreLimits = { readonly [K in keyof typeof limits]: number };
+
+/**
+ * Anti-entropy timings of the acceptor (the Durable Object's alarm), in one place so that the
+ * Durable Object and the simulator's acceptor follow the same rules with the same numbers.
+ */
+export const anti_entropy = {
+  /** When an accepted slot's commit has not come after this long, the alarm asks the peers. */
+  unchosen_alarm_ms: 2000,
+  /** After its first protocol message since the alarm last fired, an acceptor asks its peers once whether it missed anything. */
+  idle_probe_ms: 30_000,
+  /** When no peer answered a probe, it asks again after this. */
+  unreachable_retry_ms: 60_000,
+  /** A known gap is fetched at once, and again after this while it remains. */
+  gap_retry_ms: 500,
+  /** Catch-up rounds one alarm runs (each fetches up to `catch_up_slots_max` slots from every peer). */
+  catch_up_rounds_per_alarm_max: 16,
+  /** A restarted acceptor (its constructor, on the first request after an eviction) asks its peers after this. */
+  restart_probe_ms: 1000,
+} as const;

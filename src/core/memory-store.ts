@@ -7,7 +7,7 @@ import type { AcceptorStore, SlotRecord } from "./acceptor-store.js";
 import { assert } from "./assert.js";
 import { ballot_zero, type Ballot } from "./ballot.js";
 import { genesis_hash } from "./hash.js";
-import { limits } from "./limits.js";
+import { limits, type CoreLimits } from "./limits.js";
 import { positionKey, type Entry, type LedgerHead, type LedgerWrites, type Position } from "./ledger-types.js";
 
 export class MemoryAcceptorStore implements AcceptorStore {
@@ -21,6 +21,9 @@ export class MemoryAcceptorStore implements AcceptorStore {
   private readonly positions = new Map<string, Position>();
   private headValue: LedgerHead = { seq: 0, hash: genesis_hash, committedAt_ms: 0 };
   private undo: Array<() => void> | undefined;
+
+  /** `storeLimits`: production's unless the simulator turns them down. */
+  constructor(private readonly storeLimits: CoreLimits = limits) {}
 
   transaction<T>(fn: () => T): T {
     assert(this.undo === undefined, "transactions do not nest");
@@ -113,7 +116,7 @@ export class MemoryAcceptorStore implements AcceptorStore {
     return this.byId.get(id);
   }
   entriesByIds(ids: readonly string[]): Entry[] {
-    assert(ids.length <= limits.id_lookup_ids_max, "id lookup within its limit");
+    assert(ids.length <= this.storeLimits.id_lookup_ids_max, "id lookup within its limit");
     const found: Entry[] = [];
     for (const id of new Set(ids)) {
       const e = this.byId.get(id);

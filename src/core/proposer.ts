@@ -16,7 +16,7 @@ import { assert } from "./assert.js";
 import { compareBallots, type Ballot } from "./ballot.js";
 import type { EntryInput } from "./entry-schema.js";
 import type { BatchOutcome, SlotOutcome } from "./ledger-types.js";
-import { limits } from "./limits.js";
+import { limits, type CoreLimits } from "./limits.js";
 import type {
   Accepted,
   AcceptedSlot,
@@ -26,6 +26,7 @@ import type {
   Promise_,
 } from "./messages.js";
 import type { QuorumConfig } from "./quorum.js";
+import type { Sabotage } from "./sabotage.js";
 import { noop_value, slotValueEntryCount, slotValuesEqual, type SlotValue } from "./slot-value.js";
 
 export interface ProposerEnv {
@@ -71,6 +72,10 @@ export interface ProposerOptions {
    * learn the chosen values from batched Commits. Off: every Accept goes to every acceptor.
    */
   readonly thrifty?: boolean;
+  /** The limits this proposer keeps; production passes none and gets `limits`. The simulator turns some down. */
+  readonly limits?: CoreLimits;
+  /** Test-only: one planted bug (see `sabotage.ts`); never set in production. */
+  readonly sabotage?: Sabotage;
 }
 
 /**
@@ -274,7 +279,7 @@ export class Proposer {
    */
   private readonly failedUntil_ms = new Map<string, { until_ms: number; why: string }>();
   /** Quorum calls the current round may still make (`round_quorum_calls_max`, or less on a small budget). */
-  private roundQuorumCallsLeft: number = limits.round_quorum_calls_max;
+  private roundQuorumCallsLeft: number;
   /** The current attempt's deadline (the latest of its requests'): no quorum wait runs past it. */
   private attemptDeadline_ms = Number.POSITIVE_INFINITY;
 
@@ -293,10 +298,19 @@ export class Proposer {
     fail_fast: 0,
   };
 
+  /** The limits in force: `options.limits`, or production's. */
+  private readonly limits: CoreLimits;
+
   constructor(
     private readonly env: ProposerEnv,
     private readonly options: ProposerOptions = {},
   ) {
+    this.limits = options.limits ?? limits;
+    this.roundQuorumCallsLeft = this.limits.round_quorum_calls_max;
+    assert(
+      this.limits.message_slots_max - this.limits.owed_commit_slots_max - 1 >= 1,
+      "an Accept has room for one slot beside the commits owed to its acceptor",
+    );
     assert(env.acceptorIds.length === env.quorum.acceptors, "one acceptor id per acceptor of the quorum config");
     assert(env.proposerId.length > 0, "proposer id is non-empty");
   }
@@ -329,14 +343,14 @@ export class Proposer {
     background?: (work: Promise<unknown>) => void,
     options: RequestOptions = {},
   ): Promise<BatchOutcome> {
-    assert(entries.length >= 1 && entries.length <= limits.request_entries_max, "request size within limits");
+    assert(entries.length >= 1 && entries.length <= this.limits.request_entries_max, "request size within limits");
     const bytes = utf8.encode(JSON.stringify(entries)).length;
-    assert(bytes <= limits.slot_value_bytes_max, "a request fits in one slot");
+    assert(bytes <= this.limits.slot_value_bytes_max, "a request fits in one slot");
     return this.enqueue<BatchOutcome>({ kind: "append", entries, bytes, ...this.waiting<BatchOutcome>(background, options) });
   }
 
   private waiting<T>(background: ((work: Promise<unknown>) => void) | undefined, options: RequestOptions): Waiting<T> {
-    const deadline_ms = Math.min(options.deadline_ms ?? limits.commit_deadline_ms, limits.commit_deadline_ms);
+    const deadline_ms = Math.min(options.deadline_ms ?? this.limits.commit_deadline_ms, this.limits.commit_deadline_ms);
     assert(deadline_ms >= 0, "a deadline is not negative");
     const deadline_at_ms = this.env.now_ms() + deadline_ms;
     return { done: deferred<T>(), settled: false, proposed: false, deadline_ms, deadline_at_ms, background };
@@ -360,12 +374,12 @@ export class Proposer {
    * and a promise settled by another request would resume it in that other request's context.
    */
   private async enqueue<T>(request: PendingRequest & Waiting<T>): Promise<T> {
-    if (this.queue.length >= limits.proposer_queue_requests_max) {
-      throw new ProposerOverloadedError(`queue holds ${limits.proposer_queue_requests_max} requests`);
+    if (this.queue.length >= this.limits.proposer_queue_requests_max) {
+      throw new ProposerOverloadedError(`queue holds ${this.limits.proposer_queue_requests_max} requests`);
     }
     const bytes = request.kind === "append" ? request.bytes : 0;
-    if (this.queuedBytes + bytes > limits.proposer_queue_bytes_max) {
-      throw new ProposerOverloadedError(`queue holds ${limits.proposer_queue_bytes_max} bytes of entries`);
+    if (this.queuedBytes + bytes > this.limits.proposer_queue_bytes_max) {
+      throw new ProposerOverloadedError(`queue holds ${this.limits.proposer_queue_bytes_max} bytes of entries`);
     }
     this.queuedBytes += bytes;
     this.queue.push(request);
@@ -385,7 +399,7 @@ export class Proposer {
         break;
       }
       assert(polls < driver_takeover_polls_max, "a queued request is decided within its polling bound");
-      const timer = this.env.sleep(limits.driver_takeover_poll_ms);
+      const timer = this.env.sleep(this.limits.driver_takeover_poll_ms);
       await (wake === undefined ? timer : Promise.race([wake.promise, timer]));
       if (wake !== undefined) wake = deferred<void>();
     }
@@ -426,8 +440,8 @@ export class Proposer {
   private async driveLoop(afterRound: () => void): Promise<void> {
     const started_ms = this.env.now_ms();
     try {
-      for (let round = 0; this.queue.length > 0 && round < limits.driver_rounds_max; round++) {
-        if (this.env.now_ms() - started_ms >= limits.driver_tenure_ms) break;
+      for (let round = 0; this.queue.length > 0 && round < this.limits.driver_rounds_max; round++) {
+        if (this.env.now_ms() - started_ms >= this.limits.driver_tenure_ms) break;
         const calls = this.roundQuorumCallsAffordable(round === 0);
         if (calls === undefined) {
           // Hand over: a waiting request, with its own budget, takes over at its next poll.
@@ -452,11 +466,11 @@ export class Proposer {
    */
   private roundQuorumCallsAffordable(firstOfTenure: boolean): number | undefined {
     const left = this.env.subrequestsLeft?.();
-    if (left === undefined) return limits.round_quorum_calls_max;
+    if (left === undefined) return this.limits.round_quorum_calls_max;
     const n = this.env.acceptorIds.length;
-    const calls = Math.floor((left - limits.round_background_messages_per_acceptor * n) / n);
-    if (calls >= limits.round_quorum_calls_max) return limits.round_quorum_calls_max;
-    if (firstOfTenure && calls >= limits.round_quorum_calls_min) return calls;
+    const calls = Math.floor((left - this.limits.round_background_messages_per_acceptor * n) / n);
+    if (calls >= this.limits.round_quorum_calls_max) return this.limits.round_quorum_calls_max;
+    if (firstOfTenure && calls >= this.limits.round_quorum_calls_min) return calls;
     return undefined;
   }
 
@@ -490,7 +504,7 @@ export class Proposer {
     try {
       const bytes = group.reduce((n, r) => n + r.bytes, 0);
       const recentlyBusy =
-        this.lastRound.requests > 1 && this.env.now_ms() - this.lastRound.ended_ms < limits.thrifty_load_window_ms;
+        this.lastRound.requests > 1 && this.env.now_ms() - this.lastRound.ended_ms < this.limits.thrifty_load_window_ms;
       this.underLoad = group.length > 1 || this.queue.length > 0 || recentlyBusy;
       const deadline_at_ms = Math.max(...group.map((r) => r.deadline_at_ms));
       const chosen = await this.withAttempts(() => this.commit(value, bytes, proposedIn), deadline_at_ms);
@@ -501,7 +515,7 @@ export class Proposer {
       this.stats.entries_committed += entries;
       const now_ms = this.env.now_ms();
       this.commitHistory.push({ at_ms: now_ms, latency_ms: now_ms - value.proposedAt_ms, entries });
-      if (this.commitHistory.length > limits.commit_history_max) this.commitHistory.shift();
+      if (this.commitHistory.length > this.limits.commit_history_max) this.commitHistory.shift();
       group.forEach((r, i) => {
         // One already answered 503 at its deadline keeps that answer; its client retries the same
         // ids and gets these receipts.
@@ -519,7 +533,7 @@ export class Proposer {
     }
   }
 
-  /** Consecutive append requests from the head of the queue, within a slot's entry and byte limits. */
+  /** Consecutive append requests from the head of the queue, within a slot's entry and byte this.limits. */
   private takeGroup(): Array<Extract<PendingRequest, { kind: "append" }>> {
     const group: Array<Extract<PendingRequest, { kind: "append" }>> = [];
     let entries = 0;
@@ -529,7 +543,7 @@ export class Proposer {
         this.expire(next); // out of the queue, never proposed
         continue;
       }
-      const fits = entries + next.entries.length <= limits.slot_entries_max && bytes + next.bytes <= limits.slot_value_bytes_max;
+      const fits = entries + next.entries.length <= this.limits.slot_entries_max && bytes + next.bytes <= this.limits.slot_value_bytes_max;
       if (group.length > 0 && !fits) break;
       this.queue.shift();
       group.push(next);
@@ -549,7 +563,7 @@ export class Proposer {
   private async withAttempts<T>(attempt: () => Promise<T>, deadline_at_ms: number): Promise<T> {
     this.attemptDeadline_ms = deadline_at_ms;
     try {
-      for (let n = 0; n < limits.append_attempts_max; n++) {
+      for (let n = 0; n < this.limits.append_attempts_max; n++) {
         // A round's first attempt always runs: what failed a moment ago may be back (a healed
         // region, one lost message), and refusing unsent would turn a healed ledger away for a whole
         // `acceptor_failure_memory_ms`; against a real outage the attempt costs at most one quorum
@@ -573,13 +587,13 @@ export class Proposer {
           if (this.quorumUnreachable() !== undefined) continue; // answered at the top, without a wait
           // Full jitter, scaled by the quorum round trip: contending proposers need gaps of a few
           // round trips (prepare, then accept) for one of them to finish before the next preempts it.
-          const step_ms = Math.max(limits.backoff_base_ms, 3 * this.quorumRoundTrip_ms);
-          const ceiling_ms = Math.min(limits.backoff_cap_ms, step_ms * 2 ** n);
+          const step_ms = Math.max(this.limits.backoff_base_ms, 3 * this.quorumRoundTrip_ms);
+          const ceiling_ms = Math.min(this.limits.backoff_cap_ms, step_ms * 2 ** n);
           const left_ms = Math.max(0, deadline_at_ms - this.env.now_ms());
           await this.env.sleep(Math.min(left_ms, this.env.random() * ceiling_ms));
         }
       }
-      throw new QuorumUnavailableError(`no quorum after ${limits.append_attempts_max} attempts${this.reachabilityNote()}`);
+      throw new QuorumUnavailableError(`no quorum after ${this.limits.append_attempts_max} attempts${this.reachabilityNote()}`);
     } finally {
       this.attemptDeadline_ms = Number.POSITIVE_INFINITY;
     }
@@ -645,12 +659,12 @@ export class Proposer {
     if (error instanceof QuorumUnavailableError) return;
     this.markFailed(id, `failed: ${errorText(error)}`);
     // A failed call counts as slow as a whole wait: thrifty Accepts pick the others.
-    this.noteLatency(id, limits.quorum_timeout_ms);
+    this.noteLatency(id, this.limits.quorum_timeout_ms);
   }
 
   /** A failed call or a silence: unreachable for `acceptor_failure_memory_ms` unless it answers. */
   private markFailed(id: string, why: string): void {
-    this.failedUntil_ms.set(id, { until_ms: this.env.now_ms() + limits.acceptor_failure_memory_ms, why });
+    this.failedUntil_ms.set(id, { until_ms: this.env.now_ms() + this.limits.acceptor_failure_memory_ms, why });
   }
 
   private markAnswered(id: string): void {
@@ -667,22 +681,22 @@ export class Proposer {
    * trip, within [`quorum_timeout_floor_ms`, `quorum_timeout_ms`]; the cap until one is measured.
    */
   private quorumTimeout_ms(): number {
-    if (this.quorumRoundTrip_ms === 0) return limits.quorum_timeout_ms;
-    const scaled_ms = limits.quorum_timeout_rtt_multiple * this.quorumRoundTrip_ms;
-    return Math.min(limits.quorum_timeout_ms, Math.max(limits.quorum_timeout_floor_ms, scaled_ms));
+    if (this.quorumRoundTrip_ms === 0) return this.limits.quorum_timeout_ms;
+    const scaled_ms = this.limits.quorum_timeout_rtt_multiple * this.quorumRoundTrip_ms;
+    return Math.min(this.limits.quorum_timeout_ms, Math.max(this.limits.quorum_timeout_floor_ms, scaled_ms));
   }
 
   /** Counts one quorum call of the current round; past its bound the round's attempts end. */
   private spendQuorumCall(): void {
     if (this.roundQuorumCallsLeft <= 0) {
-      throw new RoundCallsSpent(`the round made every quorum call it was allowed (at most ${limits.round_quorum_calls_max}) without a quorum`);
+      throw new RoundCallsSpent(`the round made every quorum call it was allowed (at most ${this.limits.round_quorum_calls_max}) without a quorum`);
     }
     this.roundQuorumCallsLeft--;
   }
 
   /** One attempt to get `value` chosen in some slot; returns that slot's outcome. */
   private async commit(value: SlotValue, bytes: number, proposedIn: Set<number>): Promise<SlotOutcome> {
-    assert(slotValueEntryCount(value) <= limits.slot_entries_max, "slot within its entry limit");
+    assert(slotValueEntryCount(value) <= this.limits.slot_entries_max, "slot within its entry limit");
     let slots: SlotProposal[] = [];
     if (this.leaderBallot === undefined) slots = await this.phase1();
     // Recovery may have found this very value accepted by an earlier attempt: finish that slot
@@ -725,7 +739,7 @@ export class Proposer {
     let fromSlot = 1;
     let highestListed = 0;
     for (let round = 0; ; round++) {
-      if (round >= limits.recovery_rounds_max) throw new AttemptFailed("recovery backlog beyond its limit");
+      if (round >= this.limits.recovery_rounds_max) throw new AttemptFailed("recovery backlog beyond its limit");
       this.spendQuorumCall();
       const result = await this.toQuorum<Promise_>(
         () => ({ type: "prepare", ballot, fromSlot }),
@@ -737,10 +751,12 @@ export class Proposer {
       for (const p of result.replies) {
         chosenThrough = Math.max(chosenThrough, p.chosenThrough);
         const last = p.accepted.at(-1)?.slot;
-        if (p.truncated && last !== undefined) horizon = Math.min(horizon, last);
+        const truncated = p.truncated && this.options.sabotage !== "truncated_promise_treated_complete";
+        if (truncated && last !== undefined) horizon = Math.min(horizon, last);
         for (const a of p.accepted) {
           const held = recovered.get(a.slot);
-          if (held === undefined || compareBallots(a.ballot, held.ballot) > 0) recovered.set(a.slot, a);
+          const order = this.options.sabotage === "recovery_takes_lowest_ballot" ? -1 : 1;
+          if (held === undefined || order * compareBallots(a.ballot, held.ballot) > 0) recovered.set(a.slot, a);
         }
       }
       for (const p of result.replies) for (const a of p.accepted) if (a.slot <= horizon) highestListed = Math.max(highestListed, a.slot);
@@ -772,7 +788,7 @@ export class Proposer {
     assert(ballot !== undefined, "phase 2 runs under a promised ballot");
     const outcomes = new Map<number, SlotOutcome>();
     // Chunks leave room in a message for the commits owed to its acceptor.
-    const chunk_slots_max = limits.message_slots_max - limits.owed_commit_slots_max - 1;
+    const chunk_slots_max = this.limits.message_slots_max - this.limits.owed_commit_slots_max - 1;
     for (let i = 0; i < slots.length; i += chunk_slots_max) {
       const chunk = slots.slice(i, i + chunk_slots_max).map(({ slot, value }) => ({ slot, value }));
       this.spendQuorumCall();
@@ -796,7 +812,7 @@ export class Proposer {
         for (let k = i; k < i + chunk.length; k++) {
           const { slot, value, bytes } = slots[k]!;
           if (sentTo.has(id)) this.owe(id, { slot, ballot }, 0);
-          else this.owe(id, { slot, ballot, value }, bytes);
+          else if (this.options.sabotage !== "owed_values_dropped") this.owe(id, { slot, ballot, value }, bytes);
         }
       }
       this.lastAcceptSentTo = sentTo;
@@ -843,12 +859,13 @@ export class Proposer {
       this.oweAgain(id, owed);
     };
     reply.then(() => (settled = true), lost);
-    const watch = this.env.sleep(limits.quorum_timeout_ms).then(lost);
+    const watch = this.env.sleep(this.limits.quorum_timeout_ms).then(lost);
     (this.background ?? this.env.background)?.(watch);
   }
 
   /** The commits of an unacknowledged message, owed again unless they were owed again once already. */
   private oweAgain(id: string, owed: OwedCommits): void {
+    if (this.options.sabotage === "lost_commits_never_resent") return;
     owed.items.forEach((item, k) => {
       if (!owed.retried[k]) this.owe(id, item, owed.itemBytes[k]!, true);
     });
@@ -867,11 +884,11 @@ export class Proposer {
     owed.retried.push(retried);
     owed.bytes += bytes;
     const generation = ++owed.generation;
-    if (owed.items.length >= limits.owed_commit_slots_max || owed.bytes >= limits.owed_commit_bytes_max) {
+    if (owed.items.length >= this.limits.owed_commit_slots_max || owed.bytes >= this.limits.owed_commit_bytes_max) {
       this.sendOwed(id, this.takeOwed(id));
       return;
     }
-    const flush = this.env.sleep(limits.owed_commit_linger_ms).then(() => {
+    const flush = this.env.sleep(this.limits.owed_commit_linger_ms).then(() => {
       if (this.owed.get(id) !== owed || owed.generation !== generation) return; // sent, or more came
       this.sendOwed(id, this.takeOwed(id));
     });
@@ -906,7 +923,7 @@ export class Proposer {
   private commitSoon(): void {
     const round = ++this.acceptsSent;
     const sentTo = this.lastAcceptSentTo;
-    const send = this.env.sleep(limits.commit_linger_ms).then(() => {
+    const send = this.env.sleep(this.limits.commit_linger_ms).then(() => {
       if (this.acceptsSent !== round) return;
       // The acceptors that missed the Accept are owed the values, on their own (longer) linger.
       for (const id of sentTo) this.sendOwed(id, this.takeOwed(id));
@@ -1035,7 +1052,7 @@ export class Proposer {
       for (const id of first) sendTo(id);
       if (!escalated) {
         const slowest_ms = Math.max(...first.map((id) => this.acceptorLatency_ms.get(id) ?? 0));
-        void this.env.sleep(Math.max(limits.thrifty_escalate_floor_ms, 2 * slowest_ms)).then(escalate);
+        void this.env.sleep(Math.max(this.limits.thrifty_escalate_floor_ms, 2 * slowest_ms)).then(escalate);
       }
       const timeout = this.env.sleep(timeout_ms).then(() => {
         for (const id of [...unacknowledged.keys()]) lost(id);

@@ -8,10 +8,12 @@ import { Acceptor } from "../../src/core/acceptor.js";
 import { InvariantViolation } from "../../src/core/assert.js";
 import { formatBallot } from "../../src/core/ballot.js";
 import { canonicalJson } from "../../src/core/canonical-json.js";
+import { limits, type CoreLimits } from "../../src/core/limits.js";
 import { MemoryAcceptorStore } from "../../src/core/memory-store.js";
 import type { AcceptorReply, AcceptorRequest } from "../../src/core/messages.js";
 import { Proposer, type ProposerOptions } from "../../src/core/proposer.js";
 import type { QuorumConfig } from "../../src/core/quorum.js";
+import type { Sabotage } from "../../src/core/sabotage.js";
 import { durable_write_ms, regionRtt_ms, type RegionHint } from "../../src/core/region-rtt.js";
 import type { Prng } from "./prng.js";
 import type { World } from "./world.js";
@@ -26,7 +28,7 @@ export interface NetworkFaults {
 }
 
 export class SimAcceptor {
-  readonly store = new MemoryAcceptorStore();
+  readonly store: MemoryAcceptorStore;
   acceptor: Acceptor;
   up = true;
   /** Bumped at every crash: replies of an earlier life are never sent. */
@@ -37,13 +39,21 @@ export class SimAcceptor {
     readonly name: string,
     readonly region: RegionHint,
     readonly acceptQuorum: number,
+    private readonly coreLimits: CoreLimits = limits,
+    private readonly sabotage?: Sabotage,
   ) {
+    this.store = new MemoryAcceptorStore(coreLimits);
     this.acceptor = this.boot();
   }
 
   /** A fresh Acceptor over the durable store: what a restarted Durable Object gets. */
   boot(): Acceptor {
-    return new Acceptor(this.store, { id: this.name, acceptQuorum: this.acceptQuorum });
+    return new Acceptor(this.store, {
+      id: this.name,
+      acceptQuorum: this.acceptQuorum,
+      limits: this.coreLimits,
+      ...(this.sabotage === undefined ? {} : { sabotage: this.sabotage }),
+    });
   }
 }
 
@@ -113,6 +123,10 @@ export interface ClusterOptions {
   readonly acceptorRegions: readonly RegionHint[];
   readonly proposerRegions: readonly RegionHint[];
   readonly proposerOptions?: ProposerOptions;
+  /** The limits every proposer and acceptor of the cluster keeps (production's by default). */
+  readonly limits?: CoreLimits;
+  /** A planted bug, given to every proposer and acceptor (each acts on the modes that concern it). */
+  readonly sabotage?: Sabotage;
 }
 
 export class Cluster {
@@ -130,7 +144,9 @@ export class Cluster {
     readonly options: ClusterOptions,
   ) {
     this.observer = new ChosenObserver(options.quorum);
-    this.acceptors = options.acceptorRegions.map((r, i) => new SimAcceptor(`a${i}`, r, options.quorum.accept));
+    this.acceptors = options.acceptorRegions.map(
+      (r, i) => new SimAcceptor(`a${i}`, r, options.quorum.accept, options.limits, options.sabotage),
+    );
     this.proposers = options.proposerRegions.map((r, i) => {
       const sim: SimProposer = new SimProposer(`p${i}`, r, (id) => this.makeProposer(id, () => sim));
       return sim;
@@ -154,7 +170,11 @@ export class Cluster {
         },
         random: () => this.rng.next(),
       },
-      this.options.proposerOptions,
+      {
+        ...this.options.proposerOptions,
+        ...(this.options.limits === undefined ? {} : { limits: this.options.limits }),
+        ...(this.options.sabotage === undefined ? {} : { sabotage: this.options.sabotage }),
+      },
     );
   }
 

@@ -5,6 +5,7 @@
  */
 import type { ProposerOptions } from "../../src/core/proposer.js";
 import { quorumConfig, type QuorumConfig } from "../../src/core/quorum.js";
+import type { Sabotage } from "../../src/core/sabotage.js";
 import type { RegionHint } from "../../src/core/region-rtt.js";
 import { checkRun } from "./checker.js";
 import { SimClient } from "./clients.js";
@@ -13,11 +14,14 @@ import { Prng } from "./prng.js";
 import { World } from "./world.js";
 
 export interface ScenarioOverrides {
-  readonly acceptors?: 3 | 5;
+  /** Fixes the acceptor count; the seed still picks among that count's quorums (`cluster_shapes`). */
+  readonly acceptors?: 3 | 5 | 7;
   readonly proposers?: number;
   /** Replaces the quorum configuration (the negative test passes a non-intersecting one). */
   readonly quorum?: QuorumConfig;
   readonly proposerOptions?: ProposerOptions;
+  /** A planted bug (`src/core/sabotage.ts`) for the catch tests: passed to proposers and acceptors. */
+  readonly sabotage?: Sabotage;
 }
 
 export interface ScenarioResult {
@@ -26,6 +30,9 @@ export interface ScenarioResult {
   readonly summary: string;
   readonly stats: {
     acceptors: number;
+    /** The quorum sizes the run used: phase 1 (prepare) and phase 2 (accept). */
+    quorum_prepare: number;
+    quorum_accept: number;
     proposers: number;
     clients: number;
     requests: number;
@@ -46,8 +53,40 @@ const probe_interval_ms = 500;
 /** A bound on the loop: a run that needs more events is reported as a failure, not left spinning. */
 const events_max = 3_000_000;
 
-const three: readonly RegionHint[] = ["enam", "wnam", "weur"];
-const five: readonly RegionHint[] = ["enam", "wnam", "weur", "apac", "sam"];
+/**
+ * The cluster shapes a seed picks among: every acceptor count the quorum code supports (3, 5, 7),
+ * with majority quorums and the flexible ones (Q1 + Q2 > n) that let commits wait for fewer regions.
+ * `weight` is the share of seeds, out of their sum: 7 acceptors cost the most messages per seed.
+ */
+export const cluster_shapes: ReadonlyArray<{ readonly quorum: QuorumConfig; readonly weight: number }> = [
+  { quorum: quorumConfig(3), weight: 40 },
+  { quorum: quorumConfig(5), weight: 22 },
+  { quorum: quorumConfig(5, 4, 2), weight: 13 },
+  { quorum: quorumConfig(7), weight: 9 },
+  { quorum: quorumConfig(7, 5, 3), weight: 8 },
+  { quorum: quorumConfig(7, 6, 2), weight: 8 },
+];
+
+/**
+ * Acceptor regions per count. The RTT table has six location hints, so the seventh acceptor shares
+ * enam with the first (the simulator allows it; production's ACCEPTOR_REGIONS does not).
+ */
+const acceptor_regions: Readonly<Record<number, readonly RegionHint[]>> = {
+  3: ["enam", "wnam", "weur"],
+  5: ["enam", "wnam", "weur", "apac", "sam"],
+  7: ["enam", "wnam", "weur", "apac", "sam", "oc", "enam"],
+};
+
+function pickShape(rng: Prng, acceptors: number | undefined): QuorumConfig {
+  const shapes = cluster_shapes.filter((s) => acceptors === undefined || s.quorum.acceptors === acceptors);
+  if (shapes.length === 0) throw new RangeError(`no cluster shape with ${acceptors} acceptors`);
+  let roll = rng.uniform(0, shapes.reduce((sum, s) => sum + s.weight, 0));
+  for (const s of shapes) {
+    roll -= s.weight;
+    if (roll < 0) return s.quorum;
+  }
+  return shapes[shapes.length - 1]!.quorum;
+}
 
 export function replayCommand(seed: number): string {
   return `npm run sim -- --seed ${seed}`;
@@ -59,10 +98,12 @@ export async function runScenario(seed: number, overrides: ScenarioOverrides = {
   const netRng = rng.fork();
   const world = new World();
 
-  const n = overrides.acceptors ?? (planRng.chance(0.5) ? 3 : 5);
-  const regions = n === 3 ? three : five;
-  const quorum =
-    overrides.quorum ?? (n === 5 && planRng.chance(0.3) ? quorumConfig(5, 4, 2) : quorumConfig(n));
+  // One draw whatever the overrides, so that an override changes the shape and nothing else of the seed.
+  const drawn = pickShape(planRng, overrides.quorum?.acceptors ?? overrides.acceptors);
+  const quorum = overrides.quorum ?? drawn;
+  const n = quorum.acceptors;
+  const regions = acceptor_regions[n];
+  if (regions === undefined) throw new RangeError(`no acceptor regions for ${n} acceptors`);
   const proposerCount = overrides.proposers ?? planRng.int(1, 3);
   // Production runs thrifty Accepts; a quarter of the seeds keep the send-to-all path covered too.
   const thrifty = planRng.chance(0.75);
@@ -71,6 +112,7 @@ export async function runScenario(seed: number, overrides: ScenarioOverrides = {
     acceptorRegions: regions,
     proposerRegions: Array.from({ length: proposerCount }, () => planRng.pick(regions)),
     proposerOptions: { thrifty, ...overrides.proposerOptions },
+    ...(overrides.sabotage === undefined ? {} : { sabotage: overrides.sabotage }),
   });
 
   // Faults for the fault phase.
@@ -147,6 +189,8 @@ export async function runScenario(seed: number, overrides: ScenarioOverrides = {
     summary,
     stats: {
       acceptors: n,
+      quorum_prepare: quorum.prepare,
+      quorum_accept: quorum.accept,
       proposers: proposerCount,
       clients: clients.length,
       requests,
