@@ -1,0 +1,273 @@
+/**
+ * The read path of `src/core/read-index.ts` with hand-built replica states: the read index a
+ * quorum's states give, which replica serves a read, the polls and the recovery (`sync`) of a read
+ * whose index no replica has applied, and the 503 when too few replicas answer. Virtual time (the
+ * simulator's World), replicas answering after a fixed delay each.
+ */
+import { describe, expect, test } from "vitest";
+import { quorumConfig, type QuorumConfig } from "../../src/core/quorum.js";
+import {
+  LedgerReader,
+  ReadUnavailableError,
+  ReplicaTimeoutError,
+  read_index_poll_interval_ms,
+  read_index_polls_max,
+  read_index_wait_ms,
+  read_timeout_ms,
+  readIndexOf,
+  readIndexSyncDue,
+  type Consistency,
+  type ReadOptions,
+  type ReplicaState,
+  type ReplicaStateOf,
+} from "../../src/core/read-index.js";
+import { World } from "../sim/world.js";
+
+/** A replica's state with an applied prefix (`ct`) and a highest held slot (`hs`); head seq = ct. */
+function state(ct: number, hs = ct): ReplicaState {
+  return { chosenThrough: ct, highestSlot: hs, head: { seq: ct, hash: `h${ct}`, committedAt_ms: 0 } };
+}
+
+function of(entries: Record<string, [number, number?]>): ReplicaStateOf[] {
+  return Object.entries(entries).map(([replica, [ct, hs]]) => ({ replica, state: state(ct, hs) }));
+}
+
+describe("readIndexOf", () => {
+  const three = quorumConfig(3);
+  test("a prepare quorum's states: the highest slot any of them holds", () => {
+    expect(readIndexOf(of({ a: [5, 7], b: [5] }), three, 3)).toBe(7);
+    expect(readIndexOf(of({ a: [4], b: [6] }), three, 3)).toBe(6);
+  });
+
+  test("every replica answering lowers it: a slot held by a minority only (never acknowledged) no longer counts", () => {
+    expect(readIndexOf(of({ a: [5, 7], b: [5], c: [5] }), three, 3)).toBe(5);
+    // Held by two of three (an accept quorum): it may have been acknowledged, so it counts.
+    expect(readIndexOf(of({ a: [5, 7], b: [5, 7], c: [5] }), three, 3)).toBe(7);
+  });
+
+  test("fewer than a prepare quorum cannot tell: infinity", () => {
+    expect(readIndexOf(of({ a: [9] }), three, 3)).toBe(Number.POSITIVE_INFINITY);
+    expect(readIndexOf([], three, 3)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  test("flexible quorums, prepare 4 and accept 2 of 5", () => {
+    const flexible = quorumConfig(5, 4, 2);
+    // Four answering: an accept quorum of two meets them in at least one replica, so the highest counts.
+    expect(readIndexOf(of({ a: [3, 8], b: [3], c: [3], d: [3] }), flexible, 5)).toBe(8);
+    // All five: a slot held by one only was never acknowledged (an accept quorum is two).
+    expect(readIndexOf(of({ a: [3, 8], b: [3], c: [3], d: [3], e: [3] }), flexible, 5)).toBe(3);
+    expect(readIndexOf(of({ a: [3, 8], b: [3], c: [3], d: [3], e: [3, 8] }), flexible, 5)).toBe(8);
+    // Three answering: the two that did not may be the whole accept quorum.
+    expect(readIndexOf(of({ a: [3, 8], b: [3], c: [3] }), flexible, 5)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  test("the recovery is due at the poll read_index_polls_max, then every read_index_polls_between_syncs polls", () => {
+    const due = Array.from({ length: 50 }, (_, i) => i + 1).filter(readIndexSyncDue);
+    expect(due).toEqual([read_index_polls_max, read_index_polls_max + 20, read_index_polls_max + 40]);
+  });
+});
+
+interface Replica {
+  delay_ms: number;
+  state: ReplicaState;
+  /** "down" rejects after its delay; "silent" never answers. */
+  fault?: "down" | "silent";
+}
+
+/** Replicas answering after their delay; the reader's env over virtual time. */
+function harness(replicas: Record<string, Replica>, options: { quorum?: QuorumConfig; sync?: () => Promise<void>; reader?: ReadOptions } = {}) {
+  const world = new World();
+  const ids = Object.keys(replicas);
+  const calls: string[] = [];
+  let syncs = 0;
+  const answer = <T>(id: string, what: string, value: () => T): Promise<T> => {
+    calls.push(`${what} ${id}`);
+    const r = replicas[id]!;
+    return new Promise<T>((resolve, reject) => {
+      if (r.fault === "silent") return;
+      world.schedule(r.delay_ms, () => (r.fault === "down" ? reject(new Error(`${id} is down`)) : resolve(value())));
+    });
+  };
+  const reader = new LedgerReader(
+    {
+      replicas: ids,
+      quorum: options.quorum ?? quorumConfig(ids.length),
+      readState: (id) => answer(id, "state", () => replicas[id]!.state),
+      now_ms: () => world.now_ms,
+      sleep: (ms) => world.sleep(ms),
+      withTimeout: <T>(work: Promise<T>, ms: number, what: string) =>
+        new Promise<T>((resolve, reject) => {
+          work.then(resolve, reject);
+          world.schedule(ms, () => reject(new ReplicaTimeoutError(`${what} timed out after ${ms} ms`)));
+        }),
+      // Nearest first: by delay.
+      nearestFirst: () => [...ids].sort((a, b) => replicas[a]!.delay_ms - replicas[b]!.delay_ms),
+      sync: () => {
+        syncs++;
+        return options.sync?.() ?? Promise.resolve();
+      },
+    },
+    options.reader,
+  );
+  /** Runs one read to its end in virtual time; returns what it returned (or threw) and when. */
+  const read = async (consistency: Consistency = { mode: "linearizable" }) => {
+    let outcome: { served?: { replica: string; seq: number }; error?: unknown } | undefined;
+    reader
+      .read(consistency, (id) => answer(id, "read", () => ({ state: replicas[id]!.state })))
+      .then(
+        ({ value, replica }) => (outcome = { served: { replica, seq: value.state.head.seq } }),
+        (error: unknown) => (outcome = { error }),
+      );
+    await world.run(read_index_wait_ms + 10 * read_timeout_ms, 100_000, () => outcome !== undefined);
+    expect(outcome, "the read settled").toBeDefined();
+    return { ...outcome!, at_ms: world.now_ms, syncs, calls };
+  };
+  return { world, read, replicas };
+}
+
+describe("LedgerReader: linearizable reads", () => {
+  test("served by the nearest replica that has applied the read index, after a prepare quorum's states", async () => {
+    const h = harness({ a: { delay_ms: 1, state: state(5) }, b: { delay_ms: 2, state: state(7) }, c: { delay_ms: 30, state: state(7) } });
+    const r = await h.read();
+    // a and b answer first (a prepare quorum of two): index 7, applied by b only; c's state came too late to matter.
+    expect(r.served).toEqual({ replica: "b", seq: 7 });
+    expect(r.syncs).toBe(0);
+    expect(r.calls.filter((c) => c.startsWith("read "))).toEqual(["read b"]);
+  });
+
+  test("a replica behind (the nearest) is skipped: the read goes to one that has applied the index", async () => {
+    const h = harness({ a: { delay_ms: 1, state: state(5) }, b: { delay_ms: 30, state: state(7) }, c: { delay_ms: 40, state: state(7) } });
+    const r = await h.read();
+    expect(r.served).toEqual({ replica: "b", seq: 7 });
+  });
+
+  test("a replica that falls behind between its state and the read is not used: ReplicaBehind, then the next", async () => {
+    const h = harness({ a: { delay_ms: 1, state: state(7) }, b: { delay_ms: 2, state: state(7) }, c: { delay_ms: 30, state: state(7) } });
+    // a answers its state at 1 ms with 7 applied, then is rolled back (say, a restored copy): the read must not take it.
+    h.world.schedule(1.5, () => (h.replicas.a!.state = state(4)));
+    const r = await h.read();
+    expect(r.served).toEqual({ replica: "b", seq: 7 });
+    expect(r.calls.filter((c) => c.startsWith("read "))).toEqual(["read a", "read b"]);
+  });
+
+  test("every replica answering lowers the index: a minority's accepted slot does not hold the read up", async () => {
+    // a holds slot 8 accepted (a leader died mid-round); b's state alone with a's gives 8, which nobody applied.
+    const h = harness({ a: { delay_ms: 1, state: state(7, 8) }, b: { delay_ms: 2, state: state(7) }, c: { delay_ms: 30, state: state(7) } });
+    const r = await h.read();
+    expect(r.served).toEqual({ replica: "a", seq: 7 });
+    expect(r.syncs, "no recovery needed: one poll of every replica settles it").toBe(0);
+    expect(r.at_ms).toBeGreaterThanOrEqual(read_index_poll_interval_ms);
+    expect(r.at_ms).toBeLessThan(2 * read_index_poll_interval_ms + 30 * 2);
+  });
+
+  test("an index no replica applies: sync after read_index_polls_max polls, then the decision's application is awaited", async () => {
+    // Slot 8 accepted by an accept quorum (a, b) and never committed: it may have been acknowledged.
+    const replicas: Record<string, Replica> = {
+      a: { delay_ms: 1, state: state(7, 8) },
+      b: { delay_ms: 2, state: state(7, 8) },
+      c: { delay_ms: 3, state: state(7) },
+    };
+    let syncAt_ms: number | undefined;
+    const h = harness(replicas, {
+      sync: () => {
+        syncAt_ms = h.world.now_ms;
+        // The recovery decides slot 8; its commit reaches b 20 ms later.
+        h.world.schedule(20, () => (replicas.b!.state = state(8)));
+        return h.world.sleep(5);
+      },
+    });
+    const r = await h.read();
+    expect(r.served).toEqual({ replica: "b", seq: 8 });
+    expect(r.syncs).toBe(1);
+    // Three polls of 50 ms (each with a round of states) came before the sync of the fourth.
+    expect(syncAt_ms).toBeGreaterThanOrEqual((read_index_polls_max - 1) * read_index_poll_interval_ms);
+    expect(syncAt_ms).toBeLessThan(read_index_polls_max * read_index_poll_interval_ms);
+  });
+
+  test("a sync that fails (no phase-1 quorum) answers 503 at once", async () => {
+    const h = harness(
+      { a: { delay_ms: 1, state: state(7, 8) }, b: { delay_ms: 2, state: state(7, 8) }, c: { delay_ms: 3, state: state(7) } },
+      { sync: () => Promise.reject(new Error("no quorum")) },
+    );
+    const r = await h.read();
+    expect(r.error).toBeInstanceOf(ReadUnavailableError);
+    expect((r.error as Error).message).toMatch(/could not be decided: no quorum/);
+    expect(r.syncs).toBe(1);
+  });
+
+  test("an index never applied: 503 once read_index_wait_ms has passed, after read_index_syncs_max recoveries", async () => {
+    const h = harness({ a: { delay_ms: 1, state: state(7, 8) }, b: { delay_ms: 2, state: state(7, 8) }, c: { delay_ms: 3, state: state(7) } });
+    const r = await h.read();
+    expect(r.error).toBeInstanceOf(ReadUnavailableError);
+    expect((r.error as Error).message).toMatch(/through slot 8\) within 6000 ms/);
+    expect(r.syncs).toBe(3);
+    expect(r.at_ms).toBeGreaterThanOrEqual(read_index_wait_ms);
+  });
+
+  test("503 when fewer than a prepare quorum answer (down or silent)", async () => {
+    const h = harness({
+      a: { delay_ms: 1, state: state(7) },
+      b: { delay_ms: 2, state: state(7), fault: "down" },
+      c: { delay_ms: 3, state: state(7), fault: "silent" },
+    });
+    const r = await h.read();
+    expect(r.error).toBeInstanceOf(ReadUnavailableError);
+    expect((r.error as Error).message).toMatch(/^only 1 of 3 replicas answered \(a linearizable read needs 2\): b is down; read of c timed out after 2000 ms$/);
+    expect(r.at_ms).toBe(read_timeout_ms);
+  });
+
+  test("flexible quorums (prepare 4, accept 2 of 5): four states are needed, and three are not enough", async () => {
+    // The down replicas are the farthest: their failures come after the others' states.
+    const five = (downs: number) =>
+      harness(
+        Object.fromEntries(
+          ["a", "b", "c", "d", "e"].map((id, i) => [id, { delay_ms: i + 1, state: state(i === 3 ? 6 : 5), fault: i >= 5 - downs ? ("down" as const) : undefined }]),
+        ),
+        { quorum: quorumConfig(5, 4, 2) },
+      );
+    const one = await five(1).read();
+    // a, b, c, d answered: d holds 6, so the index is 6 and d (the only one that applied it) serves the read.
+    expect(one.served).toEqual({ replica: "d", seq: 6 });
+    const two = await five(2).read();
+    expect(two.error).toBeInstanceOf(ReadUnavailableError);
+    expect((two.error as Error).message).toMatch(/only 3 of 5 replicas answered \(a linearizable read needs 4\)/);
+  });
+});
+
+describe("LedgerReader: local reads", () => {
+  test("local: the nearest replica that answers, however far behind", async () => {
+    const h = harness({ a: { delay_ms: 1, state: state(2), fault: "down" }, b: { delay_ms: 2, state: state(3) }, c: { delay_ms: 3, state: state(9) } });
+    const r = await h.read({ mode: "local" });
+    expect(r.served).toEqual({ replica: "b", seq: 3 });
+  });
+
+  test("local with minSeq: the nearest whose head reached it; when none has, a linearizable read", async () => {
+    const h = harness({ a: { delay_ms: 1, state: state(2) }, b: { delay_ms: 2, state: state(9) }, c: { delay_ms: 3, state: state(9) } });
+    const reached = await h.read({ mode: "local", minSeq: 3 });
+    expect(reached.served).toEqual({ replica: "b", seq: 9 });
+    expect(reached.calls, "a local read asks no replica for its state").toEqual(["read a", "read b"]);
+    const beyond = await h.read({ mode: "local", minSeq: 10 });
+    // Nobody has seq 10 (a minSeq from the future, or another ledger): the linearizable fallback answers.
+    expect(beyond.served).toEqual({ replica: "b", seq: 9 });
+    expect(beyond.calls.slice(2, 5)).toEqual(["read a", "read b", "read c"]);
+    expect(beyond.calls.slice(5, 8)).toEqual(["state a", "state b", "state c"]);
+  });
+
+  test("local with every replica down: 503", async () => {
+    const h = harness({ a: { delay_ms: 1, state: state(2), fault: "down" }, b: { delay_ms: 2, state: state(3), fault: "down" } });
+    const r = await h.read({ mode: "local" });
+    expect(r.error).toBeInstanceOf(ReadUnavailableError);
+    expect((r.error as Error).message).toBe("no replica answered: a is down; b is down");
+  });
+});
+
+describe("LedgerReader: the planted bug", () => {
+  test("read_index_from_one_replica: the nearest replica's own state is the index, so a replica behind serves a stale read", async () => {
+    // Slot 8 was acknowledged by the accept quorum b, c; a (nearest) missed its Accept.
+    const replicas = { a: { delay_ms: 1, state: state(7) }, b: { delay_ms: 30, state: state(8) }, c: { delay_ms: 40, state: state(8) } };
+    const correct = await harness(replicas).read();
+    expect(correct.served).toEqual({ replica: "b", seq: 8 });
+    const sabotaged = await harness(replicas, { reader: { sabotage: "read_index_from_one_replica" } }).read();
+    expect(sabotaged.served).toEqual({ replica: "a", seq: 7 });
+  });
+});
