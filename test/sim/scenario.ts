@@ -55,16 +55,21 @@ const events_max = 3_000_000;
 
 /**
  * The cluster shapes a seed picks among: every acceptor count the quorum code supports (3, 5, 7),
- * with majority quorums and the flexible ones (Q1 + Q2 > n) that let commits wait for fewer regions.
+ * with majority quorums and flexible ones (any Q1 + Q2 > n is allowed): commits waiting for fewer
+ * regions (down to one, Q2 = 1, with Q1 = n), and the other way round (5 with Q1 = 2, Q2 = 4).
  * `weight` is the share of seeds, out of their sum: 7 acceptors cost the most messages per seed.
  */
 export const cluster_shapes: ReadonlyArray<{ readonly quorum: QuorumConfig; readonly weight: number }> = [
-  { quorum: quorumConfig(3), weight: 40 },
-  { quorum: quorumConfig(5), weight: 22 },
-  { quorum: quorumConfig(5, 4, 2), weight: 13 },
-  { quorum: quorumConfig(7), weight: 9 },
-  { quorum: quorumConfig(7, 5, 3), weight: 8 },
-  { quorum: quorumConfig(7, 6, 2), weight: 8 },
+  { quorum: quorumConfig(3), weight: 30 },
+  { quorum: quorumConfig(3, 3, 1), weight: 8 },
+  { quorum: quorumConfig(5), weight: 18 },
+  { quorum: quorumConfig(5, 4, 2), weight: 10 },
+  { quorum: quorumConfig(5, 5, 1), weight: 4 },
+  { quorum: quorumConfig(5, 2, 4), weight: 4 },
+  { quorum: quorumConfig(7), weight: 10 },
+  { quorum: quorumConfig(7, 5, 3), weight: 6 },
+  { quorum: quorumConfig(7, 6, 2), weight: 6 },
+  { quorum: quorumConfig(7, 7, 1), weight: 4 },
 ];
 
 /**
