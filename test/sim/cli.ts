@@ -4,10 +4,14 @@
  *   npm run sim -- --seeds 5000 [--from 1]  run many seeds
  *   npm run sim -- --latency             the commit-latency table (units of the quorum RTT)
  *   npm run sim -- --fail-fast           time to the answer (503 or commit) with acceptors down
+ *   --sabotage <mode>                    with --seed/--seeds: plant one bug of src/core/sabotage.ts
+ *                                        (the catch table: test/sim/checker-catches.test.ts)
+ *   --acceptors 3|5|7                    with --seed/--seeds: only clusters of that size
  */
 import { parseArgs } from "node:util";
+import { sabotage_modes, type Sabotage } from "../../src/core/sabotage.js";
 import { printFailFastTable, printLatencyTable } from "./latency.js";
-import { replayCommand, runScenario } from "./scenario.js";
+import { replayCommand, runScenario, type ScenarioOverrides } from "./scenario.js";
 
 const { values } = parseArgs({
   options: {
@@ -17,8 +21,31 @@ const { values } = parseArgs({
     latency: { type: "boolean", default: false },
     "fail-fast": { type: "boolean", default: false },
     verbose: { type: "boolean", default: false },
+    sabotage: { type: "string" },
+    acceptors: { type: "string" },
   },
 });
+
+/** The scenario overrides the flags ask for; a wrong value is refused, naming the right ones. */
+function overridesOf(flags: typeof values): ScenarioOverrides {
+  const mode = flags.sabotage;
+  if (mode !== undefined && !(sabotage_modes as readonly string[]).includes(mode)) {
+    throw new UsageError(`--sabotage ${mode}: not a mode; use one of ${sabotage_modes.join(", ")}`);
+  }
+  const acceptors = flags.acceptors === undefined ? undefined : Number(flags.acceptors);
+  if (acceptors !== undefined && acceptors !== 3 && acceptors !== 5 && acceptors !== 7) {
+    throw new UsageError(`--acceptors ${flags.acceptors}: use 3, 5 or 7`);
+  }
+  return {
+    ...(mode === undefined ? {} : { sabotage: mode as Sabotage }),
+    ...(acceptors === undefined ? {} : { acceptors }),
+  };
+}
+
+/** The flags that shape a run, to repeat in a replay command. */
+function shapeFlags(flags: typeof values): string {
+  return [flags.sabotage === undefined ? "" : ` --sabotage ${flags.sabotage}`, flags.acceptors === undefined ? "" : ` --acceptors ${flags.acceptors}`].join("");
+}
 
 async function main(): Promise<number> {
   if (values.latency) {
@@ -30,7 +57,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (values.seed !== undefined) {
-    const result = await runScenario(Number(values.seed));
+    const result = await runScenario(Number(values.seed), overridesOf(values));
     console.log(result.summary);
     for (const v of result.violations.slice(0, 20)) console.log(`  VIOLATION ${v}`);
     if (result.violations.length > 20) console.log(`  ... and ${result.violations.length - 20} more`);
@@ -38,16 +65,17 @@ async function main(): Promise<number> {
   }
   const count = Number(values.seeds ?? "1000");
   const from = Number(values.from);
+  const overrides = overridesOf(values);
   const started = performance.now();
   let failed = 0;
   let entries = 0;
   for (let seed = from; seed < from + count; seed++) {
-    const result = await runScenario(seed);
+    const result = await runScenario(seed, overrides);
     entries += result.stats.entries;
     if (values.verbose) console.log(result.summary);
     if (result.violations.length > 0) {
       failed++;
-      console.log(`FAIL ${result.summary}\n  ${result.violations.slice(0, 5).join("\n  ")}\n  replay: ${replayCommand(seed)}`);
+      console.log(`FAIL ${result.summary}\n  ${result.violations.slice(0, 5).join("\n  ")}\n  replay: ${replayCommand(seed)}${shapeFlags(values)}`);
     }
     if ((seed - from + 1) % 100 === 0) process.stderr.write(`  ${seed - from + 1}/${count} seeds, ${failed} failed\n`);
   }
@@ -56,4 +84,13 @@ async function main(): Promise<number> {
   return failed === 0 ? 0 : 1;
 }
 
-process.exitCode = await main();
+/** A usage error (a wrong flag value) is reported in one line, not as a stack. */
+class UsageError extends Error {}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  console.error(error.message);
+  process.exitCode = 2;
+}
