@@ -6,7 +6,8 @@
  */
 import type { EntryInput } from "../../src/core/entry-schema.js";
 import type { BatchOutcome, Receipt } from "../../src/core/ledger-types.js";
-import type { Cluster } from "./cluster.js";
+import { ProposerOverloadedError } from "../../src/core/proposer.js";
+import type { Cluster, SimProposer } from "./cluster.js";
 import type { Prng } from "./prng.js";
 import type { World } from "./world.js";
 
@@ -51,6 +52,8 @@ export class SimClient {
     private readonly cluster: Cluster,
     private readonly rng: Prng,
     private readonly requests_total: number,
+    /** Sends to this proposer while it is up (a burst that loads one proposer), else to a random live one. */
+    private readonly preferred?: SimProposer,
   ) {}
 
   private newId(): string {
@@ -125,7 +128,7 @@ export class SimClient {
       request.attempts++;
       const live = this.cluster.proposers.filter((p) => p.up);
       if (live.length > 0) {
-        const target = this.rng.pick(live);
+        const target = this.preferred?.up ? this.preferred : this.rng.pick(live);
         const attempt = request.attempts;
         const answer = await new Promise<BatchOutcome | undefined>((resolve) => {
           target.proposer.append(request.entries).then(
@@ -134,7 +137,11 @@ export class SimClient {
               if (attempt === 1 && request.attempts === 1) request.firstAnswer = outcome;
               resolve(outcome);
             },
-            () => resolve(undefined),
+            (error: unknown) => {
+              // A full queue (429) proposed nothing: retry later, like a 503. Not a violation.
+              if (error instanceof ProposerOverloadedError) this.cluster.counters.overloaded_429++;
+              resolve(undefined);
+            },
           );
           this.world.schedule(client_timeout_ms, () => resolve(undefined));
         });

@@ -8,9 +8,9 @@ import { Acceptor } from "../../src/core/acceptor.js";
 import { InvariantViolation } from "../../src/core/assert.js";
 import { formatBallot } from "../../src/core/ballot.js";
 import { canonicalJson } from "../../src/core/canonical-json.js";
-import { limits, type CoreLimits } from "../../src/core/limits.js";
+import { anti_entropy, limits, type CoreLimits } from "../../src/core/limits.js";
 import { MemoryAcceptorStore } from "../../src/core/memory-store.js";
-import type { AcceptorReply, AcceptorRequest } from "../../src/core/messages.js";
+import type { AcceptorReply, AcceptorRequest, CatchUpReply, CommitItem } from "../../src/core/messages.js";
 import { Proposer, type ProposerOptions } from "../../src/core/proposer.js";
 import type { QuorumConfig } from "../../src/core/quorum.js";
 import type { Sabotage } from "../../src/core/sabotage.js";
@@ -33,7 +33,14 @@ export class SimAcceptor {
   up = true;
   /** Bumped at every crash: replies of an earlier life are never sent. */
   epoch = 0;
-  catchUpInFlight = false;
+  /** When the alarm is set to fire (the Durable Object's `alarmAt_ms`); undefined when none is set. */
+  alarmAt_ms: number | undefined;
+  /** Bumped whenever the alarm is set again or the acceptor crashes: an older alarm event does nothing. */
+  alarmGeneration = 0;
+  /** True while the alarm handler runs (the platform runs one at a time). */
+  alarmRunning = false;
+  /** An alarm came due while the handler ran: it runs again when that one ends. */
+  alarmDueWhileRunning = false;
 
   constructor(
     readonly name: string,
@@ -62,6 +69,10 @@ export class SimProposer {
   up = true;
   epoch = 0;
   lives = 0;
+  /** This proposer's clock: the virtual time plus this offset (skewed clocks), ... */
+  clockOffset_ms = 0;
+  /** ... read in ticks of this size (a coarse clock: proposers that start a phase 1 in one tick tie on the round). */
+  clockTick_ms = 1;
 
   constructor(
     readonly name: string,
@@ -137,6 +148,37 @@ export class Cluster {
   /** Assertion failures raised inside acceptors: each one is a safety violation. */
   readonly acceptorViolations: string[] = [];
   messages_delivered = 0;
+  /** Aimed faults the scenario arms (see `aimed-faults.ts`); all off by default. */
+  readonly aims: ClusterAims = {
+    crashAfterPromise: 0,
+    crashAfterAccepted: 0,
+    crashDown_ms: { min: 5, max: 300 },
+    crashAfterReplyChance: 0.3,
+    leaderCuts: 0,
+    onLeaderCut: undefined,
+    commitLossesOnce: false,
+  };
+  /** (acceptor, slot) pairs whose Commit was already lost once by the aimed loss: never lost twice. */
+  private readonly commitLostOnce = new Set<string>();
+  /** Counts of what the run exercised: the paths that tiny limits and aimed faults exist to reach. */
+  readonly counters = {
+    truncated_promises: 0,
+    re_prepares: 0,
+    chunked_accepts: 0,
+    full_catch_up_pages: 0,
+    apply_limit_hits: 0,
+    aimed_crashes_after_promise: 0,
+    aimed_crashes_after_accepted: 0,
+    aimed_leader_cuts: 0,
+    aimed_commit_losses: 0,
+    alarms_run: 0,
+    /** Requests a proposer refused with a full queue (429), counted by the clients. */
+    overloaded_429: 0,
+  };
+  /** Per acceptor and ballot, the highest `fromSlot` prepared: a higher one at the same ballot is a re-prepare. */
+  private readonly preparedFrom = new Map<string, number>();
+  /** Virtual time each slot was first seen chosen (accept quorum or a replica applying it). */
+  readonly chosenAt_ms = new Map<number, number>();
 
   constructor(
     readonly world: World,
@@ -161,7 +203,11 @@ export class Cluster {
         acceptorIds,
         quorum: this.options.quorum,
         send: (to, request) => this.send(self(), to, request),
-        now_ms: () => sim_epoch_ms + Math.floor(this.world.now_ms),
+        now_ms: () => {
+          const p = self();
+          const local_ms = this.world.now_ms + p.clockOffset_ms;
+          return sim_epoch_ms + Math.floor(local_ms / p.clockTick_ms) * p.clockTick_ms;
+        },
         sleep: (ms) => {
           const p = self();
           const epoch = p.epoch;
@@ -202,10 +248,21 @@ export class Cluster {
   send(from: SimProposer, to: string, request: AcceptorRequest): Promise<AcceptorReply> {
     const target = this.acceptor(to);
     const epoch = from.epoch;
+    // A crashed isolate sends nothing more (an aimed leader cut crashes it in the middle of a send loop).
+    if (!from.up) return new Promise<AcceptorReply>(() => {});
+    if (request.type === "accept" && this.aims.leaderCuts > 0 && this.aims.onLeaderCut !== undefined) {
+      // Aimed: the leader dies mid-phase-2, after this one Accept left: only a minority may accept it.
+      this.aims.leaderCuts--;
+      this.counters.aimed_leader_cuts++;
+      const onCut = this.aims.onLeaderCut;
+      from.crash(); // the sends after this one in the same loop find it down
+      queueMicrotask(() => onCut(from));
+    }
+    const lostOnce = request.type === "commit" && this.aims.commitLossesOnce && this.loseCommitOnce(to, request.commits);
     return new Promise<AcceptorReply>((resolve, reject) => {
       const copies = this.rng.chance(this.faults.duplicate_rate) ? 2 : 1;
       for (let copy = 0; copy < copies; copy++) {
-        if (this.rng.chance(this.faults.drop_rate) || !this.linkUp(from.name, to)) continue;
+        if (lostOnce || this.rng.chance(this.faults.drop_rate) || !this.linkUp(from.name, to)) continue;
         const out_ms = this.oneWay_ms(from.region, target.region);
         this.world.schedule(out_ms, () => {
           if (!target.up) {
@@ -216,14 +273,52 @@ export class Cluster {
           const reply = this.deliver(target, request);
           if (reply === undefined) return;
           const targetEpoch = target.epoch;
-          const back_ms = this.rng.uniform(durable_write_ms.min, durable_write_ms.max) + this.oneWay_ms(target.region, from.region);
-          if (this.rng.chance(this.faults.drop_rate)) return;
-          this.world.schedule(back_ms, () => {
-            if (target.epoch !== targetEpoch || from.epoch !== epoch || !this.linkUp(from.name, to)) return;
-            resolve(reply);
+          const write_ms = this.rng.uniform(durable_write_ms.min, durable_write_ms.max);
+          const back_ms = this.oneWay_ms(target.region, from.region);
+          const dropped = this.rng.chance(this.faults.drop_rate);
+          // The reply leaves once the write is durable (the output gate); a crash before then loses it.
+          this.world.schedule(write_ms, () => {
+            if (target.epoch !== targetEpoch || dropped) return;
+            this.world.schedule(back_ms, () => {
+              if (from.epoch !== epoch || !this.linkUp(from.name, to)) return;
+              resolve(reply);
+            });
           });
+          this.maybeCrashAfterReply(target, reply, write_ms);
         });
       }
+    });
+  }
+
+  /**
+   * A read-only call from a proposer's isolate to one acceptor (the read path's states and reads),
+   * over the same network as `send`: delay and jitter, loss, partitions, a down acceptor; nothing is
+   * written, so no durable-write time on the way back. `rng` draws its loss and jitter: the readers
+   * pass their own, so that reads do not shift the rest of a seed's randomness. A lost message never
+   * settles; a refused connection rejects.
+   */
+  call<T>(from: SimProposer, to: string, op: (acceptor: SimAcceptor) => T, rng: Prng = this.rng): Promise<T> {
+    const target = this.acceptor(to);
+    const epoch = from.epoch;
+    const oneWay_ms = (a: RegionHint, b: RegionHint) =>
+      (regionRtt_ms(a, b) / 2) * (1 + Math.min(0.5, rng.exponential(this.faults.jitter_fraction_mean)));
+    return new Promise<T>((resolve, reject) => {
+      if (!from.up || rng.chance(this.faults.drop_rate) || !this.linkUp(from.name, to)) return;
+      const out_ms = oneWay_ms(from.region, target.region);
+      this.world.schedule(out_ms, () => {
+        if (!target.up) {
+          // As for `send`: half the time the platform reports the failure, otherwise silence.
+          if (rng.chance(0.5)) this.world.schedule(out_ms, () => from.epoch === epoch && reject(new Error(`${to} is down`)));
+          return;
+        }
+        const reply = structuredClone(op(target)); // a copy stands in for serialization
+        if (rng.chance(this.faults.drop_rate)) return;
+        const targetEpoch = target.epoch;
+        this.world.schedule(oneWay_ms(target.region, from.region), () => {
+          if (target.epoch !== targetEpoch || from.epoch !== epoch || !this.linkUp(from.name, to)) return;
+          resolve(reply);
+        });
+      });
     });
   }
 
@@ -240,9 +335,66 @@ export class Cluster {
     }
     if (request.type === "accept" && reply.type === "accepted") this.observer.noteAccepted(target.name, request);
     this.noteChosenSlots(target);
-    if (target.acceptor.needsCatchUp()) this.scheduleCatchUp(target, 0);
-    else if (request.type === "accept") this.scheduleCatchUp(target, unchosen_alarm_ms);
+    this.countLimitPaths(target, request, reply);
+    // The Durable Object's rules (`LedgerAcceptor.handle`), with its timings.
+    if (target.acceptor.needsCatchUp()) this.armAlarm(target, 0);
+    else if (request.type === "accept" && target.acceptor.holdsUnchosen()) this.armAlarm(target, anti_entropy.unchosen_alarm_ms);
+    else if (request.type !== "catch_up") this.armAlarm(target, anti_entropy.idle_probe_ms);
     return structuredClone(reply);
+  }
+
+  /** Counts the paths behind the limits: truncated listings, re-prepares, chunked Accepts, full catch-up pages. */
+  private countLimitPaths(target: SimAcceptor, request: AcceptorRequest, reply: AcceptorReply): void {
+    const lim = this.options.limits ?? limits;
+    if (request.type === "prepare") {
+      const key = `${target.name}|${formatBallot(request.ballot)}`;
+      const before = this.preparedFrom.get(key);
+      if (before !== undefined && request.fromSlot > before) this.counters.re_prepares++;
+      this.preparedFrom.set(key, Math.max(before ?? 0, request.fromSlot));
+      if (reply.type === "promise" && reply.truncated) this.counters.truncated_promises++;
+    } else if (request.type === "accept") {
+      if (request.slots.length === lim.message_slots_max - lim.owed_commit_slots_max - 1) this.counters.chunked_accepts++;
+    } else if (request.type === "catch_up" && reply.type === "catch_up_reply") {
+      if (reply.chosen.length === lim.catch_up_slots_max) this.counters.full_catch_up_pages++;
+    }
+    // A chosen slot right after the applied prefix left for a later message: the apply limit held.
+    if (target.store.slot(target.store.chosenThrough() + 1)?.chosen) this.counters.apply_limit_hits++;
+  }
+
+  /**
+   * Aimed: the acceptor crashes right after a Promise or an Accepted left it (the reply is on its
+   * way; the crash loses only what was in memory), and restarts a moment later.
+   */
+  private maybeCrashAfterReply(target: SimAcceptor, reply: AcceptorReply, after_ms: number): void {
+    const aims = this.aims;
+    const afterPromise = reply.type === "promise" && aims.crashAfterPromise > 0;
+    const afterAccepted = reply.type === "accepted" && aims.crashAfterAccepted > 0;
+    if (!(afterPromise || afterAccepted) || !this.rng.chance(aims.crashAfterReplyChance)) return;
+    if (afterPromise) {
+      aims.crashAfterPromise--;
+      this.counters.aimed_crashes_after_promise++;
+    } else {
+      aims.crashAfterAccepted--;
+      this.counters.aimed_crashes_after_accepted++;
+    }
+    const down_ms = this.rng.uniform(aims.crashDown_ms.min, aims.crashDown_ms.max);
+    this.world.schedule(after_ms, () => {
+      if (!target.up) return;
+      this.crashAcceptor(target);
+      this.world.schedule(down_ms, () => this.restartAcceptor(target));
+    });
+  }
+
+  /**
+   * Aimed loss of Commit messages: the first Commit that names a slot to an acceptor is lost; a
+   * resend of it gets through. So a proposer that owes lost commits again is told nothing is missing.
+   */
+  private loseCommitOnce(to: string, commits: readonly CommitItem[]): boolean {
+    const fresh = commits.filter((c) => !this.commitLostOnce.has(`${to}|${c.slot}`));
+    if (fresh.length === 0 || fresh.length < commits.length) return false;
+    for (const c of commits) this.commitLostOnce.add(`${to}|${c.slot}`);
+    this.counters.aimed_commit_losses++;
+    return true;
   }
 
   private noteChosenSlots(target: SimAcceptor): void {
@@ -255,51 +407,85 @@ export class Cluster {
       if (this.observer.chosen.get(s) === key) break;
       this.observer.noteChosen(s, key, `${target.name} applying it`);
     }
+    for (const slot of this.observer.chosen.keys()) if (!this.chosenAt_ms.has(slot)) this.chosenAt_ms.set(slot, this.world.now_ms);
+  }
+
+  /** `LedgerAcceptor.armAlarm`: sets the alarm unless one is already set at or before that time. */
+  armAlarm(target: SimAcceptor, delay_ms: number): void {
+    const at_ms = this.world.now_ms + delay_ms;
+    if (target.alarmAt_ms !== undefined && target.alarmAt_ms <= at_ms) return;
+    target.alarmAt_ms = at_ms;
+    const generation = ++target.alarmGeneration;
+    this.world.schedule(delay_ms, () => {
+      if (target.alarmGeneration !== generation || !target.up) return;
+      if (target.alarmRunning) {
+        target.alarmDueWhileRunning = true;
+        return;
+      }
+      void this.runAlarm(target);
+    });
   }
 
   /**
-   * The acceptor's alarm, as the Durable Object runs it: ask every peer for what it lacks and learn
-   * from their replies (chosen slots, and accepted slots that an accept quorum reports at one ballot).
-   * It runs at once for a known gap, after `unchosen_alarm_ms` for an accepted slot whose commit has
-   * not come, and as a `probe` on restart (a replica that was down converges without new writes).
+   * `LedgerAcceptor.alarm`, as the Durable Object runs it: up to `catch_up_rounds_per_alarm_max`
+   * rounds that ask every peer for what this acceptor lacks and learn from their replies (chosen
+   * slots, and accepted slots that an accept quorum reports at one ballot); then it arms itself
+   * again on the same triggers, with the same timings (`anti_entropy`).
    */
-  scheduleCatchUp(target: SimAcceptor, delay_ms: number, probe = false): void {
-    if (target.catchUpInFlight) return;
-    target.catchUpInFlight = true;
+  private async runAlarm(target: SimAcceptor): Promise<void> {
     const epoch = target.epoch;
-    this.world.schedule(delay_ms, () => {
-      if (target.epoch !== epoch || !target.up) return;
-      const wanted = probe || target.acceptor.needsCatchUp() || target.acceptor.holdsUnchosen();
-      if (!wanted) {
-        target.catchUpInFlight = false;
-        return;
-      }
+    target.alarmAt_ms = undefined;
+    target.alarmRunning = true;
+    this.counters.alarms_run++;
+    const peers = this.acceptors.filter((p) => p !== target);
+    let reachedPeers = 0;
+    for (let round = 0; round < anti_entropy.catch_up_rounds_per_alarm_max; round++) {
       const before = target.store.chosenThrough();
       const request = target.acceptor.catchUpRequest();
-      for (const peer of this.acceptors) {
-        if (peer === target || !this.linkUp(target.name, peer.name) || this.rng.chance(this.faults.drop_rate)) continue;
-        this.world.schedule(this.oneWay_ms(target.region, peer.region), () => {
-          if (!peer.up) return;
-          const reply = this.deliver(peer, request);
-          if (reply?.type !== "catch_up_reply") return;
-          this.world.schedule(this.oneWay_ms(peer.region, target.region), () => {
-            if (target.epoch !== epoch || !target.up) return;
-            try {
-              target.acceptor.learnFromPeer(structuredClone(reply));
-            } catch (error) {
-              if (!(error instanceof InvariantViolation)) throw error;
-              this.acceptorViolations.push(`${target.name} (catch-up): ${error.message}`);
-            }
-            this.noteChosenSlots(target);
-          });
-        });
+      const replies = await Promise.all(peers.map((peer) => this.catchUpCall(target, peer, request)));
+      if (target.epoch !== epoch) return; // crashed mid-alarm: the restart arms a new one
+      reachedPeers = 0;
+      for (const reply of replies) {
+        if (reply === undefined) continue;
+        reachedPeers++;
+        try {
+          target.acceptor.learnFromPeer(reply);
+        } catch (error) {
+          if (!(error instanceof InvariantViolation)) throw error;
+          this.acceptorViolations.push(`${target.name} (catch-up): ${error.message}`);
+        }
+        this.noteChosenSlots(target);
       }
-      this.world.schedule(alarm_timeout_ms, () => {
-        if (target.epoch !== epoch) return;
-        target.catchUpInFlight = false;
-        if (!target.up) return;
-        if (target.acceptor.needsCatchUp()) this.scheduleCatchUp(target, target.store.chosenThrough() > before ? 0 : alarm_retry_ms);
-        else if (target.acceptor.holdsUnchosen()) this.scheduleCatchUp(target, unchosen_alarm_ms);
+      if (!target.acceptor.needsCatchUp() || target.store.chosenThrough() === before) break;
+    }
+    target.alarmRunning = false;
+    if (target.acceptor.needsCatchUp()) this.armAlarm(target, anti_entropy.gap_retry_ms);
+    else if (target.acceptor.holdsUnchosen()) this.armAlarm(target, anti_entropy.unchosen_alarm_ms);
+    else if (reachedPeers === 0 && peers.length > 0) this.armAlarm(target, anti_entropy.unreachable_retry_ms);
+    if (target.alarmDueWhileRunning) {
+      // The platform runs an alarm that came due during the handler once the handler has ended.
+      target.alarmDueWhileRunning = false;
+      this.world.schedule(0, () => {
+        if (target.epoch === epoch && target.up && !target.alarmRunning) void this.runAlarm(target);
+      });
+    }
+  }
+
+  /**
+   * One catch-up call to a peer (a Durable Object RPC): its reply, or undefined when the message or
+   * its reply is lost, a link is cut or the peer is down; the RPC then fails after `peer_call_failure_ms`.
+   */
+  private catchUpCall(target: SimAcceptor, peer: SimAcceptor, request: AcceptorRequest): Promise<CatchUpReply | undefined> {
+    return new Promise((resolve) => {
+      this.world.schedule(peer_call_failure_ms, () => resolve(undefined));
+      if (!this.linkUp(target.name, peer.name) || this.rng.chance(this.faults.drop_rate)) return;
+      this.world.schedule(this.oneWay_ms(target.region, peer.region), () => {
+        if (!peer.up) return;
+        const reply = this.deliver(peer, request);
+        if (reply?.type !== "catch_up_reply") return;
+        this.world.schedule(this.oneWay_ms(peer.region, target.region), () => {
+          if (this.linkUp(target.name, peer.name)) resolve(reply);
+        });
       });
     });
   }
@@ -307,19 +493,40 @@ export class Cluster {
   crashAcceptor(a: SimAcceptor): void {
     a.up = false;
     a.epoch++;
-    a.catchUpInFlight = false;
+    a.alarmGeneration++;
+    a.alarmAt_ms = undefined;
+    a.alarmRunning = false;
+    a.alarmDueWhileRunning = false;
   }
 
+  /** The Durable Object's constructor: only the durable store survives, and it asks its peers soon. */
   restartAcceptor(a: SimAcceptor): void {
     if (a.up) return;
     a.up = true;
-    a.acceptor = a.boot(); // only the durable store survives
-    this.scheduleCatchUp(a, 0, true);
+    a.acceptor = a.boot();
+    this.armAlarm(a, anti_entropy.restart_probe_ms);
   }
+}
+
+/** Aimed faults (counts are budgets, used up as they fire). */
+export interface ClusterAims {
+  /** Acceptor crashes right after a Promise leaves it, and right after an Accepted does. */
+  crashAfterPromise: number;
+  crashAfterAccepted: number;
+  /** How long such a crashed acceptor stays down, and the chance that a given reply triggers one. */
+  crashDown_ms: { min: number; max: number };
+  crashAfterReplyChance: number;
+  /** Leaders that die mid-phase-2 (one Accept sent); `onLeaderCut` then starts contending recoveries. */
+  leaderCuts: number;
+  onLeaderCut: ((cut: SimProposer) => void) | undefined;
+  /** Every Commit that first names a slot to an acceptor is lost (a resend is not). */
+  commitLossesOnce: boolean;
 }
 
 /** Virtual time 0 on the proposers' wall clock (2026-11-26T00:00:00Z). */
 export const sim_epoch_ms = Date.UTC(2026, 10, 26);
-const alarm_timeout_ms = 1000;
-const alarm_retry_ms = 100;
-const unchosen_alarm_ms = 1000;
+/**
+ * A Durable Object RPC to a peer that is down, cut off, or whose message was lost fails after this
+ * (the simulator's model of a failed call; the platform gives no exact figure).
+ */
+const peer_call_failure_ms = 1000;

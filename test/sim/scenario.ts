@@ -5,11 +5,14 @@
  */
 import type { ProposerOptions } from "../../src/core/proposer.js";
 import { quorumConfig, type QuorumConfig } from "../../src/core/quorum.js";
+import { limits } from "../../src/core/limits.js";
 import type { Sabotage } from "../../src/core/sabotage.js";
 import type { RegionHint } from "../../src/core/region-rtt.js";
+import { armAims, convergenceDeadline_ms, describeAims, drawAims } from "./aimed-faults.js";
 import { checkRun } from "./checker.js";
 import { SimClient } from "./clients.js";
 import { Cluster } from "./cluster.js";
+import { tinyLimits, tiny_limits_share } from "./limits-profiles.js";
 import { Prng } from "./prng.js";
 import { World } from "./world.js";
 
@@ -40,6 +43,11 @@ export interface ScenarioResult {
     events: number;
     virtual_ms: number;
     messages: number;
+    /** From the last write's answer until every replica held every chosen slot, and the deadline for it. */
+    converged_after_last_write_ms: number;
+    convergence_deadline_ms: number;
+    tiny_limits: boolean;
+    counters: Cluster["counters"];
   };
 }
 
@@ -47,9 +55,8 @@ export interface ScenarioResult {
 export const fault_phase_ms = 4000;
 /** After the heal, every request a client keeps retrying must complete within this bound. */
 export const heal_liveness_bound_ms = 30_000;
-/** After the last client finishes: time for commits and catch-up to reach every replica. */
-const settle_ms = 3000;
-const probe_interval_ms = 500;
+/** The last write of every run: this many concurrent one-entry requests to one proposer. */
+const final_burst_requests = { min: 2, max: 4 } as const;
 /** A bound on the loop: a run that needs more events is reported as a failure, not left spinning. */
 const events_max = 3_000_000;
 
@@ -101,7 +108,11 @@ export async function runScenario(seed: number, overrides: ScenarioOverrides = {
   const rng = new Prng(seed);
   const planRng = rng.fork();
   const netRng = rng.fork();
+  // Limits and aimed faults draw from their own stream, so they change nothing else of the seed.
+  const aimRng = rng.fork();
   const world = new World();
+  const coreLimits = aimRng.chance(tiny_limits_share) ? tinyLimits(aimRng) : limits;
+  const aims = drawAims(aimRng);
 
   // One draw whatever the overrides, so that an override changes the shape and nothing else of the seed.
   const drawn = pickShape(planRng, overrides.quorum?.acceptors ?? overrides.acceptors);
@@ -109,7 +120,9 @@ export async function runScenario(seed: number, overrides: ScenarioOverrides = {
   const n = quorum.acceptors;
   const regions = acceptor_regions[n];
   if (regions === undefined) throw new RangeError(`no acceptor regions for ${n} acceptors`);
-  const proposerCount = overrides.proposers ?? planRng.int(1, 3);
+  const drawnProposers = planRng.int(1, 3);
+  // Contending recoveries after a leader cut need two proposers besides the cut one, or at least one.
+  const proposerCount = overrides.proposers ?? (aims.leaderCuts > 0 ? Math.max(2, drawnProposers) : drawnProposers);
   // Production runs thrifty Accepts; a quarter of the seeds keep the send-to-all path covered too.
   const thrifty = planRng.chance(0.75);
   const cluster = new Cluster(world, netRng, {
@@ -117,8 +130,10 @@ export async function runScenario(seed: number, overrides: ScenarioOverrides = {
     acceptorRegions: regions,
     proposerRegions: Array.from({ length: proposerCount }, () => planRng.pick(regions)),
     proposerOptions: { thrifty, ...overrides.proposerOptions },
+    limits: coreLimits,
     ...(overrides.sabotage === undefined ? {} : { sabotage: overrides.sabotage }),
   });
+  armAims(aims, cluster, world, aimRng, fault_phase_ms);
 
   // Faults for the fault phase.
   const faults = cluster.faults;
@@ -161,25 +176,46 @@ export async function runScenario(seed: number, overrides: ScenarioOverrides = {
 
   // Fault phase.
   await world.run(fault_phase_ms, events_max);
-  // Heal: every fault stops, every node is back, acceptors' alarms probe their peers periodically.
+  // Heal: every fault stops and every node is back. No probe beyond the Durable Object's own alarm
+  // rules: a restarted acceptor asks its peers (its constructor), the others learn from new traffic.
   faults.drop_rate = 0;
   faults.duplicate_rate = 0;
   faults.partitioned.clear();
   for (const a of cluster.acceptors) cluster.restartAcceptor(a);
   for (const p of cluster.proposers) if (!p.up) p.restart();
   const heal_ms = world.now_ms;
-  const probe = () => {
-    for (const a of cluster.acceptors) cluster.scheduleCatchUp(a, 0, true);
-    world.schedule(probe_interval_ms, probe);
-  };
-  probe();
   const allDone = () => clients.every((c) => c.finished);
   await world.run(heal_ms + heal_liveness_bound_ms, events_max, allDone);
   const liveness_ms = world.now_ms - heal_ms;
-  await world.run(world.now_ms + settle_ms, events_max);
-  void Promise.all(running);
+  // The last write: a burst of one-entry requests to one proposer (under load, so Accepts are
+  // thrifty where the seed allows), after which the ledger is idle. Its commit must reach every
+  // replica, and every replica then holds every chosen slot within the convergence deadline.
+  const burstTarget = cluster.proposers.find((p) => p.up);
+  const finalClients = Array.from(
+    { length: aimRng.int(final_burst_requests.min, final_burst_requests.max) },
+    (_, i) => new SimClient(`f${i}`, world, cluster, aimRng.fork(), 1, burstTarget),
+  );
+  const finalRunning = finalClients.map((c) => c.run());
+  const finalDone = () => finalClients.every((c) => c.finished);
+  await world.run(world.now_ms + heal_liveness_bound_ms, events_max, finalDone);
+  const final_ms = world.now_ms;
+  const chosenMax = () => Math.max(0, ...cluster.observer.chosen.keys());
+  const backlog_slots = chosenMax() - Math.min(...cluster.acceptors.map((a) => a.store.chosenThrough()));
+  const deadline_ms = convergenceDeadline_ms(regions, coreLimits, backlog_slots);
+  const converged = () => cluster.acceptors.every((a) => a.store.chosenThrough() === chosenMax());
+  await world.run(final_ms + deadline_ms, events_max, converged);
+  const converged_ms = world.now_ms - final_ms;
+  const convergenceViolations = converged()
+    ? []
+    : [
+        `replicas did not converge within ${deadline_ms} ms of the last write (backlog ${backlog_slots} slots): ` +
+          `chosenThrough ${cluster.acceptors.map((a) => a.store.chosenThrough()).join(", ")}, highest chosen slot ${chosenMax()}`,
+      ];
+  // The checker then sees the cluster at the deadline (nothing is left to happen but alarms).
+  await world.run(final_ms + deadline_ms, events_max);
+  void Promise.all([...running, ...finalRunning]);
 
-  const violations = checkRun(cluster, clients, { requireConvergence: true });
+  const violations = [...checkRun(cluster, [...clients, ...finalClients], { requireConvergence: true }), ...convergenceViolations];
   if (world.events_run >= events_max) violations.push(`the run hit its bound of ${events_max} events`);
   const requests = clients.reduce((k, c) => k + c.requests.length, 0);
   const entries = Math.max(...cluster.acceptors.map((a) => a.store.head().seq));
@@ -187,7 +223,8 @@ export async function runScenario(seed: number, overrides: ScenarioOverrides = {
     `seed ${seed}: ${n} acceptors (prepare ${quorum.prepare}, accept ${quorum.accept}${thrifty ? ", thrifty" : ""}), ${proposerCount} proposers, ` +
     `${clients.length} clients, ${requests} requests, ${entries} entries, drop ${fault_drop_rate}, ` +
     `${crashes} acceptor crashes, ${proposerCrashes} proposer crashes, ${partitions} partitions, ` +
-    `done ${liveness_ms.toFixed(0)} ms after heal`;
+    `done ${liveness_ms.toFixed(0)} ms after heal, converged ${converged_ms.toFixed(0)} ms after the last write; ` +
+    `${coreLimits === limits ? "production limits" : "tiny limits"}; ${describeAims(aims)}`;
   return {
     seed,
     violations,
@@ -203,6 +240,10 @@ export async function runScenario(seed: number, overrides: ScenarioOverrides = {
       events: world.events_run,
       virtual_ms: world.now_ms,
       messages: cluster.messages_delivered,
+      converged_after_last_write_ms: converged_ms,
+      convergence_deadline_ms: deadline_ms,
+      tiny_limits: coreLimits !== limits,
+      counters: { ...cluster.counters },
     },
   };
 }
