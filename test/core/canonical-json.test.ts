@@ -53,6 +53,7 @@ describe("canonicalJson: RFC 8785 examples", () => {
 
   it("refuses undefined with an InvariantViolation", () => {
     expect(() => canonicalJson(undefined)).toThrow(InvariantViolation);
+    expect(() => canonicalJson(undefined)).toThrow("canonical JSON of undefined");
   });
 });
 

@@ -143,12 +143,23 @@ describe("average cost: hand-computed examples", () => {
   it("keeps separate accounts' and symbols' fills apart: recomputation refuses another key's entry", () => {
     const entries = [fillEntry(1, "buy", "1", "1"), fillEntry(2, "buy", "1", "1", { symbol: "MSFT" })];
     expect(() => recomputePosition("ACC-1", "AAPL", entries, never)).toThrow(InvariantViolation);
+    expect(() => recomputePosition("ACC-1", "AAPL", entries, never)).toThrow("entry of another position");
+    const otherAccount = [fillEntry(1, "buy", "1", "1"), fillEntry(2, "buy", "1", "1", { account: "ACC-2" })];
+    expect(() => recomputePosition("ACC-1", "AAPL", otherAccount, never)).toThrow("entry of another position");
+  });
+
+  it("recomputation refuses entries out of seq order, a repeated seq included", () => {
+    const swapped = [fillEntry(2, "buy", "1", "1"), fillEntry(1, "buy", "1", "1")];
+    expect(() => recomputePosition("ACC-1", "AAPL", swapped, never)).toThrow("entries in seq order");
+    const repeated = [fillEntry(1, "buy", "1", "1"), fillEntry(1, "buy", "1", "1")];
+    expect(() => recomputePosition("ACC-1", "AAPL", repeated, never)).toThrow("entries in seq order");
   });
 
   it("refuses to fold a bust as a fill", () => {
     const bust = fillEntry(2, "buy", "1", "1", { execType: "bust", refId: "f1" });
     expect(countsAsFill(bust)).toBe(false);
     expect(() => applyFill(undefined, bust)).toThrow(InvariantViolation);
+    expect(() => applyFill(undefined, bust)).toThrow("a bust is not a fill");
   });
 });
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { QuorumConfigError, majority, quorumConfig } from "../../src/core/quorum.js";
+import { QuorumConfigError, majority, quorumConfig, unsafeQuorumConfigForTests } from "../../src/core/quorum.js";
 
 function refusal(f: () => unknown): QuorumConfigError {
   try {
@@ -20,6 +20,11 @@ describe("quorumConfig defaults", () => {
   ])("uses majorities for %i acceptors", (n, q) => {
     expect(majority(n)).toBe(q);
     expect(quorumConfig(n)).toEqual({ acceptors: n, prepare: q, accept: q });
+  });
+
+  it("uses a majority for both phases of an even count too (not the partner of the prepare majority)", () => {
+    expect(quorumConfig(4)).toEqual({ acceptors: 4, prepare: 3, accept: 3 });
+    expect(quorumConfig(6)).toEqual({ acceptors: 6, prepare: 4, accept: 4 });
   });
 
   it("derives the smallest intersecting partner when only one size is given", () => {
@@ -44,11 +49,28 @@ describe("flexible quorums", () => {
       }
     }
   });
+
+  it("says why intersection matters", () => {
+    expect(refusal(() => quorumConfig(5, 2, 3)).message).toBe(
+      "quorums do not intersect: prepare 2 + accept 3 must exceed 5 acceptors, " +
+        "or two proposers could each see a quorum and choose different values for one slot",
+    );
+  });
+
+  it("unsafeQuorumConfigForTests (the simulator's negative test) skips the check and keeps the sizes", () => {
+    expect(unsafeQuorumConfigForTests(5, 2, 2)).toEqual({ acceptors: 5, prepare: 2, accept: 2 });
+  });
 });
 
 describe("out-of-range sizes", () => {
   it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])("refuses %s acceptors", (n) => {
     refusal(() => quorumConfig(n));
+  });
+
+  it("names the error and the bad count (2.5 would otherwise pass: it is above 1)", () => {
+    const error = refusal(() => quorumConfig(2.5));
+    expect(error.name).toBe("QuorumConfigError");
+    expect(error.message).toBe("acceptor count must be a positive integer, got 2.5");
   });
 
   it.each([
