@@ -8,12 +8,14 @@ import { quorumConfig, type QuorumConfig } from "../../src/core/quorum.js";
 import { limits } from "../../src/core/limits.js";
 import type { Sabotage } from "../../src/core/sabotage.js";
 import type { RegionHint } from "../../src/core/region-rtt.js";
-import { armAims, convergenceDeadline_ms, describeAims, drawAims } from "./aimed-faults.js";
+import { armAims, convergenceDeadline_ms, describeAims, drawAims, runCommitBlackout } from "./aimed-faults.js";
 import { checkRun } from "./checker.js";
 import { SimClient } from "./clients.js";
 import { Cluster } from "./cluster.js";
 import { tinyLimits, tiny_limits_share } from "./limits-profiles.js";
 import { Prng } from "./prng.js";
+import { checkReads } from "./read-checker.js";
+import { acksOf, startReaders } from "./readers.js";
 import { World } from "./world.js";
 
 export interface ScenarioOverrides {
@@ -43,11 +45,15 @@ export interface ScenarioResult {
     events: number;
     virtual_ms: number;
     messages: number;
+    /** Simulated reads (`readers.ts`) that ended, and those of them a replica served (the rest were 503s). */
+    reads: number;
+    reads_served: number;
     /** From the last write's answer until every replica held every chosen slot, and the deadline for it. */
     converged_after_last_write_ms: number;
     convergence_deadline_ms: number;
     tiny_limits: boolean;
-    counters: Cluster["counters"];
+    /** What the run exercised: the cluster's counters (`Cluster.counters`) and the proposers' (`Proposer.stats`). */
+    counters: Readonly<Record<string, number>>;
   };
 }
 
@@ -104,15 +110,36 @@ export function replayCommand(seed: number): string {
   return `npm run sim -- --seed ${seed}`;
 }
 
+/**
+ * Runs one seed and always returns a verdict: an error thrown out of the run (a broken core throwing
+ * something other than an invariant violation, or a bug of the simulator or the checker) is reported
+ * as a violation of that seed, so a sweep of seeds goes on and names the seed to replay.
+ */
 export async function runScenario(seed: number, overrides: ScenarioOverrides = {}): Promise<ScenarioResult> {
+  try {
+    return await runScenarioUnguarded(seed, overrides);
+  } catch (error) {
+    const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return {
+      seed,
+      violations: [`the run crashed: ${why}`],
+      summary: `seed ${seed}: crashed (${why})`,
+      // A run that never finished has no figures: zeros (a field added to `stats` later reads undefined).
+      stats: { acceptors: 0, quorum_prepare: 0, quorum_accept: 0, proposers: 0, clients: 0, requests: 0, entries: 0, events: 0, virtual_ms: 0, messages: 0, counters: {} } as ScenarioResult["stats"],
+    };
+  }
+}
+
+async function runScenarioUnguarded(seed: number, overrides: ScenarioOverrides): Promise<ScenarioResult> {
   const rng = new Prng(seed);
   const planRng = rng.fork();
   const netRng = rng.fork();
   // Limits and aimed faults draw from their own stream, so they change nothing else of the seed.
   const aimRng = rng.fork();
   const world = new World();
-  const coreLimits = aimRng.chance(tiny_limits_share) ? tinyLimits(aimRng) : limits;
   const aims = drawAims(aimRng);
+  // A commit blackout exists to make Promise listings outgrow their limit: those seeds run tiny limits.
+  const coreLimits = aims.commitBlackout || aimRng.chance(tiny_limits_share) ? tinyLimits(aimRng) : limits;
 
   // One draw whatever the overrides, so that an override changes the shape and nothing else of the seed.
   const drawn = pickShape(planRng, overrides.quorum?.acceptors ?? overrides.acceptors);
@@ -173,6 +200,8 @@ export async function runScenario(seed: number, overrides: ScenarioOverrides = {
   const running = clients.map((c) =>
     world.sleep(planRng.uniform(0, 300)).then(() => c.run()),
   );
+  // Read clients on the production read path, through the faults and after; their own random stream.
+  const readers = startReaders(world, cluster, clients, rng.fork(), overrides.sabotage);
 
   // Fault phase.
   await world.run(fault_phase_ms, events_max);
@@ -187,6 +216,7 @@ export async function runScenario(seed: number, overrides: ScenarioOverrides = {
   const allDone = () => clients.every((c) => c.finished);
   await world.run(heal_ms + heal_liveness_bound_ms, events_max, allDone);
   const liveness_ms = world.now_ms - heal_ms;
+  const blackoutClients = aims.commitBlackout ? [await runCommitBlackout(cluster, world, aimRng, heal_liveness_bound_ms, events_max)] : [];
   // The last write: a burst of one-entry requests to one proposer (under load, so Accepts are
   // thrifty where the seed allows), after which the ledger is idle. Its commit must reach every
   // replica, and every replica then holds every chosen slot within the convergence deadline.
@@ -215,7 +245,12 @@ export async function runScenario(seed: number, overrides: ScenarioOverrides = {
   await world.run(final_ms + deadline_ms, events_max);
   void Promise.all([...running, ...finalRunning]);
 
-  const violations = [...checkRun(cluster, [...clients, ...finalClients], { requireConvergence: true }), ...convergenceViolations];
+  const violations = [...checkRun(cluster, [...clients, ...blackoutClients, ...finalClients], { requireConvergence: true }), ...convergenceViolations];
+  const reads = readers.flatMap((r) => r.reads);
+  const finalLedger = cluster.acceptors
+    .map((a) => a.store.entriesAfter(0, Number.MAX_SAFE_INTEGER))
+    .reduce((a, b) => (b.length > a.length ? b : a));
+  violations.push(...checkReads(reads, acksOf(clients), finalLedger));
   if (world.events_run >= events_max) violations.push(`the run hit its bound of ${events_max} events`);
   const requests = clients.reduce((k, c) => k + c.requests.length, 0);
   const entries = Math.max(...cluster.acceptors.map((a) => a.store.head().seq));
@@ -240,10 +275,12 @@ export async function runScenario(seed: number, overrides: ScenarioOverrides = {
       events: world.events_run,
       virtual_ms: world.now_ms,
       messages: cluster.messages_delivered,
+      reads: reads.filter((r) => r.ended_ms !== undefined).length,
+      reads_served: reads.filter((r) => r.result !== undefined).length,
       converged_after_last_write_ms: converged_ms,
       convergence_deadline_ms: deadline_ms,
       tiny_limits: coreLimits !== limits,
-      counters: { ...cluster.counters },
+      counters: { ...cluster.counters, ...cluster.proposerStats() },
     },
   };
 }
