@@ -296,6 +296,10 @@ export class Proposer {
     budget_handovers: 0,
     /** Attempts not made because fewer than a quorum were reachable. */
     fail_fast: 0,
+    /** Prepares sent again at the same ballot because a Promise listing was truncated (the re-prepare loop). */
+    reprepares: 0,
+    /** Accept chunks after the first of one phase 2 (the slots did not fit one message). */
+    phase2_extra_chunks: 0,
   };
 
   /** The limits in force: `options.limits`, or production's. */
@@ -740,6 +744,7 @@ export class Proposer {
     let highestListed = 0;
     for (let round = 0; ; round++) {
       if (round >= this.limits.recovery_rounds_max) throw new AttemptFailed("recovery backlog beyond its limit");
+      if (round > 0) this.stats.reprepares++;
       this.spendQuorumCall();
       const result = await this.toQuorum<Promise_>(
         () => ({ type: "prepare", ballot, fromSlot }),
@@ -793,6 +798,7 @@ export class Proposer {
       const chunk = slots.slice(i, i + chunk_slots_max).map(({ slot, value }) => ({ slot, value }));
       this.spendQuorumCall();
       this.stats.phase2_runs++;
+      if (i > 0) this.stats.phase2_extra_chunks++;
       this.acceptsSent++; // it carries the pending commits: no separate commit message for them
       const sentTo = new Set<string>();
       const result = await this.toQuorum<Accepted>(

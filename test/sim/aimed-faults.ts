@@ -6,12 +6,17 @@
  *   proposer id decides) or skewed (a proposer ahead outranks the others from its first ballot);
  * - a leader that dies mid-phase-2 (its Accept reached one acceptor), while two proposers recover at
  *   once over that partially accepted slot;
+ * - a commit blackout (after the heal, with tiny limits): a client writes several requests while the
+ *   commits reach one acceptor only (to the others, as if each leader died right after its quorum
+ *   accepted); then that acceptor fails and another proposer recovers over the others' backlog of
+ *   accepted, undecided slots: truncated Promise listings, and the re-prepare loop they need;
  * - lost Commits: the first Commit naming a slot to an acceptor is lost, a resend is not, and the
  *   acceptors run anti-entropy at the Durable Object's timings (`anti_entropy`), so a replica that
  *   is never told of a slot converges only by a probe far later than the deadline below.
  */
 import { anti_entropy, type CoreLimits } from "../../src/core/limits.js";
 import { durable_write_ms, regionRtt_ms, type RegionHint } from "../../src/core/region-rtt.js";
+import { SimClient } from "./clients.js";
 import type { Cluster, SimProposer } from "./cluster.js";
 import type { Prng } from "./prng.js";
 import type { World } from "./world.js";
@@ -26,6 +31,8 @@ export interface AimPlan {
   readonly clock_ms: number;
   readonly leaderCuts: number;
   readonly lostCommits: boolean;
+  /** After the heal: writes while commits reach one acceptor only, then it fails and a phase 1 runs. */
+  readonly commitBlackout: boolean;
 }
 
 /** The share of seeds with each aim (drawn independently). */
@@ -34,9 +41,16 @@ const aim_share = {
   crash_after_accepted: 0.2,
   leader_cut: 0.25,
   lost_commits: 0.3,
+  commit_blackout: 0.25,
   clocks_equal_coarse: 0.2,
   clocks_skewed: 0.2,
 } as const;
+
+/** Requests written, one after the other, during a commit blackout: more slots than a tiny Promise lists. */
+const commit_blackout_requests = { min: 6, max: 10 } as const;
+
+/** How long after a recovery starts its Promises crash their acceptors (one phase 1, with retries). */
+const recovery_promise_crash_window_ms = 300;
 
 /**
  * Skewed clocks stay within this: `ownEntriesCreated` assumes proposers' clocks differ by less than
@@ -46,15 +60,16 @@ const aim_share = {
 const clock_skew_ms_max = 8;
 
 export function drawAims(rng: Prng): AimPlan {
-  const crashAfterPromise = rng.chance(aim_share.crash_after_promise) ? rng.int(1, 4) : 0;
+  const crashAfterPromise = rng.chance(aim_share.crash_after_promise) ? rng.int(2, 6) : 0;
   const crashAfterAccepted = rng.chance(aim_share.crash_after_accepted) ? rng.int(1, 3) : 0;
   const leaderCuts = rng.chance(aim_share.leader_cut) ? rng.int(1, 3) : 0;
   const lostCommits = rng.chance(aim_share.lost_commits);
+  const commitBlackout = rng.chance(aim_share.commit_blackout);
   const roll = rng.next();
   const clocks: ClockAim =
     roll < aim_share.clocks_equal_coarse ? "equal_coarse" : roll < aim_share.clocks_equal_coarse + aim_share.clocks_skewed ? "skewed" : "equal";
   const clock_ms = clocks === "equal_coarse" ? rng.int(10, 100) : clocks === "skewed" ? rng.int(1, clock_skew_ms_max) : 0;
-  return { crashAfterPromise, crashAfterAccepted, clocks, clock_ms, leaderCuts, lostCommits };
+  return { crashAfterPromise, crashAfterAccepted, clocks, clock_ms, leaderCuts, lostCommits, commitBlackout };
 }
 
 /** Arms the plan's faults over the fault phase [0, fault_phase_ms). */
@@ -67,6 +82,19 @@ export function armAims(plan: AimPlan, cluster: Cluster, world: World, rng: Prng
   aims.commitLossesOnce = plan.lostCommits;
   // Each aimed crash is armed at a random moment and fires at the next matching reply after it.
   for (let i = 0; i < plan.crashAfterPromise; i++) world.schedule(rng.uniform(0, fault_phase_ms), () => aims.crashAfterPromise++);
+  // And once: a proposer that is not the leader recovers (a phase 1 only) while the leader goes on,
+  // and every acceptor restarts right after promising it. The leader's next Accepts must still be
+  // refused: the promises were durable before they were sent.
+  if (plan.crashAfterPromise > 0) {
+    world.schedule(rng.uniform(0, fault_phase_ms - recovery_promise_crash_window_ms), () => {
+      const live = cluster.proposers.filter((p) => p.up);
+      const recovering = live.find((p) => !p.proposer.isLeader);
+      if (recovering === undefined || live.length < 2) return;
+      aims.crashPromisesTo = recovering.name;
+      void recovering.proposer.sync().catch(() => undefined);
+      world.schedule(recovery_promise_crash_window_ms, () => (aims.crashPromisesTo = undefined));
+    });
+  }
   for (let i = 0; i < plan.crashAfterAccepted; i++) world.schedule(rng.uniform(0, fault_phase_ms), () => aims.crashAfterAccepted++);
   for (let i = 0; i < plan.leaderCuts; i++) world.schedule(rng.uniform(0, fault_phase_ms), () => aims.leaderCuts++);
   aims.onLeaderCut = (cut: SimProposer) => {
@@ -93,6 +121,7 @@ export function describeAims(plan: AimPlan): string {
   if (plan.crashAfterAccepted > 0) parts.push(`${plan.crashAfterAccepted} crashes after Accepted`);
   if (plan.leaderCuts > 0) parts.push(`${plan.leaderCuts} leader cuts`);
   if (plan.lostCommits) parts.push("commits lost once");
+  if (plan.commitBlackout) parts.push("a commit blackout");
   if (plan.clocks !== "equal") parts.push(plan.clocks === "skewed" ? `clocks skewed up to ${plan.clock_ms} ms` : `clock ticks of ${plan.clock_ms} ms`);
   return parts.length === 0 ? "no aimed faults" : parts.join(", ");
 }
@@ -123,4 +152,30 @@ export function convergenceDeadline_ms(regions: readonly RegionHint[], lim: Core
   const alarms = Math.ceil(rounds / anti_entropy.catch_up_rounds_per_alarm_max);
   const catch_up_ms = rounds * peer_round_trip_ms + alarms * anti_entropy.gap_retry_ms;
   return Math.ceil(Math.max(commit_ms, anti_entropy.unchosen_alarm_ms) + catch_up_ms);
+}
+
+/**
+ * The commit blackout: one client writes `commit_blackout_requests` requests through the leader
+ * while commits reach only `informed`; then `informed` crashes (it restarts a moment later) and a
+ * proposer other than the leader (the leader when it is alone) recovers. Returns the client, whose
+ * requests the checker checks like any other.
+ */
+export async function runCommitBlackout(cluster: Cluster, world: World, rng: Prng, run_ms_max: number, events_max: number): Promise<SimClient> {
+  const live = cluster.proposers.filter((p) => p.up);
+  const leader = live.find((p) => p.proposer.isLeader) ?? live[0];
+  const informed = rng.pick(cluster.acceptors);
+  const writer = new SimClient("blackout", world, cluster, rng.fork(), rng.int(commit_blackout_requests.min, commit_blackout_requests.max), leader);
+  // The blackout alone: commits lost once on top of it would leave no acceptor able to tell outcomes.
+  const lossesOnce = cluster.aims.commitLossesOnce;
+  cluster.aims.commitLossesOnce = false;
+  cluster.aims.commitBlackout = informed.name;
+  void writer.run();
+  await world.run(world.now_ms + run_ms_max, events_max, () => writer.finished);
+  cluster.aims.commitBlackout = undefined;
+  cluster.aims.commitLossesOnce = lossesOnce;
+  cluster.crashAcceptor(informed);
+  world.schedule(rng.uniform(300, 1000), () => cluster.restartAcceptor(informed));
+  const recovering = live.find((p) => p !== leader && p.up) ?? leader;
+  void recovering?.proposer.sync().catch(() => undefined);
+  return writer;
 }

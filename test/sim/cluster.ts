@@ -6,11 +6,11 @@
  */
 import { Acceptor } from "../../src/core/acceptor.js";
 import { InvariantViolation } from "../../src/core/assert.js";
-import { formatBallot } from "../../src/core/ballot.js";
+import { ballotsEqual, formatBallot, type Ballot } from "../../src/core/ballot.js";
 import { canonicalJson } from "../../src/core/canonical-json.js";
 import { anti_entropy, limits, type CoreLimits } from "../../src/core/limits.js";
 import { MemoryAcceptorStore } from "../../src/core/memory-store.js";
-import type { AcceptorReply, AcceptorRequest, CatchUpReply, CommitItem } from "../../src/core/messages.js";
+import type { AcceptorReply, AcceptorRequest, CatchUpReply, CommitItem, Promise_ } from "../../src/core/messages.js";
 import { Proposer, type ProposerOptions } from "../../src/core/proposer.js";
 import type { QuorumConfig } from "../../src/core/quorum.js";
 import type { Sabotage } from "../../src/core/sabotage.js";
@@ -95,7 +95,21 @@ export class SimProposer {
 
   restart(): void {
     this.up = true;
+    this.addStats(this.pastLivesStats, this.proposer.stats);
     this.proposer = this.make(this.nextId());
+  }
+
+  /** The counters of every life of this proposer so far (a restart starts a fresh `Proposer`). */
+  private readonly pastLivesStats: Record<string, number> = {};
+
+  statsOfAllLives(): Record<string, number> {
+    const total = { ...this.pastLivesStats };
+    this.addStats(total, this.proposer.stats);
+    return total;
+  }
+
+  private addStats(into: Record<string, number>, stats: Proposer["stats"]): void {
+    for (const [k, v] of Object.entries(stats)) into[k] = (into[k] ?? 0) + v;
   }
 }
 
@@ -152,25 +166,29 @@ export class Cluster {
   readonly aims: ClusterAims = {
     crashAfterPromise: 0,
     crashAfterAccepted: 0,
-    crashDown_ms: { min: 5, max: 300 },
+    crashDown_ms: { min: 1, max: 60 },
     crashAfterReplyChance: 0.3,
     leaderCuts: 0,
     onLeaderCut: undefined,
     commitLossesOnce: false,
+    commitBlackout: undefined,
+    crashPromisesTo: undefined,
   };
+  /** The ballot of the last aimed crash after a Promise: the other acceptors that promise it crash too. */
+  private crashedAfterPromiseOf: Ballot | undefined;
   /** (acceptor, slot) pairs whose Commit was already lost once by the aimed loss: never lost twice. */
   private readonly commitLostOnce = new Set<string>();
   /** Counts of what the run exercised: the paths that tiny limits and aimed faults exist to reach. */
   readonly counters = {
     truncated_promises: 0,
     re_prepares: 0,
-    chunked_accepts: 0,
     full_catch_up_pages: 0,
     apply_limit_hits: 0,
     aimed_crashes_after_promise: 0,
     aimed_crashes_after_accepted: 0,
     aimed_leader_cuts: 0,
     aimed_commit_losses: 0,
+    blacked_out_commits: 0,
     alarms_run: 0,
     /** Requests a proposer refused with a full queue (429), counted by the clients. */
     overloaded_429: 0,
@@ -258,6 +276,16 @@ export class Cluster {
       from.crash(); // the sends after this one in the same loop find it down
       queueMicrotask(() => onCut(from));
     }
+    const blackout = this.aims.commitBlackout !== undefined && this.aims.commitBlackout !== to;
+    if (blackout && request.type === "commit") {
+      this.counters.blacked_out_commits++;
+      return new Promise<AcceptorReply>(() => {});
+    }
+    if (blackout && request.type === "accept" && request.commits.length > 0) {
+      // As if every leader died right after its quorum accepted: the commits never leave.
+      this.counters.blacked_out_commits++;
+      request = { ...request, commits: [] };
+    }
     const lostOnce = request.type === "commit" && this.aims.commitLossesOnce && this.loseCommitOnce(to, request.commits);
     return new Promise<AcceptorReply>((resolve, reject) => {
       const copies = this.rng.chance(this.faults.duplicate_rate) ? 2 : 1;
@@ -343,7 +371,14 @@ export class Cluster {
     return structuredClone(reply);
   }
 
-  /** Counts the paths behind the limits: truncated listings, re-prepares, chunked Accepts, full catch-up pages. */
+  /** The proposers' counters over all their lives, summed (`Proposer.stats`). */
+  proposerStats(): Record<string, number> {
+    const total: Record<string, number> = {};
+    for (const p of this.proposers) for (const [k, v] of Object.entries(p.statsOfAllLives())) total[k] = (total[k] ?? 0) + v;
+    return total;
+  }
+
+  /** Counts the paths behind the limits: truncated listings, re-prepares, full catch-up pages, the apply limit. */
   private countLimitPaths(target: SimAcceptor, request: AcceptorRequest, reply: AcceptorReply): void {
     const lim = this.options.limits ?? limits;
     if (request.type === "prepare") {
@@ -352,8 +387,6 @@ export class Cluster {
       if (before !== undefined && request.fromSlot > before) this.counters.re_prepares++;
       this.preparedFrom.set(key, Math.max(before ?? 0, request.fromSlot));
       if (reply.type === "promise" && reply.truncated) this.counters.truncated_promises++;
-    } else if (request.type === "accept") {
-      if (request.slots.length === lim.message_slots_max - lim.owed_commit_slots_max - 1) this.counters.chunked_accepts++;
     } else if (request.type === "catch_up" && reply.type === "catch_up_reply") {
       if (reply.chosen.length === lim.catch_up_slots_max) this.counters.full_catch_up_pages++;
     }
@@ -367,12 +400,21 @@ export class Cluster {
    */
   private maybeCrashAfterReply(target: SimAcceptor, reply: AcceptorReply, after_ms: number): void {
     const aims = this.aims;
+    // Every acceptor that promises the ballot of an aimed crash crashes too (a correlated restart, as
+    // a deploy or an eviction wave gives): those promises reached the proposer and then were lost.
+    const sameBallot =
+      reply.type === "promise" &&
+      ((this.crashedAfterPromiseOf !== undefined && ballotsEqual(reply.ballot, this.crashedAfterPromiseOf)) ||
+        (aims.crashPromisesTo !== undefined && reply.ballot.proposerId.startsWith(`${aims.crashPromisesTo}.`)));
     const afterPromise = reply.type === "promise" && aims.crashAfterPromise > 0;
     const afterAccepted = reply.type === "accepted" && aims.crashAfterAccepted > 0;
-    if (!(afterPromise || afterAccepted) || !this.rng.chance(aims.crashAfterReplyChance)) return;
-    if (afterPromise) {
+    if (!sameBallot && (!(afterPromise || afterAccepted) || !this.rng.chance(aims.crashAfterReplyChance))) return;
+    if (sameBallot) {
+      this.counters.aimed_crashes_after_promise++;
+    } else if (afterPromise) {
       aims.crashAfterPromise--;
       this.counters.aimed_crashes_after_promise++;
+      this.crashedAfterPromiseOf = (reply as Promise_).ballot;
     } else {
       aims.crashAfterAccepted--;
       this.counters.aimed_crashes_after_accepted++;
@@ -513,6 +555,8 @@ export interface ClusterAims {
   /** Acceptor crashes right after a Promise leaves it, and right after an Accepted does. */
   crashAfterPromise: number;
   crashAfterAccepted: number;
+  /** Every acceptor that promises this proposer's ballot crashes right after (a recovery whose promises are lost). */
+  crashPromisesTo: string | undefined;
   /** How long such a crashed acceptor stays down, and the chance that a given reply triggers one. */
   crashDown_ms: { min: number; max: number };
   crashAfterReplyChance: number;
@@ -521,6 +565,13 @@ export interface ClusterAims {
   onLeaderCut: ((cut: SimProposer) => void) | undefined;
   /** Every Commit that first names a slot to an acceptor is lost (a resend is not). */
   commitLossesOnce: boolean;
+  /**
+   * While set, no commit reaches an acceptor but the one named (Commits are lost, Accepts arrive
+   * without theirs): the others pile up accepted slots they do not know chosen, while the named one
+   * applies them and predicts outcomes, so commits go on. When it then fails, the next phase 1 finds
+   * Promise listings longer than `promise_slots_max`.
+   */
+  commitBlackout: string | undefined;
 }
 
 /** Virtual time 0 on the proposers' wall clock (2026-11-26T00:00:00Z). */

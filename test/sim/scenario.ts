@@ -148,8 +148,9 @@ async function runScenarioUnguarded(seed: number, overrides: ScenarioOverrides):
   const regions = acceptor_regions[n];
   if (regions === undefined) throw new RangeError(`no acceptor regions for ${n} acceptors`);
   const drawnProposers = planRng.int(1, 3);
-  // Contending recoveries after a leader cut need two proposers besides the cut one, or at least one.
-  const proposerCount = overrides.proposers ?? (aims.leaderCuts > 0 ? Math.max(2, drawnProposers) : drawnProposers);
+  // Contending recoveries after a leader cut, and a recovery beside a leader, need two proposers.
+  const proposerCount =
+    overrides.proposers ?? (aims.leaderCuts > 0 || aims.crashAfterPromise > 0 ? Math.max(2, drawnProposers) : drawnProposers);
   // Production runs thrifty Accepts; a quarter of the seeds keep the send-to-all path covered too.
   const thrifty = planRng.chance(0.75);
   const cluster = new Cluster(world, netRng, {
