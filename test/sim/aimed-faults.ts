@@ -177,5 +177,7 @@ export async function runCommitBlackout(cluster: Cluster, world: World, rng: Prn
   world.schedule(rng.uniform(300, 1000), () => cluster.restartAcceptor(informed));
   const recovering = live.find((p) => p !== leader && p.up) ?? leader;
   void recovering?.proposer.sync().catch(() => undefined);
+  // Faults are over once `informed` is back: what follows (the last write) runs on a whole cluster.
+  await world.run(world.now_ms + run_ms_max, events_max, () => informed.up);
   return writer;
 }

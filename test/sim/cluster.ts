@@ -195,6 +195,8 @@ export class Cluster {
   };
   /** Per acceptor and ballot, the highest `fromSlot` prepared: a higher one at the same ballot is a re-prepare. */
   private readonly preparedFrom = new Map<string, number>();
+  /** `acceptor|slot` for every commit item a proposer's message delivered (a Commit's, or one carried by an Accept). */
+  readonly committedTo = new Set<string>();
   /** Virtual time each slot was first seen chosen (accept quorum or a replica applying it). */
   readonly chosenAt_ms = new Map<number, number>();
 
@@ -353,6 +355,7 @@ export class Cluster {
   /** Runs one message through an acceptor, as the Durable Object does; copies stand in for serialization. */
   private deliver(target: SimAcceptor, request: AcceptorRequest): AcceptorReply | undefined {
     this.messages_delivered++;
+    if (request.type === "commit" || request.type === "accept") for (const c of request.commits) this.committedTo.add(`${target.name}|${c.slot}`);
     let reply: AcceptorReply;
     try {
       reply = target.acceptor.handle(structuredClone(request));
