@@ -110,8 +110,8 @@ function heldThrough(state: ReplicaState): number {
  */
 export function readIndexOf(states: readonly ReplicaStateOf[], quorum: QuorumConfig, replicaCount: number): number {
   const holdersNeeded = quorum.accept - (replicaCount - states.length);
-  if (holdersNeeded < 1) return Number.POSITIVE_INFINITY;
   const held = states.map(({ state }) => heldThrough(state)).sort((a, b) => b - a);
+  // Below one holder needed (too few answered) the index is out of range too: infinity.
   return held[holdersNeeded - 1] ?? Number.POSITIVE_INFINITY;
 }
 

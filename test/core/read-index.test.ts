@@ -75,7 +75,10 @@ interface Replica {
 }
 
 /** Replicas answering after their delay; the reader's env over virtual time. */
-function harness(replicas: Record<string, Replica>, options: { quorum?: QuorumConfig; sync?: () => Promise<void>; reader?: ReadOptions } = {}) {
+function harness(
+  replicas: Record<string, Replica>,
+  options: { quorum?: QuorumConfig; sync?: () => Promise<void>; reader?: ReadOptions; nearestFirst?: readonly string[] } = {},
+) {
   const world = new World();
   const ids = Object.keys(replicas);
   const calls: string[] = [];
@@ -100,8 +103,8 @@ function harness(replicas: Record<string, Replica>, options: { quorum?: QuorumCo
           work.then(resolve, reject);
           world.schedule(ms, () => reject(new ReplicaTimeoutError(`${what} timed out after ${ms} ms`)));
         }),
-      // Nearest first: by delay.
-      nearestFirst: () => [...ids].sort((a, b) => replicas[a]!.delay_ms - replicas[b]!.delay_ms),
+      // Nearest first: as given (a platform's latency estimates), else by delay.
+      nearestFirst: () => options.nearestFirst ?? [...ids].sort((a, b) => replicas[a]!.delay_ms - replicas[b]!.delay_ms),
       sync: () => {
         syncs++;
         return options.sync?.() ?? Promise.resolve();
@@ -148,6 +151,55 @@ describe("LedgerReader: linearizable reads", () => {
     const r = await h.read();
     expect(r.served).toEqual({ replica: "b", seq: 7 });
     expect(r.calls.filter((c) => c.startsWith("read "))).toEqual(["read a", "read b"]);
+  });
+
+  test("when the replicas seen to have applied the index fail, the others are tried, nearest first", async () => {
+    const h = harness({ a: { delay_ms: 1, state: state(5) }, b: { delay_ms: 2, state: state(7) }, c: { delay_ms: 30, state: state(7) } });
+    // b answers its state (index 7, only b seen to have applied it), then goes down before the read.
+    h.world.schedule(2.5, () => (h.replicas.b!.fault = "down"));
+    const r = await h.read();
+    expect(r.served).toEqual({ replica: "c", seq: 7 });
+    expect(r.calls.filter((c) => c.startsWith("read "))).toEqual(["read b", "read a", "read c"]);
+  });
+
+  test("among the replicas that applied the index, the nearest by the platform's estimate serves, not the first to answer", async () => {
+    const h = harness(
+      { a: { delay_ms: 1, state: state(7) }, b: { delay_ms: 2, state: state(7) }, c: { delay_ms: 3, state: state(7) } },
+      { quorum: quorumConfig(3, 3, 1), nearestFirst: ["c", "b", "a"] },
+    );
+    const r = await h.read();
+    expect(r.served).toEqual({ replica: "c", seq: 7 });
+  });
+
+  test("a poll does not wait for a silent replica once one that answered has applied the index", async () => {
+    const replicas: Record<string, Replica> = {
+      a: { delay_ms: 1, state: state(7, 8) },
+      b: { delay_ms: 2, state: state(7, 8) },
+      c: { delay_ms: 3, state: state(7), fault: "silent" },
+    };
+    const h = harness(replicas);
+    h.world.schedule(20, () => (replicas.b!.state = state(8)));
+    const r = await h.read();
+    expect(r.served).toEqual({ replica: "b", seq: 8 });
+    expect(r.at_ms, "settled by a and b, not by c's timeout").toBeLessThan(2 * read_index_poll_interval_ms + 10);
+  });
+
+  test("the index never rises while a read waits: writes after it began are not waited for", async () => {
+    const replicas: Record<string, Replica> = {
+      a: { delay_ms: 1, state: state(7, 8) },
+      b: { delay_ms: 2, state: state(7) },
+      c: { delay_ms: 30, state: state(7) },
+    };
+    const h = harness(replicas);
+    // Slot 8 reaches b; meanwhile slot 9, proposed after the read began, is accepted by a and c.
+    h.world.schedule(10, () => {
+      replicas.a!.state = state(7, 9);
+      replicas.b!.state = state(8);
+      replicas.c!.state = state(7, 9);
+    });
+    const r = await h.read();
+    expect(r.served).toEqual({ replica: "b", seq: 8 });
+    expect(r.syncs).toBe(0);
   });
 
   test("every replica answering lowers the index: a minority's accepted slot does not hold the read up", async () => {
@@ -202,6 +254,8 @@ describe("LedgerReader: linearizable reads", () => {
     expect((r.error as Error).message).toMatch(/through slot 8\) within 6000 ms/);
     expect(r.syncs).toBe(3);
     expect(r.at_ms).toBeGreaterThanOrEqual(read_index_wait_ms);
+    // It ends at the first poll past the wait, not later.
+    expect(r.at_ms).toBeLessThan(read_index_wait_ms + 2 * read_index_poll_interval_ms);
   });
 
   test("503 when fewer than a prepare quorum answer (down or silent)", async () => {
@@ -243,7 +297,7 @@ describe("LedgerReader: local reads", () => {
 
   test("local with minSeq: the nearest whose head reached it; when none has, a linearizable read", async () => {
     const h = harness({ a: { delay_ms: 1, state: state(2) }, b: { delay_ms: 2, state: state(9) }, c: { delay_ms: 3, state: state(9) } });
-    const reached = await h.read({ mode: "local", minSeq: 3 });
+    const reached = await h.read({ mode: "local", minSeq: 9 });
     expect(reached.served).toEqual({ replica: "b", seq: 9 });
     expect(reached.calls, "a local read asks no replica for its state").toEqual(["read a", "read b"]);
     const beyond = await h.read({ mode: "local", minSeq: 10 });
