@@ -197,6 +197,8 @@ export class Cluster {
   private readonly preparedFrom = new Map<string, number>();
   /** `acceptor|slot` for every commit item a proposer's message delivered (a Commit's, or one carried by an Accept). */
   readonly committedTo = new Set<string>();
+  /** Slots some proposer sent a commit item for: it learned them chosen, so it owes them to every acceptor. */
+  readonly commitSentFor = new Set<number>();
   /** Virtual time each slot was first seen chosen (accept quorum or a replica applying it). */
   readonly chosenAt_ms = new Map<number, number>();
 
@@ -270,6 +272,7 @@ export class Cluster {
     const epoch = from.epoch;
     // A crashed isolate sends nothing more (an aimed leader cut crashes it in the middle of a send loop).
     if (!from.up) return new Promise<AcceptorReply>(() => {});
+    if (request.type === "commit" || request.type === "accept") for (const c of request.commits) this.commitSentFor.add(c.slot);
     if (request.type === "accept" && this.aims.leaderCuts > 0 && this.aims.onLeaderCut !== undefined) {
       // Aimed: the leader dies mid-phase-2, after this one Accept left: only a minority may accept it.
       this.aims.leaderCuts--;
