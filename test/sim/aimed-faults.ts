@@ -1,7 +1,9 @@
 /**
  * Aimed faults: besides the random faults of every seed, a share of the seeds (chosen by the seed)
  * places faults where the protocol is most fragile:
- * - an acceptor that crashes right after a Promise left it, or right after an Accepted did;
+ * - an acceptor that crashes right after a Promise left it (then every acceptor that promises that
+ *   ballot does too), or right after an Accepted did; and once, a proposer that recovers beside the
+ *   leader while every acceptor restarts right after promising it;
  * - proposers whose clocks are equal and coarse (two phase 1s in one tick tie on the round, so the
  *   proposer id decides) or skewed (a proposer ahead outranks the others from its first ballot);
  * - a leader that dies mid-phase-2 (its Accept reached one acceptor), while two proposers recover at
@@ -10,9 +12,10 @@
  *   commits reach one acceptor only (to the others, as if each leader died right after its quorum
  *   accepted); then that acceptor fails and another proposer recovers over the others' backlog of
  *   accepted, undecided slots: truncated Promise listings, and the re-prepare loop they need;
- * - lost Commits: the first Commit naming a slot to an acceptor is lost, a resend is not, and the
- *   acceptors run anti-entropy at the Durable Object's timings (`anti_entropy`), so a replica that
- *   is never told of a slot converges only by a probe far later than the deadline below.
+ * - lost Commits: the first Commit naming a slot to an acceptor is lost, a resend is not. The
+ *   acceptors run anti-entropy at the Durable Object's timings (`anti_entropy`), which would hide a
+ *   proposer that never tells a replica of a slot; so the scenario also checks that every acceptor
+ *   was told of each slot of the last write by a proposer's commit within the deadline below.
  */
 import { anti_entropy, type CoreLimits } from "../../src/core/limits.js";
 import { durable_write_ms, regionRtt_ms, type RegionHint } from "../../src/core/region-rtt.js";
