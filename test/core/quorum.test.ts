@@ -71,6 +71,8 @@ describe("out-of-range sizes", () => {
     const error = refusal(() => quorumConfig(2.5));
     expect(error.name).toBe("QuorumConfigError");
     expect(error.message).toBe("acceptor count must be a positive integer, got 2.5");
+    // An integer below 1 is refused by the same first check, not later as a quorum size.
+    expect(refusal(() => quorumConfig(0)).message).toBe("acceptor count must be a positive integer, got 0");
   });
 
   it.each([
