@@ -83,7 +83,11 @@ describe("applySlot looks ids up in bulk", () => {
     applySlotOnto(overlay, 2, appendValue(2_000, [trade("a"), trade("t1", { quantity: "10", price: "100" })]));
     expect(view.bulkCalls).toEqual([["a", "t1"]]);
     // "a" was written by slot 2, "t1" was fetched, "t2" and "b" are new to this overlay.
-    applySlotOnto(overlay, 3, appendValue(3_000, [trade("a"), trade("b"), trade("c", { execType: "correction", refId: "t2" })]));
+    const t1 = trade("t1", { quantity: "10", price: "100" });
+    applySlotOnto(overlay, 3, appendValue(3_000, [trade("a"), t1, trade("b"), trade("c", { execType: "correction", refId: "t2" })]));
+    expect(view.bulkCalls).toEqual([["a", "t1"], ["b", "c", "t2"]]);
+    // A slot of ids the overlay has all seen asks nothing, not even an empty lookup.
+    applySlotOnto(overlay, 4, appendValue(4_000, [trade("a"), t1, trade("b")]));
     expect(view.bulkCalls).toEqual([["a", "t1"], ["b", "c", "t2"]]);
     expect(view.byIdCalls).toEqual([]);
   });
