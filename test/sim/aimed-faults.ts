@@ -42,7 +42,7 @@ export interface AimPlan {
 const aim_share = {
   crash_after_promise: 0.25,
   crash_after_accepted: 0.2,
-  leader_cut: 0.25,
+  leader_cut: 0.4,
   lost_commits: 0.3,
   commit_blackout: 0.25,
   clocks_equal_coarse: 0.2,
@@ -65,7 +65,7 @@ const clock_skew_ms_max = 8;
 export function drawAims(rng: Prng): AimPlan {
   const crashAfterPromise = rng.chance(aim_share.crash_after_promise) ? rng.int(2, 6) : 0;
   const crashAfterAccepted = rng.chance(aim_share.crash_after_accepted) ? rng.int(1, 3) : 0;
-  const leaderCuts = rng.chance(aim_share.leader_cut) ? rng.int(1, 3) : 0;
+  const leaderCuts = rng.chance(aim_share.leader_cut) ? rng.int(2, 4) : 0;
   const lostCommits = rng.chance(aim_share.lost_commits);
   const commitBlackout = rng.chance(aim_share.commit_blackout);
   const roll = rng.next();
