@@ -138,7 +138,7 @@ const core_modes: ReadonlyArray<{ readonly mode: Sabotage; readonly seeds_max: n
   { mode: "promise_in_memory_only", seeds_max: 50, expected: safety },
   { mode: "owed_values_dropped", seeds_max: 20, expected: untold },
   { mode: "lost_commits_never_resent", seeds_max: 20, expected: untold },
-  { mode: "recovery_takes_lowest_ballot", seeds_max: 100, expected: safety },
+  { mode: "recovery_takes_lowest_ballot", seeds_max: 50, expected: safety },
   { mode: "read_index_from_one_replica", seeds_max: 20, expected: /stale read/ },
 ];
 
