@@ -9,8 +9,10 @@ import { quorumConfig, type QuorumConfig } from "../../src/core/quorum.js";
 import {
   LedgerReader,
   ReadUnavailableError,
+  ReplicaBehindError,
   ReplicaTimeoutError,
   read_index_poll_interval_ms,
+  read_index_polls_limit,
   read_index_polls_max,
   read_index_wait_ms,
   read_timeout_ms,
@@ -323,5 +325,135 @@ describe("LedgerReader: the planted bug", () => {
     expect(correct.served).toEqual({ replica: "b", seq: 8 });
     const sabotaged = await harness(replicas, { reader: { sabotage: "read_index_from_one_replica" } }).read();
     expect(sabotaged.served).toEqual({ replica: "a", seq: 7 });
+  });
+});
+
+/**
+ * Cases added for the survivors of `npm run mutate -- --mutate src/core/read-index.ts` (issue #10
+ * item 5): an env outside virtual time (a clock that does not move, a sleep that returns at once),
+ * the exact edge of the time bound, and the messages of the 503s.
+ */
+describe("LedgerReader: bounds and messages (mutation survivors)", () => {
+  /** An env whose clock never moves and whose calls settle at once: only the poll bound ends a read. */
+  function frozenEnv(states: Record<string, ReplicaState>, counters: { states: number; syncs: number; sleeps: number[] }) {
+    const ids = Object.keys(states);
+    return {
+      replicas: ids,
+      quorum: quorumConfig(ids.length),
+      readState: (id: string) => {
+        counters.states++;
+        return Promise.resolve(states[id]!);
+      },
+      now_ms: () => 0,
+      sleep: (ms: number) => {
+        counters.sleeps.push(ms);
+        return Promise.resolve();
+      },
+      withTimeout: <T>(work: Promise<T>) => work,
+      nearestFirst: () => ids,
+      sync: () => {
+        counters.syncs++;
+        return Promise.resolve();
+      },
+    };
+  }
+
+  test("the errors carry their class's name (the 503 mapping and the logs tell them apart by it)", () => {
+    expect(new ReplicaBehindError("x").name).toBe("ReplicaBehindError");
+    expect(new ReadUnavailableError("x").name).toBe("ReadUnavailableError");
+    expect(new ReplicaTimeoutError("x").name).toBe("ReplicaTimeoutError");
+  });
+
+  test("a sleep that returns at once: the read ends after read_index_polls_limit polls (124), not never", async () => {
+    // 6000 ms / 50 ms = 120 polls of time, plus the read_index_polls_max polls before the first sync.
+    expect(read_index_polls_limit).toBe(124);
+    const counters = { states: 0, syncs: 0, sleeps: [] as number[] };
+    const reader = new LedgerReader(frozenEnv({ a: state(7, 8), b: state(7, 8), c: state(7) }, counters));
+    const error = await reader.read({ mode: "linearizable" }, () => Promise.reject(new Error("not reached"))).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReadUnavailableError);
+    expect((error as Error).message).toBe("no replica has applied every acknowledged slot (through slot 8) within 6000 ms");
+    // The first round of states, then one round of every replica's states per poll.
+    expect(counters.states).toBe(3 * (1 + 124));
+    expect(counters.syncs).toBe(3);
+    // Polls 4, 24 and 44 raced their sync against the time left (6000 ms, the clock never moved); every other poll slept 50 ms.
+    expect(counters.sleeps.filter((ms) => ms === read_index_wait_ms)).toHaveLength(3);
+    expect(counters.sleeps.filter((ms) => ms === read_index_poll_interval_ms)).toHaveLength(124 - 3);
+  });
+  test("a read whose every replica fails after the index: 503 naming each failure, each read labelled with its replica", async () => {
+    const counters = { states: 0, syncs: 0, sleeps: [] as number[] };
+    const env = frozenEnv({ a: state(7), b: state(7), c: state(5) }, counters);
+    const labels: string[] = [];
+    const reader = new LedgerReader({
+      ...env,
+      withTimeout: <T>(work: Promise<T>, _ms: number, what: string) => {
+        labels.push(what);
+        return work;
+      },
+    });
+    // a and b answer first (a prepare quorum): index 7, applied by both; then a is down, b rolled back, c behind.
+    const answers: Record<string, () => Promise<{ state: ReplicaState }>> = {
+      a: () => Promise.reject(new Error("a is down")),
+      b: () => Promise.resolve({ state: state(5) }),
+      c: () => Promise.reject(new ReplicaTimeoutError("read of c timed out")),
+    };
+    const error = await reader.read({ mode: "linearizable" }, (id) => answers[id]!()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReadUnavailableError);
+    expect((error as Error).message).toBe("no replica that has applied slot 7 answered: a is down; b has applied slot 5, not 7; read of c timed out");
+    expect(labels.filter((what) => what.startsWith("read of "))).toEqual(["read of a", "read of b", "read of c", "read of a", "read of b", "read of c"]);
+    expect(counters.states).toBe(3);
+  });
+
+  test("a local read labels each replica's read with its name", async () => {
+    const counters = { states: 0, syncs: 0, sleeps: [] as number[] };
+    const labels: string[] = [];
+    const reader = new LedgerReader({
+      ...frozenEnv({ a: state(2), b: state(3) }, counters),
+      withTimeout: <T>(work: Promise<T>, _ms: number, what: string) => {
+        labels.push(what);
+        return work;
+      },
+    });
+    const served = await reader.read({ mode: "local", minSeq: 3 }, (id) => Promise.resolve({ state: id === "a" ? state(2) : state(3) }));
+    expect(served.replica).toBe("b");
+    expect(labels).toEqual(["read of a", "read of b"]);
+  });
+
+  test("a sync that rejects without a reason: 503 with 'sync failed'", async () => {
+    const h = harness(
+      { a: { delay_ms: 1, state: state(7, 8) }, b: { delay_ms: 2, state: state(7, 8) }, c: { delay_ms: 3, state: state(7) } },
+      // The case under test: a rejection that carries no Error at all.
+      { sync: () => Promise.reject(undefined) },
+    );
+    const r = await h.read();
+    expect(r.error).toBeInstanceOf(ReadUnavailableError);
+    expect((r.error as Error).message).toBe("the slots above every applied prefix could not be decided: sync failed");
+  });
+
+  test("every replica down: 503 'no replica answered' once too few are left to make a quorum", async () => {
+    const h = harness({
+      a: { delay_ms: 1, state: state(7), fault: "down" },
+      b: { delay_ms: 2, state: state(7), fault: "down" },
+      c: { delay_ms: 3, state: state(7), fault: "down" },
+    });
+    const r = await h.read();
+    expect(r.error).toBeInstanceOf(ReadUnavailableError);
+    expect((r.error as Error).message).toBe("no replica answered (a linearizable read needs 2): a is down; b is down");
+  });
+
+  test("a poll counts a replica that fails: with one down, an index nobody applies still ends in 503, not a hang", async () => {
+    const h = harness({ a: { delay_ms: 1, state: state(7, 8) }, b: { delay_ms: 2, state: state(7, 8) }, c: { delay_ms: 3, state: state(7), fault: "down" } });
+    const r = await h.read();
+    expect(r.error).toBeInstanceOf(ReadUnavailableError);
+    expect((r.error as Error).message).toBe("no replica has applied every acknowledged slot (through slot 8) within 6000 ms");
+    expect(r.at_ms).toBeLessThan(read_index_wait_ms + 2 * read_index_poll_interval_ms);
+  });
+
+  test("the time bound is inclusive: a poll that finds exactly 0 ms left ends the read at read_index_wait_ms", async () => {
+    // Replicas that answer at once: the polls fall on multiples of 50 ms (syncs take no time), one exactly at 6000 ms.
+    const h = harness({ a: { delay_ms: 0, state: state(7, 8) }, b: { delay_ms: 0, state: state(7, 8) }, c: { delay_ms: 0, state: state(7) } });
+    const r = await h.read();
+    expect(r.error).toBeInstanceOf(ReadUnavailableError);
+    expect(r.syncs).toBe(3);
+    expect(r.at_ms).toBe(read_index_wait_ms);
   });
 });
