@@ -1,5 +1,5 @@
 /**
- * The v1 routes as OpenAPI route declarations (DESIGN.md section 4): path, parameters, body and
+ * The v1 routes as OpenAPI route declarations (the API section of README.md; its design in docs/design.md): path, parameters, body and
  * responses, from the schemas of `api-schemas.ts`. `app.ts` attaches a handler to each; the
  * parameters are validated by these schemas before the handler runs (after the key is checked).
  */

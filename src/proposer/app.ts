@@ -1,5 +1,5 @@
 /**
- * The v1 HTTP API (DESIGN.md section 4) as a Hono app. It validates, authorizes, and hands the work
+ * The v1 HTTP API (the API section of README.md; its design in docs/design.md) as a Hono app. It validates, authorizes, and hands the work
  * to the ledger's proposer (appends) or to a replica (reads); errors are always JSON.
  */
 import { OpenAPIHono, z } from "@hono/zod-openapi";
