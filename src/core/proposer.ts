@@ -756,11 +756,15 @@ export class Proposer {
       for (const p of result.replies) {
         chosenThrough = Math.max(chosenThrough, p.chosenThrough);
         const last = p.accepted.at(-1)?.slot;
-        const truncated = p.truncated && this.options.sabotage !== "truncated_promise_treated_complete";
+        let truncated = p.truncated;
+        // Stryker disable next-line all: test-only sabotage switch, off in production (checker-catches.test.ts)
+        if (this.options.sabotage === "truncated_promise_treated_complete") truncated = false;
         if (truncated && last !== undefined) horizon = Math.min(horizon, last);
         for (const a of p.accepted) {
           const held = recovered.get(a.slot);
-          const order = this.options.sabotage === "recovery_takes_lowest_ballot" ? -1 : 1;
+          let order = 1;
+          // Stryker disable next-line all: test-only sabotage switch, off in production (checker-catches.test.ts)
+          if (this.options.sabotage === "recovery_takes_lowest_ballot") order = -1;
           if (held === undefined || order * compareBallots(a.ballot, held.ballot) > 0) recovered.set(a.slot, a);
         }
       }
@@ -818,7 +822,11 @@ export class Proposer {
         for (let k = i; k < i + chunk.length; k++) {
           const { slot, value, bytes } = slots[k]!;
           if (sentTo.has(id)) this.owe(id, { slot, ballot }, 0);
-          else if (this.options.sabotage !== "owed_values_dropped") this.owe(id, { slot, ballot, value }, bytes);
+          else {
+            // Stryker disable next-line all: test-only sabotage switch, off in production (checker-catches.test.ts)
+            if (this.options.sabotage === "owed_values_dropped") continue;
+            this.owe(id, { slot, ballot, value }, bytes);
+          }
         }
       }
       this.lastAcceptSentTo = sentTo;
@@ -871,6 +879,7 @@ export class Proposer {
 
   /** The commits of an unacknowledged message, owed again unless they were owed again once already. */
   private oweAgain(id: string, owed: OwedCommits): void {
+    // Stryker disable next-line all: test-only sabotage switch, off in production (checker-catches.test.ts)
     if (this.options.sabotage === "lost_commits_never_resent") return;
     owed.items.forEach((item, k) => {
       if (!owed.retried[k]) this.owe(id, item, owed.itemBytes[k]!, true);

@@ -1,3 +1,5 @@
+// Stryker disable all: test-only names of planted bugs, never set in production; each is caught by
+// test/sim/checker-catches.test.ts, which the mutation run does not include (docs/mutation-triage.md).
 /**
  * Test-only sabotage: realistic one-line bugs planted on purpose so that the simulator can show it
  * catches them (`test/sim/checker-catches.test.ts`). Production never sets one; each is an option of
