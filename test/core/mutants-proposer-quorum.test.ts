@@ -1,0 +1,227 @@
+/**
+ * The proposer's attempts, reachability and quorum calls, pinned exactly: how many attempts a round
+ * makes and how far apart, what its 503 says (the text ops read), which acceptors it counts
+ * unreachable and for how long, how long one quorum call waits, when a thrifty Accept brings in the
+ * other acceptors, and which commits an unacknowledged message owes again. Production `Proposer`
+ * over real Acceptors in virtual time (`proposerCluster`). Surviving mutants of these lines and
+ * their triage: docs/mutation-triage.md.
+ */
+import { describe, expect, test } from "vitest";
+import type { Ballot } from "../../src/core/ballot.js";
+import { limits, type CoreLimits } from "../../src/core/limits.js";
+import type { AcceptorReply, AcceptorRequest } from "../../src/core/messages.js";
+import { Proposer, ProposerOverloadedError, QuorumUnavailableError } from "../../src/core/proposer.js";
+import { quorumConfig } from "../../src/core/quorum.js";
+import { epoch_ms, proposerCluster, type ProposerCluster } from "./proposer-cluster.js";
+import { trade } from "./fixtures.js";
+
+/** The harness's default one-way delay: a quorum round trip is twice this. */
+const one_way_ms = 10;
+const round_trip_ms = 2 * one_way_ms;
+
+function withLimits(overrides: Partial<CoreLimits>): CoreLimits {
+  return { ...limits, ...overrides };
+}
+
+function reject(promised: Ballot): AcceptorReply {
+  return { type: "reject", promised };
+}
+
+/** The error of a failed answer, as a QuorumUnavailableError (fails the test otherwise). */
+function quorumError(answer: { ok: boolean; error?: unknown } | undefined): QuorumUnavailableError {
+  expect(answer?.ok).toBe(false);
+  const error = (answer as { error: unknown }).error;
+  expect(error).toBeInstanceOf(QuorumUnavailableError);
+  return error as QuorumUnavailableError;
+}
+
+/** World time (ms since the cluster's start) of each message of `type` sent, optionally to one acceptor. */
+function sendTimes(c: ProposerCluster, type: AcceptorRequest["type"], to?: string): number[] {
+  return c.sentOf(type, to).map((m) => m.at_ms);
+}
+
+describe("a round's attempts: how many, how far apart, and the 503 after the last", () => {
+  // withAttempts: the attempt bound (570), the backoff (594-597), the closing message (600) and its
+  // reachability note (653-655, 648).
+  test("every prepare rejected: append_attempts_max attempts with full-jitter backoff, then a 503 naming the failed acceptors", async () => {
+    const ids = ["a", "b", "c", "d", "e"];
+    const c = proposerCluster({ ids, limits: withLimits({ append_attempts_max: 3 }) });
+    c.down.add("d");
+    c.down.add("e");
+    c.control.route = (_to, request) => (request.type === "prepare" ? { kind: "answer", reply: reject({ round: 1, proposerId: "z" }) } : { kind: "deliver" });
+    const r = await c.append();
+    const error = quorumError(r);
+    expect(error.message).toBe("no quorum after 3 attempts (d failed: d is down; e failed: e is down)");
+    expect(error.outcomeUnknown).toBe(true);
+    // Attempt n waits random() x min(backoff_cap_ms, max(backoff_base_ms, 3 x quorum RTT) x 2^n)
+    // after the rejects (one round trip): nothing measured yet, so the step is backoff_base_ms.
+    const step_ms = limits.backoff_base_ms;
+    const expected = [0];
+    for (let n = 0; n < 2; n++) expected.push(expected[n]! + round_trip_ms + 0.5 * step_ms * 2 ** n);
+    expect(sendTimes(c, "prepare", "a")).toEqual(expected);
+    expect(c.sentOf("prepare")).toHaveLength(3 * ids.length);
+    expect(c.proposer.stats.phase1_runs).toBe(3);
+  });
+
+  test("attempts that fail with every acceptor answering: the 503 carries no reachability note", async () => {
+    const c = proposerCluster({ limits: withLimits({ append_attempts_max: 2 }), random: () => 0 });
+    c.control.route = (_to, request) => (request.type === "prepare" ? { kind: "answer", reply: reject({ round: 1, proposerId: "z" }) } : { kind: "deliver" });
+    const error = quorumError(await c.append());
+    expect(error.message).toBe("no quorum after 2 attempts");
+    expect(c.proposer.stats.fail_fast).toBe(0);
+  });
+
+  test("the backoff step grows with the measured quorum round trip (three round trips)", async () => {
+    const c = proposerCluster({ limits: withLimits({ append_attempts_max: 2 }) });
+    expect((await c.append()).ok).toBe(true); // measured: prepare and accept quorums of one round trip each
+    const acceptsBefore = c.sentOf("accept", "a").length;
+    // Every Accept and prepare rejected from now on: the leader's Accept fails, then one more attempt.
+    c.control.route = (_to, request) =>
+      request.type === "prepare" || request.type === "accept" ? { kind: "answer", reply: reject({ round: 1, proposerId: "z" }) } : { kind: "deliver" };
+    const error = quorumError(await c.append());
+    expect(error.message).toBe("no quorum after 2 attempts");
+    const accept_ms = sendTimes(c, "accept", "a")[acceptsBefore]!;
+    const prepare_ms = sendTimes(c, "prepare", "a").at(-1)!;
+    const step_ms = Math.max(limits.backoff_base_ms, 3 * round_trip_ms);
+    expect(prepare_ms - accept_ms).toBe(round_trip_ms + 0.5 * step_ms);
+  });
+
+  test("a backoff never sleeps past the round's deadline: the next check answers at the deadline", async () => {
+    // A jitter far above the deadline: the sleep is cut to what is left of it.
+    const c = proposerCluster({ random: () => 0.99, limits: withLimits({ backoff_base_ms: 1000 }) });
+    c.control.route = (_to, request) => (request.type === "prepare" ? { kind: "answer", reply: reject({ round: 1, proposerId: "z" }) } : { kind: "deliver" });
+    const deadline_ms = 303; // not a multiple of the request's poll, so the round's own check answers
+    const r = await c.append(undefined, { deadline_ms });
+    const error = quorumError(r);
+    expect(error.message).toBe("no quorum within the deadline");
+    expect(error.outcomeUnknown).toBe(true);
+    expect(r.took_ms).toBe(deadline_ms);
+    expect(c.sentOf("prepare")).toHaveLength(3); // one attempt: the backoff ran into the deadline
+  });
+});
+
+describe("the round's quorum-call bound", () => {
+  // spendQuorumCall (694-698) and its conversion to a 503 in withAttempts (590).
+  test("a round that spends round_quorum_calls_max calls without a quorum answers 503 saying so, with no further call", async () => {
+    const c = proposerCluster({ limits: withLimits({ round_quorum_calls_max: 2, round_quorum_calls_min: 1 }) });
+    c.control.route = (_to, request) => (request.type === "prepare" ? { kind: "answer", reply: reject({ round: 1, proposerId: "z" }) } : { kind: "deliver" });
+    const error = quorumError(await c.append());
+    expect(error.message).toBe("the round made every quorum call it was allowed (at most 2) without a quorum");
+    expect(error.outcomeUnknown).toBe(true);
+    expect(c.sentOf("prepare")).toHaveLength(2 * 3);
+    // The next round gets its own calls.
+    c.control.route = () => ({ kind: "deliver" });
+    expect((await c.append()).ok).toBe(true);
+  });
+});
+
+describe("deadlines and silent acceptors", () => {
+  // withAttempts' deadline check (580-581), toQuorum's cut-short wait (1000, 1074-1075),
+  // failQueuedIfUnreachable's early return (613).
+  test("a quorum wait cut short by the deadline counts no one unreachable, and the requests behind it still commit", async () => {
+    const c = proposerCluster();
+    for (const id of c.ids) c.silent.add(id);
+    const deadline_ms = 152;
+    const head = c.start(undefined, { deadline_ms });
+    await c.runFor(1);
+    const behind = c.start();
+    c.world.schedule(100, () => c.silent.clear()); // healed before the head's deadline; its messages stay lost
+    await c.runUntil(() => head.answer !== undefined && behind.answer !== undefined);
+    const error = quorumError(head.answer);
+    expect(error.message).toBe("no quorum within the deadline");
+    expect(error.outcomeUnknown).toBe(true);
+    expect(head.answer!.took_ms).toBe(deadline_ms);
+    expect(c.sentOf("prepare")).toHaveLength(3 + 3); // the head's one attempt, then the next round's
+    expect(behind.answer?.ok).toBe(true);
+    expect(c.proposer.stats.fail_fast).toBe(0);
+  });
+
+  test("a cold proposer waits the whole quorum_timeout_ms on silent acceptors, then fails fast naming them", async () => {
+    const c = proposerCluster();
+    for (const id of c.ids) c.silent.add(id);
+    const r = await c.append();
+    const error = quorumError(r);
+    const wait_ms = limits.quorum_timeout_ms;
+    expect(error.message).toBe(
+      `0 of 3 acceptors reachable, 2 needed (a did not answer within ${wait_ms} ms; b did not answer within ${wait_ms} ms; ` +
+        `c did not answer within ${wait_ms} ms)`,
+    );
+    expect(error.outcomeUnknown).toBe(true);
+    expect(r.took_ms).toBe(wait_ms);
+    expect(c.proposer.stats.fail_fast).toBe(1);
+  });
+
+  test("a warm proposer waits quorum_timeout_rtt_multiple round trips, at least quorum_timeout_floor_ms", async () => {
+    const c = proposerCluster();
+    expect((await c.append()).ok).toBe(true); // measured: 20 ms quorums
+    c.silent.add("b");
+    c.silent.add("c");
+    const r = await c.append();
+    const wait_ms = Math.max(limits.quorum_timeout_floor_ms, limits.quorum_timeout_rtt_multiple * round_trip_ms);
+    expect(quorumError(r).message).toBe(
+      `1 of 3 acceptors reachable, 2 needed (b did not answer within ${wait_ms} ms; c did not answer within ${wait_ms} ms)`,
+    );
+    expect(r.took_ms).toBe(wait_ms);
+  });
+
+  test("the quorum round trip is a moving average (first sample as is, then 0.8 old + 0.2 new), and whole waits count", async () => {
+    // Slow quorums first (200 ms): the wait is 4 x 200 = 800 ms.
+    const c = proposerCluster({ one_way_ms: { a: 100, b: 100, c: 100 } });
+    expect((await c.append()).ok).toBe(true); // a prepare and an accept quorum, 200 ms each
+    await c.runFor(2 * limits.quorum_timeout_ms); // the waits' timers end: a quorum reached is no whole wait
+    for (const id of c.ids) c.one_way_ms[id] = one_way_ms;
+    expect((await c.append()).ok).toBe(true); // an accept quorum of 20 ms: 0.8 x 200 + 0.2 x 20 = 164
+    await c.runFor(2 * limits.quorum_timeout_ms);
+    const rtt_ms = 0.8 * 200 + 0.2 * round_trip_ms;
+    const wait_ms = Math.round(limits.quorum_timeout_rtt_multiple * rtt_ms);
+    c.silent.add("b");
+    c.silent.add("c");
+    const r = await c.append();
+    expect(quorumError(r).message).toBe(
+      `1 of 3 acceptors reachable, 2 needed (b did not answer within ${wait_ms} ms; c did not answer within ${wait_ms} ms)`,
+    );
+    // That whole wait counts as a round trip of its length: the next wait is longer.
+    c.silent.clear();
+    await c.runFor(limits.acceptor_failure_memory_ms);
+    c.silent.add("b");
+    c.silent.add("c");
+    const next_wait_ms = Math.round(
+      Math.min(limits.quorum_timeout_ms, limits.quorum_timeout_rtt_multiple * (0.8 * rtt_ms + 0.2 * limits.quorum_timeout_rtt_multiple * rtt_ms)),
+    );
+    const again = await c.append();
+    expect(quorumError(again).message).toMatch(`did not answer within ${next_wait_ms} ms`);
+  });
+});
+
+describe("failing the queue fast once a quorum is unreachable", () => {
+  // failQueuedIfUnreachable (612-618): counts, answers and the queue's byte account.
+  test("requests queued behind a round that found no quorum are answered at once, unproposed, and free their bytes", async () => {
+    const request_bytes = new TextEncoder().encode(JSON.stringify([trade("q0")])).length;
+    const c = proposerCluster({ limits: withLimits({ proposer_queue_bytes_max: 2 * request_bytes }) });
+    c.down.add("b");
+    c.down.add("c");
+    const head = c.start([trade("q0")]);
+    const syncDone: { error?: unknown } = {};
+    c.proposer.sync().catch((e: unknown) => (syncDone.error = e));
+    const queued = c.start([trade("q1")]);
+    await c.runUntil(() => head.answer !== undefined && queued.answer !== undefined && syncDone.error !== undefined);
+    const headError = quorumError(head.answer);
+    const why = "1 of 3 acceptors reachable, 2 needed (b failed: b is down; c failed: c is down)";
+    expect(headError.message).toBe(why);
+    expect(headError.outcomeUnknown).toBe(true);
+    for (const error of [quorumError(queued.answer), syncDone.error as QuorumUnavailableError]) {
+      expect(error).toBeInstanceOf(QuorumUnavailableError);
+      expect(error.message).toBe(`not proposed: ${why}`);
+      expect(error.outcomeUnknown).toBe(false);
+    }
+    // Answered by the head's round, seen at the queued request's next poll.
+    expect(queued.answer!.took_ms).toBeLessThanOrEqual(head.answer!.took_ms + limits.driver_takeover_poll_ms);
+    expect(c.proposer.stats.fail_fast).toBe(1 + 2); // the head's retry, the sync and the queued append
+    // The queue holds nothing now: two requests' bytes fit again (the first is taken at once), a third does not.
+    c.down.clear();
+    const next = [c.start([trade("r0")]), c.start([trade("r1")]), c.start([trade("r2")]), c.start([trade("r3")])];
+    await c.runUntil(() => next.every((b) => b.answer !== undefined));
+    expect(next.map((b) => b.answer?.ok)).toEqual([true, true, true, false]);
+    expect((next[3]!.answer as { error: unknown }).error).toBeInstanceOf(ProposerOverloadedError);
+  });
+});
