@@ -225,3 +225,222 @@ describe("failing the queue fast once a quorum is unreachable", () => {
     expect((next[3]!.answer as { error: unknown }).error).toBeInstanceOf(ProposerOverloadedError);
   });
 });
+
+describe("which acceptors count as unreachable, and for how long", () => {
+  // unreachableNow (634), markAnswered (674-675), attemptNeeds (625), noteCallFailed (663).
+  test("a failed call is remembered for exactly acceptor_failure_memory_ms", async () => {
+    const c = proposerCluster();
+    c.down.add("a");
+    c.down.add("b");
+    const first = await c.append();
+    expect(quorumError(first).message).toBe("1 of 3 acceptors reachable, 2 needed (a failed: a is down; b failed: b is down)");
+    c.down.clear();
+    // a and b failed at world time 1: forgotten from 1 + memory on. A request whose deadline ends
+    // exactly then, its quorum wait cut short by it (a and b silent now), finds them forgotten.
+    const forgotten_at_ms = 1 + limits.acceptor_failure_memory_ms;
+    const deadline_ms = 152;
+    await c.runFor(forgotten_at_ms - deadline_ms - c.world.now_ms);
+    c.silent.add("a");
+    c.silent.add("b");
+    const r = await c.append(undefined, { deadline_ms });
+    expect(c.world.now_ms).toBe(forgotten_at_ms);
+    expect(quorumError(r).message).toBe("no quorum within the deadline");
+  });
+
+  test("an acceptor that answers is reachable again at once, within the failure memory", async () => {
+    const c = proposerCluster();
+    c.down.add("c");
+    expect((await c.append()).ok).toBe(true); // a and b: c's failure is remembered
+    c.down.clear();
+    expect((await c.append()).ok).toBe(true); // c answers the Accept
+    c.silent.add("a");
+    c.silent.add("b");
+    const r = await c.append(undefined, { deadline_ms: 152 });
+    expect(quorumError(r).message).toBe("no quorum within the deadline"); // no "(c failed: ...)"
+  });
+
+  test("without a leader, an attempt needs the larger of the prepare and accept quorums", async () => {
+    // Flexible quorums: prepare 4 of 5, accept 2 of 5. Three reachable make an accept quorum, no prepare quorum.
+    const ids = ["a", "b", "c", "d", "e"];
+    const c = proposerCluster({ ids, quorum: quorumConfig(5, 4, 2) });
+    c.down.add("d");
+    c.down.add("e");
+    const r = await c.append();
+    expect(quorumError(r).message).toBe("3 of 5 acceptors reachable, 4 needed (d failed: d is down; e failed: e is down)");
+    expect(c.sentOf("prepare")).toHaveLength(5); // one attempt, no retry
+  });
+
+  test("a call the request refused itself (QuorumUnavailableError from the transport) leaves the acceptor reachable", async () => {
+    const c = proposerCluster();
+    const refused = new Set(["b", "c"]);
+    // A second proposer on the cluster's env, whose transport refuses calls to b and c unsent (a
+    // request's subrequest budget); the harness's send has no fate that rejects with this error.
+    const proposer = new Proposer(
+      {
+        ...c.env,
+        send: (to, request) => (refused.has(to) ? Promise.reject(new QuorumUnavailableError("subrequest budget spent")) : c.env.send(to, request)),
+      },
+      { limits: withLimits({ append_attempts_max: 2 }) },
+    );
+    let answer: unknown;
+    proposer.append([trade("r1")]).then(
+      () => (answer = "ok"),
+      (e: unknown) => (answer = e),
+    );
+    await c.runUntil(() => answer !== undefined);
+    expect(answer).toBeInstanceOf(QuorumUnavailableError);
+    expect((answer as Error).message).toBe("no quorum after 2 attempts");
+  });
+});
+
+describe("an error that is no failed attempt", () => {
+  // withAttempts rethrows what is not an AttemptFailed (586); failQueuedIfUnreachable then counts
+  // the leader's accept quorum (625).
+  test("a transport that throws fails only its own round, unretried; a leader's queue is still proposed with an accept quorum", async () => {
+    const ids = ["a", "b", "c", "d", "e"];
+    const c = proposerCluster({ ids, quorum: quorumConfig(5, 4, 2) });
+    expect((await c.append()).ok).toBe(true); // leader
+    c.down.add("d");
+    c.down.add("e");
+    expect((await c.append()).ok).toBe(true); // an accept quorum of a, b, c; d and e remembered as failed
+    let throws = 1;
+    c.control.route = (to, request) => {
+      if (request.type === "accept" && to === "a" && throws-- > 0) throw new Error("transport bug");
+      return { kind: "deliver" };
+    };
+    const head = c.start([trade("head")]);
+    const behind = c.start([trade("behind")]);
+    await c.runUntil(() => head.answer !== undefined && behind.answer !== undefined);
+    expect(head.answer?.ok).toBe(false);
+    expect((head.answer as { error: unknown }).error).toEqual(new Error("transport bug"));
+    // Still a leader, with three of five reachable: an accept quorum, so the request behind is
+    // proposed (not answered "not proposed" at once). Its slot lies above the head's, which no
+    // acceptor accepted, so its outcome waits for a recovery (which needs a prepare quorum).
+    const proposedBehind = c
+      .sentOf("accept")
+      .filter((m) => m.request.slots.some((s) => s.value.kind === "append" && s.value.batches.some((b) => b.some((e) => e.id === "behind"))));
+    expect(proposedBehind.map((m) => m.to)).toEqual(ids);
+    if (!behind.answer!.ok) expect(quorumError(behind.answer).outcomeUnknown).toBe(true);
+  });
+});
+
+describe("what a reject teaches the proposer", () => {
+  // noteReply (972-978) and its call on every reply (1048).
+  test("a prepare rejected at a higher round: the next attempt's ballot goes above that round", async () => {
+    const c = proposerCluster();
+    const promised_round = epoch_ms + 1_000_000; // a proposer whose clock runs far ahead
+    let rejects = 3;
+    c.control.route = (_to, request) =>
+      request.type === "prepare" && rejects-- > 0 ? { kind: "answer", reply: reject({ round: promised_round, proposerId: "z" }) } : { kind: "deliver" };
+    expect((await c.append()).ok).toBe(true);
+    expect(c.sentOf("prepare", "a").map((m) => m.request.ballot.round)).toEqual([epoch_ms, promised_round + 1]);
+  });
+
+  test("an Accept rejected at a higher ballot ends the leadership, even when a quorum accepted it", async () => {
+    const c = proposerCluster();
+    expect((await c.append()).ok).toBe(true);
+    c.control.route = (to, request) =>
+      request.type === "accept" && to === "c"
+        ? { kind: "answer", reply: reject({ round: request.ballot.round + 1, proposerId: "z" }) }
+        : { kind: "deliver" };
+    expect((await c.append()).ok).toBe(true);
+    expect(c.proposer.isLeader).toBe(false);
+    const phase1_before = c.proposer.stats.phase1_runs;
+    c.control.route = () => ({ kind: "deliver" });
+    expect((await c.append()).ok).toBe(true);
+    expect(c.proposer.stats.phase1_runs).toBe(phase1_before + 1);
+  });
+
+  test("a stale reject (below the leader's ballot) leaves the leadership alone", async () => {
+    const c = proposerCluster();
+    expect((await c.append()).ok).toBe(true);
+    c.control.route = (to, request) =>
+      request.type === "accept" && to === "c" ? { kind: "answer", reply: reject({ round: 1, proposerId: "z" }) } : { kind: "deliver" };
+    expect((await c.append()).ok).toBe(true);
+    expect(c.proposer.isLeader).toBe(true);
+    expect(c.proposer.stats.phase1_runs).toBe(1);
+  });
+});
+
+describe("thrifty Accepts: when the other acceptors are brought in", () => {
+  // toQuorum's escalation (1017-1019, 1031, 1068-1070) and the latencies it reads (969, 666).
+  /**
+   * a: 10 ms one way, b: 30 ms for its prepare then 10 ms, c: 100 ms. Three requests at once: the
+   * first runs alone (cold: a prepare and an Accept to all), the other two form a round under load
+   * whose Accept is thrifty. Latencies then: a 20; b 0.8 x 60 + 0.2 x 20 = 52; c not yet known.
+   */
+  async function thriftyRound(bFault: "silent" | "down") {
+    const c = proposerCluster({ one_way_ms: { a: 10, b: 30, c: 100 } });
+    c.world.schedule(1, () => (c.one_way_ms.b = 10));
+    const boxes = [c.start([trade("x")]), c.start([trade("y")]), c.start([trade("z")])];
+    // The first round's Accept quorum answers at 80: then b fails or falls silent.
+    c.world.schedule(79, () => (bFault === "down" ? c.down.add("b") : c.silent.add("b")));
+    await c.runUntil(() => boxes.every((b) => b.answer !== undefined));
+    expect(boxes.map((b) => b.answer?.ok)).toEqual([true, true, true]);
+    const thrifty = c.sentOf("accept").filter((m) => m.at_ms >= 80);
+    return { c, thrifty };
+  }
+
+  test("a silent target: the others get the Accept after twice the slowest target's average latency", async () => {
+    const { thrifty } = await thriftyRound("silent");
+    const b_latency_ms = 0.8 * 60 + 0.2 * 20;
+    expect(thrifty.map((m) => [m.to, m.at_ms])).toEqual([
+      ["a", 80],
+      ["b", 80],
+      ["c", 80 + 2 * b_latency_ms],
+    ]);
+  });
+
+  test("a target whose call fails: the others get the Accept at once, and only once", async () => {
+    const { c, thrifty } = await thriftyRound("down");
+    expect(thrifty.map((m) => [m.to, m.at_ms])).toEqual([
+      ["a", 80],
+      ["b", 80],
+      ["c", 81],
+    ]);
+    // A failed call counts as slow as a whole quorum wait: the next thrifty Accept leaves b out.
+    const boxes = [c.start([trade("v")]), c.start([trade("w")])];
+    await c.runUntil(() => boxes.every((b) => b.answer !== undefined));
+    const next = c.sentOf("accept").filter((m) => m.at_ms > 81);
+    const firstAfter = next.filter((m) => m.at_ms === next[0]!.at_ms);
+    expect(firstAfter.map((m) => m.to)).toEqual(["a", "c"]); // (the one after it runs alone: to all)
+  });
+});
+
+describe("commits carried by a message that was not acknowledged", () => {
+  // toQuorum's unacknowledged map (1024-1027, 1039-1043, 1060-1061, 1073).
+  /** Slot 1 chosen; slot 2's Accept (carrying slot 1's commit) meets `fate` at c. */
+  async function secondAccept(fate: "lose" | "fail") {
+    const c = proposerCluster();
+    expect((await c.append()).ok).toBe(true);
+    c.control.route = (to, request) => (request.type === "accept" && to === "c" ? { kind: fate } : { kind: "deliver" });
+    const accept_ms = c.world.now_ms;
+    expect((await c.append()).ok).toBe(true);
+    const carried = c.sentOf("accept").filter((m) => m.at_ms === accept_ms);
+    expect(carried.map((m) => [m.to, m.request.commits.map((k) => k.slot)])).toEqual([
+      ["a", [1]],
+      ["b", [1]],
+      ["c", [1]],
+    ]);
+    c.control.route = () => ({ kind: "deliver" });
+    await c.runFor(3 * limits.quorum_timeout_ms);
+    /** After the Accept: every message naming slot 1's commit, per acceptor. */
+    const slot1Again = c.sent
+      .filter((m) => m.at_ms > accept_ms && "commits" in m.request && m.request.commits.some((k) => k.slot === 1))
+      .map((m) => [m.to, m.request.type, m.at_ms]);
+    return { accept_ms, slot1Again };
+  }
+
+  test("an Accept lost on the way: its commits are owed again after the quorum wait, to that acceptor only", async () => {
+    const { accept_ms, slot1Again } = await secondAccept("lose");
+    const wait_ms = limits.quorum_timeout_floor_ms; // 4 x 20 ms is below the floor
+    expect(slot1Again).toEqual([["c", "commit", accept_ms + wait_ms + limits.owed_commit_linger_ms]]);
+  });
+
+  test("an Accept whose call failed: its commits are owed again at once, and once", async () => {
+    const { accept_ms, slot1Again } = await secondAccept("fail");
+    // Owed again at the failure (1 ms); the chosen slot 2's commit goes out after commit_linger_ms
+    // to the acceptors the Accept went to, with slot 1 beside it.
+    expect(slot1Again).toEqual([["c", "commit", accept_ms + round_trip_ms + limits.commit_linger_ms]]);
+  });
+});
