@@ -13,7 +13,7 @@ import type { AcceptorReply, AcceptorRequest } from "../../src/core/messages.js"
 import { Proposer, ProposerOverloadedError, QuorumUnavailableError } from "../../src/core/proposer.js";
 import { quorumConfig } from "../../src/core/quorum.js";
 import { epoch_ms, proposerCluster, type ProposerCluster } from "./proposer-cluster.js";
-import { trade } from "./fixtures.js";
+import { appendValue, trade } from "./fixtures.js";
 
 /** The harness's default one-way delay: a quorum round trip is twice this. */
 const one_way_ms = 10;
@@ -442,5 +442,109 @@ describe("commits carried by a message that was not acknowledged", () => {
     // Owed again at the failure (1 ms); the chosen slot 2's commit goes out after commit_linger_ms
     // to the acceptors the Accept went to, with slot 1 beside it.
     expect(slot1Again).toEqual([["c", "commit", accept_ms + round_trip_ms + limits.commit_linger_ms]]);
+  });
+});
+
+describe("a failed call's reason outlives a whole quorum wait", () => {
+  // toQuorum's failure branch (1060): a call that failed is no longer waited for.
+  test("an acceptor whose call failed is named by its failure, not as silent, after the wait", async () => {
+    const c = proposerCluster();
+    c.silent.add("a");
+    c.silent.add("b");
+    c.down.add("c");
+    const error = quorumError(await c.append());
+    const wait_ms = limits.quorum_timeout_ms;
+    expect(error.message).toBe(
+      `0 of 3 acceptors reachable, 2 needed (a did not answer within ${wait_ms} ms; b did not answer within ${wait_ms} ms; c failed: c is down)`,
+    );
+    expect(c.proposer.stats.messages_sent).toBe(c.sent.length);
+  });
+});
+
+describe("what commit and recover propose", () => {
+  // commit (703-718) and recover (722-726); toQuorum's carriesCommits default (992).
+  test("a value its own earlier attempt left accepted is finished in that slot, not proposed again", async () => {
+    const c = proposerCluster();
+    let rejects = 2;
+    c.control.route = (to, request) =>
+      request.type === "accept" && to !== "a" && rejects-- > 0
+        ? { kind: "answer", reply: reject({ round: 1, proposerId: "z" }) }
+        : { kind: "deliver" };
+    const r = await c.append([trade("once")]);
+    expect(r.ok).toBe(true);
+    expect(c.sentOf("accept", "a").map((m) => m.request.slots.map((s) => s.slot))).toEqual([[1], [1]]);
+    expect(r.ok && r.outcome.kind === "applied" && r.outcome.receipts.map((x) => [x.id, x.status, x.slot])).toEqual([["once", "created", 1]]);
+  });
+
+  test("the baseline mode drops the leadership after every commit: a phase 1 per append", async () => {
+    const c = proposerCluster({ options: { prepareEveryCommitForBaseline: true } });
+    for (let i = 0; i < 3; i++) expect((await c.append()).ok).toBe(true);
+    expect(c.proposer.stats.phase1_runs).toBe(3);
+    expect(c.proposer.isLeader).toBe(false);
+  });
+
+  test("sync runs a phase 1 and gets every slot it recovers chosen", async () => {
+    const c = proposerCluster();
+    // A leader that died mid-round: slot 1 accepted by a alone.
+    const value = appendValue(epoch_ms, [trade("stranded")]);
+    expect(c.acceptors.a!.handle({ type: "accept", ballot: { round: 5, proposerId: "z" }, slots: [{ slot: 1, value }], commits: [] }).type).toBe(
+      "accepted",
+    );
+    let synced = false;
+    void c.proposer.sync().then(() => (synced = true));
+    await c.runUntil(() => synced);
+    expect(synced).toBe(true);
+    expect(c.proposer.stats.phase1_runs).toBe(1);
+    expect(c.sentOf("accept").map((m) => [m.to, m.request.slots.map((s) => s.slot)])).toEqual([
+      ["a", [1]],
+      ["b", [1]],
+      ["c", [1]],
+    ]);
+    await c.runFor(limits.owed_commit_linger_ms + round_trip_ms);
+    for (const id of c.ids) expect(c.acceptors[id]!.store.entryById("stranded")?.id).toBe("stranded");
+  });
+
+  test("a sync with nothing to recover sends no Accept", async () => {
+    const c = proposerCluster();
+    let synced = false;
+    void c.proposer.sync().then(() => (synced = true));
+    await c.runUntil(() => synced);
+    expect(synced).toBe(true);
+    expect(c.sentOf("prepare")).toHaveLength(3);
+    expect(c.sentOf("accept")).toHaveLength(0);
+  });
+
+  test("a phase 1 leaves the commits owed to the acceptors in place: the linger still sends them", async () => {
+    const c = proposerCluster();
+    expect((await c.append()).ok).toBe(true);
+    const chosen_ms = c.world.now_ms;
+    let synced = false;
+    void c.proposer.sync().then(() => (synced = true)); // prepares within the commit's linger
+    await c.runUntil(() => synced);
+    await c.runFor(limits.commit_linger_ms);
+    const commits = c.sentOf("commit").filter((m) => m.at_ms <= chosen_ms + limits.commit_linger_ms).map((m) => [m.to, m.at_ms, m.request.commits.map((k) => k.slot)]);
+    expect(commits).toEqual(c.ids.map((id) => [id, chosen_ms + limits.commit_linger_ms, [1]]));
+  });
+});
+
+describe("keeping a quorum call's wait alive (waitUntil)", () => {
+  // toQuorum (1084, 1039): only a call whose messages carry commits needs its timer after the answer.
+  test("the wait of a call that carries commits is handed to the request's waitUntil; one that carries none is not", async () => {
+    const c = proposerCluster();
+    const settled_at_ms: number[] = [];
+    const background = (work: Promise<unknown>) => void work.then(() => settled_at_ms.push(c.world.now_ms));
+    const appendWith = async (id: string) => {
+      let done = false;
+      void c.proposer.append([trade(id)], background).then(() => (done = true));
+      await c.runUntil(() => done);
+    };
+    await appendWith("first"); // cold: a prepare, then an Accept carrying nothing
+    const second_ms = c.world.now_ms;
+    await appendWith("second"); // warm, within the commit linger: its Accept carries slot 1's commits
+    await c.runFor(3 * limits.quorum_timeout_ms);
+    const floor_ms = limits.quorum_timeout_floor_ms;
+    expect(settled_at_ms).toContain(second_ms + floor_ms);
+    expect(settled_at_ms).not.toContain(limits.quorum_timeout_ms); // the cold prepare's wait
+    expect(settled_at_ms).not.toContain(round_trip_ms + floor_ms); // the first Accept's wait
   });
 });
