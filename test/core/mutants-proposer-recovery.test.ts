@@ -11,6 +11,7 @@ import type { Ballot } from "../../src/core/ballot.js";
 import { limits, type CoreLimits } from "../../src/core/limits.js";
 import type { AcceptorReply, AcceptorRequest } from "../../src/core/messages.js";
 import { QuorumUnavailableError } from "../../src/core/proposer.js";
+import { quorumConfig } from "../../src/core/quorum.js";
 import { noop_value, type SlotValue } from "../../src/core/slot-value.js";
 import { appendValue, trade } from "./fixtures.js";
 import { epoch_ms, proposerCluster, type ProposerCluster } from "./proposer-cluster.js";
@@ -46,6 +47,21 @@ function editReplies(c: ProposerCluster, edit: (to: string, request: AcceptorReq
   // The env object is the one the Proposer holds: wrapping its transport is how a test sees a reply
   // the real acceptor would not give in this state (the harness routes requests, not replies).
   (c.env as { send: typeof c.env.send }).send = (to, request) => send(to, request).then((reply) => edit(to, request, reply));
+}
+
+/** Starts `n` requests, one every 2 ms, and runs until all are answered; returns their answer boxes. */
+async function streamOf(c: ProposerCluster, prefix: string, n: number) {
+  const boxes: Array<ReturnType<ProposerCluster["start"]>> = [];
+  for (let i = 0; i < n; i++) c.world.schedule(i * 2, () => boxes.push(c.start([trade(`${prefix}${i}`)])));
+  await c.runUntil(() => boxes.length === n && boxes.every((b) => b.answer !== undefined));
+  expect(boxes.every((b) => b.answer?.ok)).toBe(true);
+  return boxes;
+}
+
+/** Another proposer's prepare, just above the clock, promised by every acceptor: the next Accept is rejected and a phase 1 follows. */
+function outbid(c: ProposerCluster) {
+  const ballot = { round: epoch_ms + Math.floor(c.world.now_ms) + 1, proposerId: "z" };
+  for (const id of c.ids) expect(c.acceptors[id]!.handle({ type: "prepare", ballot, fromSlot: 1 }).type).toBe("promise");
 }
 
 describe("phase 1: the ballot (proposer.ts 734-738) and what counts as a promise (752)", () => {
@@ -234,6 +250,18 @@ describe("phase 2: chunks that leave room for the owed commits (800-806)", () =>
     expect(c.proposer.stats.phase2_extra_chunks).toBe(1);
     expect(c.proposer.stats.slots_chosen).toBe(6);
   });
+
+  test("an Accepted for another ballot (a stale reply) does not count toward the accept quorum", async () => {
+    const c = proposerCluster();
+    editReplies(c, (to, _request, reply) =>
+      reply.type === "accepted" && to !== "a" && c.sentOf("accept").length <= 3 ? { ...reply, ballot: foreign(-5, "y") } : reply,
+    );
+    const answer = await c.append();
+    expect(answer.ok).toBe(true);
+    // Only a's Accepted counted: the attempt failed, and the next one ran a phase 1 of its own.
+    expect(c.proposer.stats.phase1_runs).toBe(2);
+    expect(c.sentOf("accept").length).toBe(6);
+  });
 });
 
 describe("an idle append's commit: alone, after commit_linger_ms, ballot-only, once (810-833, 868-875, 894-910, 938-964)", () => {
@@ -292,6 +320,23 @@ describe("an idle append's commit: alone, after commit_linger_ms, ballot-only, o
     // the three Commits its reply and its delivery watch.
     expect(kept.length).toBe(1 + 1 + 3 + 3 + 3);
     expect(c.sentOf("commit").length).toBe(3);
+  });
+
+  test("an acceptor whose Commit failed counts as reachable again once a later Commit is answered", async () => {
+    const c = proposerCluster();
+    let commitsToC = 0;
+    c.control.route = (to, request) =>
+      to === "c" && request.type === "commit" && commitsToC++ === 0 ? { kind: "fail", after_ms: 1, why: "c refused the commit" } : { kind: "deliver" };
+    await c.append([trade("w0")]);
+    await c.runFor(200); // the Commit to c failed at 51 ms; sent again, it was answered
+    expect(c.sentOf("commit", "c").map((m) => m.at_ms)).toEqual([50, 101]);
+    c.down.add("a");
+    c.down.add("b");
+    const answer = await c.append([trade("w1")]);
+    expect(answer.ok).toBe(false);
+    expect(answer.ok ? "" : (answer.error as Error).message).toBe(
+      "1 of 3 acceptors reachable, 2 needed (a failed: a is down; b failed: b is down)",
+    );
   });
 });
 
@@ -430,6 +475,63 @@ describe("thrifty Accepts go to the fastest accept quorum by measured latency (8
     expect(boxes.every((b) => b.answer?.ok)).toBe(true);
     const toA = c.sentOf("accept", "a").length;
     expect(toA).toBeLessThanOrEqual(1);
+  });
+
+  test("with a prepare quorum smaller than the accept quorum, the first Accept goes to everyone until enough latencies are known", async () => {
+    // Prepare 2 of 5, accept 4 of 5: phase 1 ends on a's and b's promises, before c, d and e answer.
+    const c = proposerCluster({
+      ids: ["a", "b", "c", "d", "e"],
+      quorum: quorumConfig(5, 2, 4),
+      one_way_ms: { a: 5, b: 5, c: 20, d: 20, e: 20 },
+    });
+    const boxes = [0, 1, 2].map((i) => c.start([trade(`f${i}`)])); // one group of three: under load
+    await c.runUntil(() => boxes.every((b) => b.answer !== undefined));
+    expect(boxes.every((b) => b.answer?.ok)).toBe(true);
+    const first = c.sentOf("accept").filter((m) => m.at_ms === 10);
+    expect(first.map((m) => m.to)).toEqual(["a", "b", "c", "d", "e"]);
+  });
+
+  test("the thrifty quorum is kept while it answers, even when an acceptor outside it becomes the fastest", async () => {
+    const c = proposerCluster({ one_way_ms: { a: 30, b: 2, c: 3 }, limits: small({ owed_commit_slots_max: 2 }) });
+    await c.append([trade("w0")]);
+    await streamOf(c, "s", 20);
+    c.one_way_ms.a = 1; // a's Commit replies now measure it fastest
+    c.sent.length = 0;
+    await streamOf(c, "t", 120);
+    // Only the stream's first round, a lone request, went to everyone.
+    expect(c.sentOf("accept", "a").length).toBe(1);
+    expect(c.sentOf("commit", "a").length).toBeGreaterThanOrEqual(15);
+  });
+
+  test("latencies measured on Commit replies count when the thrifty quorum is picked afresh after a phase 1", async () => {
+    const c = proposerCluster({ one_way_ms: { a: 30, b: 2, c: 3 }, limits: small({ owed_commit_slots_max: 2 }) });
+    await c.append([trade("w0")]);
+    await streamOf(c, "s", 20);
+    c.one_way_ms.a = 1;
+    await streamOf(c, "t", 60); // a, outside the quorum, hears only Commits: they measure it at 2 ms
+    await c.runFor(1_000);
+    outbid(c);
+    c.sent.length = 0;
+    await streamOf(c, "u", 20);
+    // Two rounds to everyone (the rejected Accept, then the first after phase 1), then a and b only.
+    expect(c.sentOf("accept", "c").length).toBe(2);
+    expect(c.sentOf("accept", "a").length).toBeGreaterThan(4);
+  });
+
+  test("a failed Commit counts its acceptor as slow as a whole wait when the thrifty quorum is picked afresh", async () => {
+    const c = proposerCluster({ one_way_ms: { a: 3, b: 2, c: 1 } });
+    await c.append([trade("w0")]);
+    let commitsToC = 0;
+    c.control.route = (to, request) =>
+      to === "c" && request.type === "commit" && commitsToC++ === 0 ? { kind: "fail", after_ms: 1 } : { kind: "deliver" };
+    await streamOf(c, "s", 20);
+    await c.runFor(1_000);
+    expect(commitsToC).toBeGreaterThan(1); // the first failed, the next ones were answered
+    outbid(c);
+    c.sent.length = 0;
+    await streamOf(c, "u", 20);
+    expect(c.sentOf("accept", "c").length).toBe(2);
+    expect(c.sentOf("accept", "a").length).toBeGreaterThan(4);
   });
 });
 
