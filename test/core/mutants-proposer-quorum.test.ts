@@ -351,6 +351,41 @@ describe("what a reject teaches the proposer", () => {
     expect(c.proposer.stats.phase1_runs).toBe(phase1_before + 1);
   });
 
+  test("a late reject of an earlier ballot's Accept, at the very ballot the proposer now leads with, leaves the leadership alone", async () => {
+    const c = proposerCluster();
+    // c's reply to the first Accept is held back, then answered after the proposer has moved to a
+    // new ballot (a message delayed on the way: c promised the new ballot before it arrived).
+    let release: ((reply: AcceptorReply) => void) | undefined;
+    const proposer = new Proposer({
+      ...c.env,
+      send: (to, request) =>
+        release === undefined && request.type === "accept" && to === "c"
+          ? new Promise<AcceptorReply>((resolve) => (release = resolve))
+          : c.env.send(to, request),
+    });
+    const appendOn = async (id: string) => {
+      let answer: unknown;
+      proposer.append([trade(id)]).then(
+        () => (answer = "ok"),
+        (e: unknown) => (answer = e),
+      );
+      await c.runUntil(() => answer !== undefined);
+      return answer;
+    };
+    expect(await appendOn("first")).toBe("ok");
+    let rejects = 3; // the next Accept, to every acceptor: a new phase 1 follows
+    c.control.route = (_to, request) =>
+      request.type === "accept" && rejects-- > 0
+        ? { kind: "answer", reply: reject({ round: request.ballot.round + 1, proposerId: "z" }) }
+        : { kind: "deliver" };
+    expect(await appendOn("second")).toBe("ok");
+    const leading = c.sentOf("prepare").at(-1)!.request.ballot;
+    expect(proposer.isLeader).toBe(true);
+    release!(reject(leading));
+    await c.runFor(1);
+    expect(proposer.isLeader).toBe(true);
+  });
+
   test("a stale reject (below the leader's ballot) leaves the leadership alone", async () => {
     const c = proposerCluster();
     expect((await c.append()).ok).toBe(true);
