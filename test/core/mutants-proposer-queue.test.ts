@@ -638,3 +638,61 @@ describe("ownEntriesCreated", () => {
     expect(own.batches).toEqual([{ kind: "applied", receipts: [receipt("a", 2, "created")] }]);
   });
 });
+
+// Lines 238-240 and 509: the bytes of what an acceptor outside a thrifty quorum is owed, which bound
+// how long the proposer may hold them (`owed_commit_bytes_max`: at that many bytes they go out at once).
+describe("owed values are counted in bytes", () => {
+  const one_way_ms = { a: 1, b: 2, c: 30 };
+  const bytesOf = (entries: readonly EntryInput[]) => new TextEncoder().encode(JSON.stringify(entries)).length;
+
+  /** When (virtual ms) each Commit carrying a value went to c, with the slots it named. */
+  const valueCommitsToC = (c: ProposerCluster) =>
+    c.sentOf("commit", "c")
+      .filter((m) => m.request.commits.some((k) => k.value !== undefined))
+      .map((m) => ({ at_ms: m.at_ms, slots: m.request.commits.map((k) => k.slot) }));
+
+  test("a grouped round's value owed to the slow acceptor: at exactly owed_commit_bytes_max it goes out when chosen", async () => {
+    const group_bytes = bytesOf([trade("x2")]) + bytesOf([trade("x3")]);
+    for (const [owed_commit_bytes_max, sent_ms] of [
+      [group_bytes, 216], // chosen at 216 (Accept at 212, b's round trip 4 ms): sent at once
+      [group_bytes + 1, 216 + limits.owed_commit_linger_ms], // below the bound: after the linger
+    ] as const) {
+      const c = proposerCluster({ one_way_ms, limits: limitsWith({ owed_commit_bytes_max }), acceptorLimits: limits });
+      expect((await c.append([trade("w0")])).ok).toBe(true);
+      await c.runFor(200);
+      const boxes = ["x", "x2", "x3"].map((id) => c.start([trade(id)])); // x alone, then x2 and x3 in one thrifty slot
+      await c.runUntil(() => boxes.every((b) => b.answer !== undefined));
+      await c.runFor(200);
+      expect(proposedBatches(c).at(-1)).toEqual([["x2"], ["x3"]]);
+      expect(c.sentOf("accept", "c").at(-1)?.at_ms).toBe(208); // x's Accept went to all; x2+x3's did not
+      expect(valueCommitsToC(c)).toEqual([{ at_ms: sent_ms, slots: [2, 3] }]);
+    }
+  });
+
+  test("a recovered slot's value owed to the slow acceptor counts its bytes too", async () => {
+    // The recovered value alone is over this bound: it goes out the moment its slot is chosen.
+    const c = proposerCluster({ one_way_ms, limits: limitsWith({ owed_commit_bytes_max: 150 }), acceptorLimits: limits });
+    expect((await c.append([trade("w0")])).ok).toBe(true);
+    await c.runFor(200);
+    const ys = ["y", "y2", "y3"].map((id) => c.start([trade(id)])); // y2 and y3 grouped: the next lone round is under load
+    await c.runUntil(() => ys.every((b) => b.answer !== undefined));
+    // A second proposer takes over the ballot and leaves "left" accepted at a only.
+    const q = proposerCluster({ sharing: c, proposerId: "q", one_way_ms });
+    q.control.route = (to, request) => (request.type !== "accept" ? { kind: "deliver" } : to === "a" ? { kind: "lose_reply" } : { kind: "lose" });
+    q.start([trade("left")]);
+    await c.runFor(10);
+    const x = c.start([trade("x")]); // refused, then phase 1 recovers slot 4 ("left") and proposes x in slot 5
+    await c.runUntil(() => x.answer !== undefined);
+    await c.runFor(200);
+    expect(proposedBatches(c).slice(-2)).toEqual([[["left"]], [["x"]]]);
+    const recoveredAccept = c.sentOf("accept", "a").at(-1)!;
+    expect(recoveredAccept.request.slots.map((s) => s.slot)).toEqual([4, 5]);
+    expect(c.sentOf("accept", "c").map((m) => m.request.slots.map((s) => s.slot))).not.toContainEqual([4, 5]);
+    // Slot 4's value goes alone, as soon as it is chosen; x's (under the bound) after the linger.
+    const chosen_ms = recoveredAccept.at_ms + 2 * one_way_ms.b;
+    expect(valueCommitsToC(c).slice(-2)).toEqual([
+      { at_ms: chosen_ms, slots: [4] },
+      { at_ms: chosen_ms + limits.owed_commit_linger_ms, slots: [5] },
+    ]);
+  });
+});
