@@ -284,6 +284,8 @@ describe("an idle append's commit: alone, after commit_linger_ms, ballot-only, o
     for (const id of c.ids) expect(c.acceptors[id]!.store.chosenThrough(), id).toBe(1);
     expect(c.proposer.stats.messages_sent).toBe(c.sent.length);
     expect(c.sent.length).toBe(9);
+    expect(c.proposer.stats.phase2_runs).toBe(1);
+    expect(c.proposer.stats.phase2_extra_chunks).toBe(0);
   });
 
   test("a Commit whose call fails is sent once more, and only once", async () => {
@@ -400,6 +402,29 @@ describe("the values owed to an acceptor outside the thrifty quorum (894-910)", 
   });
 });
 
+describe("a slot is owed to an acceptor once (895)", () => {
+  test("a slot owed again after a failed Accept is not owed twice when a recovery chooses it again", async () => {
+    // A phase 1 before every commit, and commits that linger: the next round's recovery finds slot
+    // 2 accepted but not yet committed and chooses it again, while its commit, carried by the
+    // Accept to c that failed, is owed to c once more.
+    const c = proposerCluster({ limits: small({ commit_linger_ms: 100 }), options: { prepareEveryCommitForBaseline: true } });
+    await c.append([trade("w0")]);
+    await c.runFor(1_000);
+    c.sent.length = 0;
+    c.control.route = (to, request) => (to === "c" && request.type === "accept" ? { kind: "fail", after_ms: 1 } : { kind: "deliver" });
+    const first = c.start([trade("x1")]);
+    await c.runFor(5);
+    const second = c.start([trade("x2")]);
+    await c.runUntil(() => first.answer !== undefined && second.answer !== undefined);
+    await c.runFor(2_000);
+    expect(acceptedSlotsTo(c, "c")).toEqual([[2], [2, 3]]);
+    const toC = c.sentOf("commit", "c");
+    expect(toC.length).toBe(1);
+    expect(toC[0]!.request.commits.map((x) => x.slot)).toEqual([2, 3]);
+    expect(c.acceptors.c!.store.chosenThrough()).toBe(1); // c missed both values: catch-up's job
+  });
+});
+
 describe("back-to-back rounds: the commit rides on the next Accept (806, 939-944)", () => {
   test("a slot chosen while the next Accept is out is committed by that Accept; the last slot's Commit follows its own linger", async () => {
     const c = proposerCluster({ one_way_ms: { a: 1, b: 1, c: 1 }, options: { thrifty: false } });
@@ -448,6 +473,17 @@ describe("the outcome query when no Accepted predicted the outcome (915-929)", (
     expect(answer.ok).toBe(true);
     expect(c.proposer.stats.outcome_fallbacks).toBe(2);
     expect(c.proposer.stats.phase1_runs).toBe(2);
+  });
+
+  test("an outcome query to acceptors owed nothing carries no commits", async () => {
+    // A batch of one owed slot goes out at once: by the time of the query nothing is owed.
+    const c = proposerCluster({ limits: small({ owed_commit_slots_max: 1 }) });
+    editReplies(c, (_to, _request, reply) => (reply.type === "accepted" ? { ...reply, outcomes: [] } : reply));
+    const answer = await c.append([trade("t0")]);
+    expect(answer.ok).toBe(true);
+    const queries = c.sentOf("commit").filter((m) => m.request.outcomeOf !== undefined);
+    expect(queries.length).toBe(3);
+    for (const m of queries) expect(m.request).toEqual({ type: "commit", commits: [], outcomeOf: 1 });
   });
 });
 
