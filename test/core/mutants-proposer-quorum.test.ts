@@ -511,6 +511,12 @@ describe("what commit and recover propose", () => {
     expect(r.ok && r.outcome.kind === "applied" && r.outcome.receipts.map((x) => [x.id, x.status, x.slot])).toEqual([["once", "created", 1]]);
   });
 
+  test("a slot filled to exactly slot_entries_max entries is committed", async () => {
+    const c = proposerCluster({ limits: withLimits({ slot_entries_max: 3, request_entries_max: 3 }) });
+    const full = await c.append([trade("f1"), trade("f2"), trade("f3")]);
+    expect(full.ok && full.outcome.kind === "applied" && full.outcome.receipts.map((x) => x.status)).toEqual(["created", "created", "created"]);
+  });
+
   test("the baseline mode drops the leadership after every commit: a phase 1 per append", async () => {
     const c = proposerCluster({ options: { prepareEveryCommitForBaseline: true } });
     for (let i = 0; i < 3; i++) expect((await c.append()).ok).toBe(true);
