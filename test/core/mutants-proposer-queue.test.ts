@@ -435,6 +435,18 @@ describe("deadlines: the 503 a request gets, when, and what it says", () => {
     expect(proposedBatches(c)).toEqual([[["x"]]]);
   });
 
+  test("a sync at the head of the queue when a round starts on its deadline: answered unproposed, no phase 1 run for it", async () => {
+    const c = proposerCluster();
+    const x = startAt(c, 0, [trade("x")]); // round 0..40
+    let sync: ReturnType<typeof startSync> | undefined;
+    c.world.schedule(1, () => (sync = startSync(c, 39))); // deadline at 40, exactly when the next round starts
+    await c.runUntil(() => x.answer !== undefined && sync?.answer !== undefined);
+    const error = quorumError(sync?.answer);
+    expect(error.outcomeUnknown).toBe(false);
+    expect(error.message).toBe("not proposed (requests ahead of it held the ledger) within its deadline of 39 ms (waited 39 ms)");
+    expect(c.proposer.stats.phase1_runs).toBe(1); // x's only
+  });
+
   test("behind a live head when a round starts on its deadline: left out of the group, answered unproposed", async () => {
     const c = proposerCluster();
     const w = startAt(c, 0, [trade("w")]); // round 0..40
@@ -694,5 +706,34 @@ describe("owed values are counted in bytes", () => {
       { at_ms: chosen_ms, slots: [4] },
       { at_ms: chosen_ms + limits.owed_commit_linger_ms, slots: [5] },
     ]);
+  });
+});
+
+// Lines 417-433: a request answered 503 by a round (its deadline passed in the queue) is done: it
+// starts nothing in its own request context afterwards.
+describe("a request answered in the queue", () => {
+  test("starts no drive loop of its own after its answer, even when no one is driving", async () => {
+    // One-way 1 ms: a warm round takes 2 ms, shorter than a poll, so the ledger is idle at y's next poll.
+    const c = proposerCluster({ one_way_ms: { a: 1, b: 1, c: 1 }, limits: limitsWith({ driver_rounds_max: 1 }) });
+    expect((await c.append([trade("warm")])).ok).toBe(true);
+    await c.runFor(100);
+    const t0 = c.world.now_ms;
+    startAt(c, t0, [trade("w")]); // drives one round, t0..t0+2
+    const loopsOfY: Array<Promise<unknown>> = [];
+    let yError: unknown;
+    c.world.schedule(2, () => {
+      // Queued behind w's round (enqueued before its replies at t0+2); deadline at t0+4; polls at t0+7.
+      c.proposer.append([trade("y")], (work) => loopsOfY.push(work), { deadline_ms: 2 }).catch((e: unknown) => (yError = e));
+    });
+    const x = startAt(c, t0 + 4, [trade("x")]); // no one drives at t0+4: x does, and its round answers y (expired)
+    await c.runUntil(() => yError !== undefined && x.answer !== undefined);
+    await c.runFor(100);
+    expect(yError).toBeInstanceOf(QuorumUnavailableError);
+    // Answered by x's round at t0+4, not by its own poll (t0+7).
+    expect((yError as QuorumUnavailableError).message).toBe(
+      "not proposed (requests ahead of it held the ledger) within its deadline of 2 ms (waited 2 ms)",
+    );
+    expect(proposedBatches(c).flat(2)).not.toContain("y");
+    expect(loopsOfY).toEqual([]);
   });
 });
