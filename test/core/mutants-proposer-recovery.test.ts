@@ -491,6 +491,7 @@ describe("thrifty Accepts go to the fastest accept quorum by measured latency (8
   test("under load, Accepts go to the two fastest acceptors, whatever their order in the config", async () => {
     const c = proposerCluster({ one_way_ms: { a: 30, b: 2, c: 1 } });
     await c.append([trade("w0")]);
+    await c.runFor(1_000); // a's replies (60 ms round trips) have come: every latency is known
     c.sent.length = 0;
     const boxes = Array.from({ length: 12 }, (_, i) => c.start([trade(`u${i}`)]));
     await c.runUntil(() => boxes.every((b) => b.answer !== undefined));
@@ -520,8 +521,12 @@ describe("thrifty Accepts go to the fastest accept quorum by measured latency (8
       quorum: quorumConfig(5, 2, 4),
       one_way_ms: { a: 5, b: 5, c: 20, d: 20, e: 20 },
     });
-    const boxes = [0, 1, 2].map((i) => c.start([trade(`f${i}`)])); // one group of three: under load
-    await c.runUntil(() => boxes.every((b) => b.answer !== undefined));
+    // A sync runs the phase 1; the three appends queued behind it make one round under load.
+    let synced = false;
+    void c.proposer.sync().then(() => (synced = true));
+    const boxes = [0, 1, 2].map((i) => c.start([trade(`f${i}`)]));
+    await c.runUntil(() => synced && boxes.every((b) => b.answer !== undefined));
+    expect(c.proposer.stats.phase1_runs).toBe(1);
     expect(boxes.every((b) => b.answer?.ok)).toBe(true);
     const first = c.sentOf("accept").filter((m) => m.at_ms === 10);
     expect(first.map((m) => m.to)).toEqual(["a", "b", "c", "d", "e"]);
