@@ -496,10 +496,27 @@ describe("sync", () => {
     const sync = startSync(c);
     await c.runUntil(() => sync.answer !== undefined);
     expect(sync.answer?.ok).toBe(true);
+    // A fresh proposer's first round is not under load: the recovered slot's Accept goes to every acceptor.
+    expect(c.sentOf("accept").map((m) => m.to)).toEqual(["a", "b", "c"]);
     // Well before q's own quorum timeout (1000 ms) could make it try again: the sync chose the slot.
     await c.runFor(100);
     expect(c.world.now_ms).toBeLessThan(limits.quorum_timeout_ms);
     for (const id of c.ids) expect(c.acceptors[id]!.store.entryById("left"), id).toBeDefined();
+  });
+
+  test("a sync splits the queue: appends ahead of it share a slot, those behind it wait for its phase 1", async () => {
+    const c = proposerCluster();
+    const head = c.start([trade("h")]); // round 0..40; the rest queue behind it
+    const a1 = c.start([trade("a1")]);
+    const a2 = c.start([trade("a2")]);
+    const sync = startSync(c);
+    const b1 = c.start([trade("b1")]);
+    await c.runUntil(() => [head, a1, a2, b1].every((r) => r.answer !== undefined) && sync.answer !== undefined);
+    expect(sync.answer?.ok).toBe(true);
+    expect(proposedBatches(c)).toEqual([[["h"]], [["a1"], ["a2"]], [["b1"]]]);
+    expect(c.proposer.stats.phase1_runs).toBe(2); // h's and the sync's
+    const syncPrepare_ms = c.sentOf("prepare").at(-1)!.at_ms;
+    expect(c.sentOf("accept").at(-1)!.at_ms).toBeGreaterThan(syncPrepare_ms);
   });
 
   test("with a quorum down: 503 at once with why, and the append queued behind it answered unproposed at once", async () => {
