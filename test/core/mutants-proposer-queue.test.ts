@@ -100,7 +100,7 @@ describe("the proposer's errors", () => {
     expect(c.sent).toEqual([]);
   });
 
-  test("after an attempt ran out, the 503 has outcome unknown and says how many attempts", async () => {
+  test("after its attempts ran out, the 503 has outcome unknown and says how many attempts", async () => {
     // Every Accept is refused by a higher ballot: phase 1 succeeds, phase 2 never does.
     const c = proposerCluster({ limits: limitsWith({ append_attempts_max: 2 }) });
     c.control.route = (_to, request) =>
@@ -630,7 +630,8 @@ describe("group commit: what shares a slot", () => {
   });
 
   test("a group's attempts run until the latest deadline among its requests, not the earliest", async () => {
-    // Every Accept is refused (a higher ballot): each attempt fails, the round backs off and tries again.
+    // Every Accept of the two-request slot is answered with a Reject (as if preempted): each attempt
+    // fails, and the round backs off and tries again until its deadline.
     const c = proposerCluster({ limits: limitsWith({ append_attempts_max: 1000 }) });
     const head = c.start([trade("h")]);
     const early = c.start([trade("early")], { deadline_ms: 100 });
