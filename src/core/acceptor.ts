@@ -57,6 +57,9 @@ export class Acceptor {
   ) {
     this.limits = options.limits ?? limits;
     assert(options.acceptQuorum >= 1, "accept quorum is at least one acceptor");
+    // A listing of no slots that says "truncated" would end the proposer's re-prepare loop with the
+    // backlog unread (no last slot to continue from): recovery would miss accepted values.
+    assert(this.limits.promise_slots_max >= 1, "a Promise lists at least one slot");
   }
 
   /** Handles one message atomically. */

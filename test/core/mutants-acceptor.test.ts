@@ -97,6 +97,11 @@ describe("Acceptor construction", () => {
     expect(() => acceptor({ acceptQuorum: 0 })).toThrow(new InvariantViolation("accept quorum is at least one acceptor"));
     expect(() => acceptor({ acceptQuorum: 1 })).not.toThrow();
   });
+
+  it("refuses a Promise listing limit below one slot (a truncated empty listing would hide the backlog)", () => {
+    expect(() => acceptor({ limits: { promise_slots_max: 0 } })).toThrow(new InvariantViolation("a Promise lists at least one slot"));
+    expect(() => acceptor({ limits: { promise_slots_max: 1 } })).not.toThrow();
+  });
 });
 
 describe("Acceptor.learnFromPeer", () => {
