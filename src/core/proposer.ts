@@ -805,6 +805,17 @@ export class Proposer {
       if (i > 0) this.stats.phase2_extra_chunks++;
       this.acceptsSent++; // it carries the pending commits: no separate commit message for them
       const sentTo = new Set<string>();
+      /** Acceptors whose Accept failed or was refused: they do not hold this chunk's values. */
+      const notTaken = new Set<string>();
+      let chosen = false;
+      const oweValues = (id: string) => {
+        // Stryker disable next-line all: test-only sabotage switch, off in production (checker-catches.test.ts)
+        if (this.options.sabotage === "owed_values_dropped") return;
+        for (let k = i; k < i + chunk.length; k++) {
+          const { slot, value, bytes } = slots[k]!;
+          this.owe(id, { slot, ballot, value }, bytes);
+        }
+      };
       const result = await this.toQuorum<Accepted>(
         (id, owed) => {
           sentTo.add(id);
@@ -812,22 +823,25 @@ export class Proposer {
         },
         this.env.quorum.accept,
         (r): r is Accepted => r.type === "accepted" && compareBallots(r.ballot, ballot) === 0,
-        { targets: this.thriftyTargets(), carriesCommits: true },
+        {
+          targets: this.thriftyTargets(),
+          carriesCommits: true,
+          // An Accept that fails or is refused after the quorum answered: owe that acceptor the values.
+          onNotTaken: (id) => {
+            notTaken.add(id);
+            if (chosen) oweValues(id);
+          },
+        },
       );
       if (!result.ok) throw new AttemptFailed("no accept quorum");
       // Chosen. Every acceptor is owed the commit, carried by the next message to it: the next
-      // Accept, or a Commit after a linger. Those that missed the Accept are owed the value too.
+      // Accept, or a Commit after a linger. Those that did not take the Accept (not sent one, or it
+      // failed, or they refused it) are owed the value too: a bare commit would leave them a gap.
+      chosen = true;
       this.stats.slots_chosen += chunk.length;
       for (const id of this.env.acceptorIds) {
-        for (let k = i; k < i + chunk.length; k++) {
-          const { slot, value, bytes } = slots[k]!;
-          if (sentTo.has(id)) this.owe(id, { slot, ballot }, 0);
-          else {
-            // Stryker disable next-line all: test-only sabotage switch, off in production (checker-catches.test.ts)
-            if (this.options.sabotage === "owed_values_dropped") continue;
-            this.owe(id, { slot, ballot, value }, bytes);
-          }
-        }
+        if (!sentTo.has(id) || notTaken.has(id)) oweValues(id);
+        else for (let k = i; k < i + chunk.length; k++) this.owe(id, { slot: slots[k]!.slot, ballot }, 0);
       }
       this.lastAcceptSentTo = sentTo;
       this.commitSoon();
@@ -892,12 +906,21 @@ export class Proposer {
    */
   private owe(id: string, item: CommitItem, bytes: number, retried = false): void {
     const owed = this.owed.get(id) ?? { items: [], itemBytes: [], retried: [], bytes: 0, generation: 0 };
-    if (owed.items.some((c) => c.slot === item.slot)) return; // owed already (a lost message's copy)
-    this.owed.set(id, owed);
-    owed.items.push(item);
-    owed.itemBytes.push(bytes);
-    owed.retried.push(retried);
-    owed.bytes += bytes;
+    const held = owed.items.findIndex((c) => c.slot === item.slot);
+    if (held >= 0) {
+      // Owed already (a lost message's copy). A value replaces a bare commit for the slot: the
+      // acceptor turned out not to hold it (its Accept failed after the quorum answered).
+      if (owed.items[held]!.value !== undefined || item.value === undefined) return;
+      owed.items[held] = item;
+      owed.bytes += bytes - owed.itemBytes[held]!;
+      owed.itemBytes[held] = bytes;
+    } else {
+      this.owed.set(id, owed);
+      owed.items.push(item);
+      owed.itemBytes.push(bytes);
+      owed.retried.push(retried);
+      owed.bytes += bytes;
+    }
     const generation = ++owed.generation;
     if (owed.items.length >= this.limits.owed_commit_slots_max || owed.bytes >= this.limits.owed_commit_bytes_max) {
       this.sendOwed(id, this.takeOwed(id));
@@ -989,7 +1012,16 @@ export class Proposer {
     requestFor: (id: string, owed: OwedCommits | undefined) => AcceptorRequest,
     need: number,
     isOk: (r: AcceptorReply) => r is R,
-    { targets, carriesCommits = false }: { targets?: readonly string[] | undefined; carriesCommits?: boolean } = {},
+    {
+      targets,
+      carriesCommits = false,
+      onNotTaken,
+    }: {
+      targets?: readonly string[] | undefined;
+      carriesCommits?: boolean;
+      /** Called for each acceptor whose call fails or whose reply does not pass `isOk`, even after settling. */
+      onNotTaken?: (id: string) => void;
+    } = {},
   ): Promise<QuorumResult<R>> {
     const total = this.env.acceptorIds.length;
     const started_ms = this.env.now_ms();
@@ -1053,6 +1085,7 @@ export class Proposer {
               if (ok.length === need) this.noteQuorumRoundTrip(this.env.now_ms() - started_ms);
               if (ok.length >= need && !settled) settle({ ok: true, replies: ok });
             } else {
+              onNotTaken?.(id);
               fail();
             }
           },
@@ -1060,6 +1093,7 @@ export class Proposer {
             silent.delete(id);
             lost(id);
             this.noteCallFailed(id, error);
+            onNotTaken?.(id);
             fail();
           },
         );

@@ -13,6 +13,7 @@ import { Proposer, type ProposerOptions } from "../../src/core/proposer.js";
 import { quorumConfig } from "../../src/core/quorum.js";
 import { World } from "../sim/world.js";
 import { trade } from "./fixtures.js";
+import { proposerCluster } from "./proposer-cluster.js";
 
 const epoch_ms = 1_800_000_000_000;
 
@@ -144,5 +145,38 @@ describe("thrifty phase 2", () => {
     await c.appendStream("v", 40);
     const accepts = c.log.filter((m) => m.type === "accept");
     expect(accepts.length).toBe(3 * c.proposer.stats.slots_chosen);
+  });
+});
+
+describe("values owed to an acceptor whose Accept was not taken", () => {
+  // Phase 2 owes a bare commit (slot and ballot) to an acceptor it sent the Accept to, and the value
+  // to one it did not. An Accept that failed, or was rejected, left no value there: a bare commit
+  // would leave a gap that only anti-entropy (seconds, and absent here) could fill.
+  test("an Accept call that fails: its acceptor gets the value with the commit and applies the slot", async () => {
+    const c = proposerCluster();
+    c.control.route = (to, request) => (to === "c" && request.type === "accept" ? { kind: "fail", why: "c unreachable" } : { kind: "deliver" });
+    expect((await c.append([trade("x1")])).ok).toBe(true);
+    c.control.route = () => ({ kind: "deliver" });
+    await c.runFor(5 * limits.commit_linger_ms + 1_000);
+    const commitsToC = c.sentOf("commit", "c").flatMap((m) => m.request.commits);
+    expect(commitsToC.map((item) => [item.slot, item.value !== undefined])).toEqual([[1, true]]);
+    expect(c.acceptors.c!.store.chosenThrough()).toBe(1);
+    expect(c.acceptors.c!.store.head()).toEqual(c.acceptors.a!.store.head());
+  });
+
+  test("an Accept rejected for a higher promise: its acceptor gets the value with the commit", async () => {
+    const c = proposerCluster();
+    expect((await c.append([trade("x1")])).ok).toBe(true); // leader at some ballot
+    // c promises a higher ballot to another proposer, then rejects the leader's next Accept.
+    const leaderBallot = c.sentOf("accept").at(-1)!.request.ballot;
+    c.acceptors.c!.handle({ type: "prepare", ballot: { round: leaderBallot.round + 1, proposerId: "z" }, fromSlot: 1 });
+    expect((await c.append([trade("x2")])).ok).toBe(true);
+    await c.runFor(5 * limits.commit_linger_ms + 1_000);
+    const slot2ToC = c.sent
+      .filter((m) => m.to === "c" && (m.request.type === "commit" || m.request.type === "accept"))
+      .flatMap((m) => ("commits" in m.request ? m.request.commits : []))
+      .filter((item) => item.slot === 2);
+    expect(slot2ToC.some((item) => item.value !== undefined)).toBe(true);
+    expect(c.acceptors.c!.store.chosenThrough()).toBe(2);
   });
 });
