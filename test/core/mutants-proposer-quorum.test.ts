@@ -442,6 +442,35 @@ describe("thrifty Accepts: when the other acceptors are brought in", () => {
   });
 });
 
+describe("the accept quorum thrifty Accepts keep", () => {
+  // toQuorum's `escalated` start (1008): a call to every acceptor has nothing to escalate to, so it
+  // must not drop the kept accept quorum either (thriftyTargets: kept until a phase 1 or an escalation).
+  test("a lone request's slow Accept to every acceptor leaves the kept accept quorum in place, latencies reordered or not", async () => {
+    const c = proposerCluster({ one_way_ms: { a: 10, b: 20, c: 30 } });
+    const inParallel = async (...ids: string[]) => {
+      const boxes = ids.map((id) => c.start([trade(id)]));
+      await c.runUntil(() => boxes.every((b) => b.answer !== undefined));
+      expect(boxes.map((b) => b.answer?.ok)).toEqual(ids.map(() => true));
+    };
+    /** The recipients of the last Accept sent at one instant. */
+    const lastAcceptTo = () => {
+      const accepts = c.sentOf("accept");
+      return accepts.filter((m) => m.at_ms === accepts.at(-1)!.at_ms).map((m) => m.to);
+    };
+    await inParallel("x1", "x2", "x3"); // the second round is under load: thrifty, to the fastest two
+    expect(lastAcceptTo()).toEqual(["a", "b"]);
+    await c.runFor(2 * limits.thrifty_load_window_ms);
+    // c becomes the fastest, a and b slow: a lone request's Accept (to all) waits 200 ms for its
+    // quorum, longer than twice any latency measured so far.
+    Object.assign(c.one_way_ms, { a: 100, b: 100, c: 5 });
+    expect((await c.append([trade("lone")])).ok).toBe(true);
+    expect(lastAcceptTo()).toEqual(["a", "b", "c"]);
+    await c.runFor(2 * limits.thrifty_load_window_ms);
+    await inParallel("y1", "y2", "y3");
+    expect(lastAcceptTo()).toEqual(["a", "b"]); // kept: no phase 1 and no escalation since it was picked
+  });
+});
+
 describe("commits carried by a message that was not acknowledged", () => {
   // toQuorum's unacknowledged map (1024-1027, 1039-1043, 1060-1061, 1073).
   /** Slot 1 chosen; slot 2's Accept (carrying slot 1's commit) meets `fate` at c. */
