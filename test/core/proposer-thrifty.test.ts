@@ -179,4 +179,48 @@ describe("values owed to an acceptor whose Accept was not taken", () => {
     expect(slot2ToC.some((item) => item.value !== undefined)).toBe(true);
     expect(c.acceptors.c!.store.chosenThrough()).toBe(2);
   });
+
+  test("an Accept that fails after the quorum answered: the bare commit still owed gets the value, sent at once when it fills the byte bound", async () => {
+    const c = proposerCluster({ one_way_ms: { a: 10, b: 10, c: 30 }, limits: { ...limits, owed_commit_bytes_max: 1 } });
+    expect((await c.append([trade("w0")])).ok).toBe(true); // a leader: the next round is one Accept
+    await c.runFor(1_000);
+    const fail_after_ms = 25; // after a and b answered (20 ms), before the commit's linger ends (30 ms)
+    c.control.route = (to, request) => (to === "c" && request.type === "accept" ? { kind: "fail", after_ms: fail_after_ms } : { kind: "deliver" });
+    const t0_ms = c.world.now_ms;
+    expect((await c.append([trade("x1")])).ok).toBe(true);
+    await c.runFor(1_000);
+    const withValue = c.sentOf("commit", "c").filter((m) => m.request.commits.some((item) => item.slot === 2 && item.value !== undefined));
+    expect(withValue.map((m) => m.at_ms - t0_ms)).toEqual([fail_after_ms]);
+    expect(c.acceptors.c!.store.chosenThrough()).toBe(2);
+  });
+
+  test("a value still owed is not replaced by a bare commit of the same slot from a later Accept that was lost", async () => {
+    // A phase 1 before every commit and commits that linger, so the second round recovers slot 2 and
+    // accepts it again. c's first Accept fails (c is owed slot 2's value); the Commit carrying that
+    // value fails too, while the second round's Accept to c is out, so the value is owed again; that
+    // Accept is then lost, so phase 2 also owes c a bare commit of slot 2. The value must win.
+    const c = proposerCluster({ limits: { ...limits, commit_linger_ms: 100 }, options: { prepareEveryCommitForBaseline: true } });
+    expect((await c.append([trade("w0")])).ok).toBe(true);
+    await c.runFor(1_000);
+    let acceptsToC = 0;
+    let commitsToC = 0;
+    c.control.route = (to, request) => {
+      if (to !== "c") return { kind: "deliver" };
+      if (request.type === "accept") return acceptsToC++ === 0 ? { kind: "fail", after_ms: 1 } : { kind: "lose" };
+      if (request.type === "commit") return commitsToC++ === 0 ? { kind: "fail", after_ms: 15 } : { kind: "deliver" };
+      return { kind: "deliver" };
+    };
+    const first = c.start([trade("x1")]);
+    await c.runFor(75); // the second round's Accept goes out after the valued Commit, before it fails
+    const second = c.start([trade("x2")]);
+    await c.runUntil(() => first.answer !== undefined && second.answer !== undefined);
+    await c.runFor(2_000);
+    expect(acceptsToC).toBe(2);
+    const slot2ToC = c.sent
+      .filter((m) => m.to === "c" && m.request.type === "commit")
+      .flatMap((m) => ("commits" in m.request ? m.request.commits : []).filter((item) => item.slot === 2));
+    expect(slot2ToC.length).toBeGreaterThanOrEqual(2);
+    expect(slot2ToC.every((item) => item.value !== undefined)).toBe(true);
+    expect(c.acceptors.c!.store.chosenThrough()).toBeGreaterThanOrEqual(2);
+  });
 });
