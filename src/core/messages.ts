@@ -50,7 +50,7 @@ export interface CatchUpRequest {
 
 export type AcceptorRequest = Prepare | Accept | Commit | CatchUpRequest;
 
-export interface Promise_ {
+export interface PromiseReply {
   readonly type: "promise";
   readonly ballot: Ballot;
   readonly chosenThrough: number;
@@ -101,4 +101,4 @@ export interface CatchUpReply {
   readonly above: ReadonlyArray<AcceptedSlot & { readonly chosen: boolean }>;
 }
 
-export type AcceptorReply = Promise_ | Accepted | Reject | Committed | CatchUpReply;
+export type AcceptorReply = PromiseReply | Accepted | Reject | Committed | CatchUpReply;

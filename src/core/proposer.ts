@@ -23,7 +23,7 @@ import type {
   AcceptorReply,
   AcceptorRequest,
   CommitItem,
-  Promise_,
+  PromiseReply,
 } from "./messages.js";
 import type { QuorumConfig } from "./quorum.js";
 import type { Sabotage } from "./sabotage.js";
@@ -746,10 +746,10 @@ export class Proposer {
       if (round >= this.limits.recovery_rounds_max) throw new AttemptFailed("recovery backlog beyond its limit");
       if (round > 0) this.stats.reprepares++;
       this.spendQuorumCall();
-      const result = await this.toQuorum<Promise_>(
+      const result = await this.toQuorum<PromiseReply>(
         () => ({ type: "prepare", ballot, fromSlot }),
         this.env.quorum.prepare,
-        (r): r is Promise_ => r.type === "promise" && compareBallots(r.ballot, ballot) === 0,
+        (r): r is PromiseReply => r.type === "promise" && compareBallots(r.ballot, ballot) === 0,
       );
       if (!result.ok) throw new AttemptFailed("no prepare quorum");
       let horizon = Number.POSITIVE_INFINITY;

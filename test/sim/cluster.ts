@@ -10,7 +10,7 @@ import { ballotsEqual, formatBallot, type Ballot } from "../../src/core/ballot.j
 import { canonicalJson } from "../../src/core/canonical-json.js";
 import { anti_entropy, limits, type CoreLimits } from "../../src/core/limits.js";
 import { MemoryAcceptorStore } from "../../src/core/memory-store.js";
-import type { AcceptorReply, AcceptorRequest, CatchUpReply, CommitItem, Promise_ } from "../../src/core/messages.js";
+import type { AcceptorReply, AcceptorRequest, CatchUpReply, CommitItem, PromiseReply } from "../../src/core/messages.js";
 import { Proposer, type ProposerOptions } from "../../src/core/proposer.js";
 import type { QuorumConfig } from "../../src/core/quorum.js";
 import type { Sabotage } from "../../src/core/sabotage.js";
@@ -420,7 +420,7 @@ export class Cluster {
     } else if (afterPromise) {
       aims.crashAfterPromise--;
       this.counters.aimed_crashes_after_promise++;
-      this.crashedAfterPromiseOf = (reply as Promise_).ballot;
+      this.crashedAfterPromiseOf = (reply as PromiseReply).ballot;
     } else {
       aims.crashAfterAccepted--;
       this.counters.aimed_crashes_after_accepted++;
