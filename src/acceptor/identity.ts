@@ -8,7 +8,7 @@ export interface AcceptorIdentity {
   readonly acceptQuorum: number;
 }
 
-/** Durable Object name of one acceptor: `${ledger}:${region}` (DESIGN.md section 1). */
+/** Durable Object name of one acceptor: `${ledger}:${region}` (docs/design.md section 1). */
 export function acceptorName(ledger: string, region: string): string {
   return `${ledger}:${region}`;
 }

@@ -1,6 +1,6 @@
 /** Every queue, batch, body and loop has a named limit. They all live here. */
 export const limits = {
-  /** Entries in one client request (`{"entries": [...]}`); DESIGN.md section 4. */
+  /** Entries in one client request (`{"entries": [...]}`); part of the API contract (README, "The API"). */
   request_entries_max: 1000,
   /** Entries the proposer packs into one slot by group commit. */
   slot_entries_max: 1000,

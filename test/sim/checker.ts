@@ -1,5 +1,5 @@
 /**
- * The invariants of DESIGN.md section 2, checked on the final state of a simulated run:
+ * The invariants of docs/design.md section 15, checked on the final state of a simulated run:
  * - at most one value is chosen per slot (the observer, fed by every Accepted and every apply);
  * - every replica's ledger is a prefix of every longer one, with the same seq and hashes, and every
  *   replica's hash chain verifies;

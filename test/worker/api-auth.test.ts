@@ -1,5 +1,5 @@
 /**
- * Authentication and authorization through the Worker (DESIGN.md section 4): `Authorization: Bearer
+ * Authentication and authorization through the Worker (README, "The API"): `Authorization: Bearer
  * <key>`, scopes append/read/admin, and per-key ledgers. A refused request changes nothing.
  */
 import { describe, expect, test } from "vitest";

@@ -80,7 +80,7 @@ export function ledgerPath(ledger: string, rest: string): string {
   return `/v1/ledgers/${ledger}/${rest}`;
 }
 
-// Shapes of the API's bodies (DESIGN.md section 4), as the tests read them.
+// Shapes of the API's bodies (README, "The API"), as the tests read them.
 
 export interface Receipt {
   id: string;

@@ -1,5 +1,5 @@
 /**
- * Acceptor crashes under load (DESIGN.md section 6: eviction and abort as crashes). Appends keep
+ * Acceptor crashes under load (docs/design.md sections 8 and 15: eviction and abort as crashes). Appends keep
  * arriving while an acceptor is evicted or aborted, some of them concurrently with the crash; then
  * every acknowledged receipt must be in the ledger exactly once, at its seq with its hash, the chain
  * must verify on every replica, the replicas must agree, and each acceptor's SQLite state must

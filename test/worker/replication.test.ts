@@ -1,6 +1,6 @@
 /**
- * Replication through the Worker's own fetch, with the fault transport as outages (DESIGN.md sections
- * 2 and 6): a minority down still commits and reads; a majority down is 503 quorum_unavailable with
+ * Replication through the Worker's own fetch, with the fault transport as outages (docs/design.md sections
+ * 6 and 8): a minority down still commits and reads; a majority down is 503 quorum_unavailable with
  * an unknown outcome, and retrying the same ids after healing commits exactly once; a lagging
  * acceptor catches up, through the gap the next commit shows it, or after a restart without new
  * writes. Faults are per isolate: every test resets them.
