@@ -1,9 +1,9 @@
 /**
- * Bounded streams (src/proposer/stream-hub.ts) through the Worker's own fetch: places per API key and
- * per ledger (429 `too_many_streams` beyond them, given back when a stream ends), one poll of the
- * replica per ledger whatever the number of streams, hand-over of that poll, catch-up of a stream far
- * behind, the end of a stream whose buffer overflows or whose request's subrequest budget is nearly
- * spent, and the SDK's back-off on 429 per Retry-After.
+ * Bounded streams (src/proposer/stream-hub.ts and src/proposer/stream/) through the Worker's own
+ * fetch: places per API key and per ledger (429 `too_many_streams` beyond them, given back when a
+ * stream ends), one poll of the replica per ledger whatever the number of streams, hand-over of that
+ * poll, catch-up of a stream far behind, the end of a stream whose buffer overflows or whose
+ * request's subrequest budget is nearly spent, and the SDK's back-off on 429 per Retry-After.
  *
  * Every test uses its own ledger. Limits are lowered per test (`withLimits`) so that small numbers
  * exercise them; every hub created meanwhile keeps the lowered limits.
