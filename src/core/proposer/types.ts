@@ -1,0 +1,63 @@
+/** What the proposer is given (its platform) and what its callers may ask and read. */
+import type { CoreLimits } from "../limits.js";
+import type { AcceptorReply, AcceptorRequest } from "../messages.js";
+import type { QuorumConfig } from "../quorum.js";
+import type { Sabotage } from "../sabotage.js";
+
+export interface ProposerEnv {
+  readonly proposerId: string;
+  readonly acceptorIds: readonly string[];
+  readonly quorum: QuorumConfig;
+  /** Delivers a request to one acceptor; rejects (or never settles) when it cannot. */
+  send(acceptorId: string, request: AcceptorRequest): Promise<AcceptorReply>;
+  now_ms(): number;
+  sleep(ms: number): Promise<void>;
+  /** Uniform in [0, 1). */
+  random(): number;
+  /** Keeps work alive after the reply (a Worker's `waitUntil`); fire and forget where absent. */
+  background?(work: Promise<unknown>): void;
+  /**
+   * The subrequests (acceptor calls) the current request may still make: the platform caps them per
+   * request, and a driver's rounds run in its own request. Absent: no cap. The driver hands over
+   * before a round could need more than what is left (`round_quorum_calls_max`).
+   */
+  subrequestsLeft?(): number;
+}
+
+/** What a caller may ask of one append or sync. */
+export interface RequestOptions {
+  /** The server's whole time for this request; at most (and by default) `commit_deadline_ms`. */
+  readonly deadline_ms?: number;
+}
+
+export interface ProposerOptions {
+  /**
+   * Test-only sabotage: skip phase-1 recovery and propose new values from the highest chosenThrough.
+   * The simulator's negative test uses it to show that the checker catches an unsafe proposer.
+   */
+  readonly skipRecoveryForTests?: boolean;
+  /**
+   * Benchmark baseline only: classic Paxos, a phase 1 before every commit (no cached leadership).
+   * Safe, just slower; `npm run bench` measures it beside the normal mode in the same run.
+   */
+  readonly prepareEveryCommitForBaseline?: boolean;
+  /**
+   * Thrifty phase 2 (default on): under load, once the acceptors' latencies are known, each Accept
+   * goes to the fastest accept quorum only, and to the others when that quorum does not answer in time; the others
+   * learn the chosen values from batched Commits. Off: every Accept goes to every acceptor.
+   */
+  readonly thrifty?: boolean;
+  /** The limits this proposer keeps; production passes none and gets `limits`. The simulator turns some down. */
+  readonly limits?: CoreLimits;
+  /** Test-only: one planted bug (see `sabotage.ts`); never set in production. */
+  readonly sabotage?: Sabotage;
+}
+
+/** What the status page shows of one proposer's recent commits (this isolate's view). */
+export interface RecentCommits {
+  readonly window_ms: number;
+  readonly commits: number;
+  readonly entries: number;
+  /** Each commit's time from the slot's proposal to its outcome (one round, or several on retries); null without commits. */
+  readonly latency_ms: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number } | null;
+}
