@@ -5,40 +5,48 @@
  * documented example against them.
  */
 import { z } from "@hono/zod-openapi";
+import {
+  acceptorStatusSchema,
+  appendResponseSchema,
+  entryResponseSchema,
+  entrySchema,
+  errorSchema,
+  example_entry_input,
+  headResponseSchema,
+  headSchema,
+  listResponseSchema,
+  positionSchema,
+  positionsResponseSchema,
+  receiptSchema,
+  statusResponseSchema,
+  verifyResponseSchema,
+} from "../api/responses.js";
 import { batchBodySchema, entryInputSchema } from "../core/entry-schema.js";
 import { limits } from "../core/limits.js";
 import { region_hints } from "../core/region-rtt.js";
+
+// The response schemas live in `src/api/responses.ts`, shared with the client SDK; the routes import them from here.
+export {
+  acceptorStatusSchema,
+  appendResponseSchema,
+  entryResponseSchema,
+  entrySchema,
+  errorSchema,
+  headResponseSchema,
+  headSchema,
+  listResponseSchema,
+  positionSchema,
+  positionsResponseSchema,
+  receiptSchema,
+  statusResponseSchema,
+  verifyResponseSchema,
+};
 
 /** Entries one list page returns by default and at most. */
 export const list_limit_default = 100;
 export const list_limit_max = 1000;
 
 export const ledger_name = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const hash_hex = /^[0-9a-f]{64}$/;
-
-const example_entry_input = {
-  id: "XNAS:exec-1001",
-  account: "ACC-1",
-  symbol: "AAPL",
-  side: "buy",
-  quantity: "100",
-  price: "187.25",
-  fee: "1.00",
-  currency: "USD",
-  tradeTime: "2026-11-26T14:30:00Z",
-} as const;
-const example_hash = "9f2b6c1d0e3a4b5c6d7e8f9012a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5";
-const example_entry = {
-  ...example_entry_input,
-  seq: 1,
-  slot: 1,
-  committedAt: "2026-11-26T14:30:00.120Z",
-  prevHash: "0".repeat(64),
-  hash: example_hash,
-};
-const example_receipt = { id: "XNAS:exec-1001", status: "created", seq: 1, hash: example_hash, committedAt: "2026-11-26T14:30:00.120Z", slot: 1 } as const;
-const example_position = { account: "ACC-1", symbol: "AAPL", quantity: "100", costBasis: "18725", averagePrice: "187.25", realizedPnl: "-1", fees: "1", lastSeq: 1 };
-const example_head = { seq: 1, hash: example_hash, committedAt: "2026-11-26T14:30:00.120Z" };
 
 // ---- parameters -------------------------------------------------------------------------------
 
@@ -124,145 +132,6 @@ export const appendRequestSchema = z
       "other fields are recorded but move no position. A correction or bust of another account or symbol, of a bust, " +
       "or of an entry already busted or corrected is `409 invalid_reference`.",
     examples: [example_entry_input, { entries: [example_entry_input, { ...example_entry_input, id: "XNAS:exec-1002", side: "sell", quantity: "40", price: "190.00" }] }],
-  });
-
-// ---- responses --------------------------------------------------------------------------------
-
-export const errorSchema = z
-  .object({
-    error: z.object({
-      code: z.string().openapi({ example: "id_conflict" }),
-      message: z.string(),
-      details: z.unknown().optional(),
-    }),
-  })
-  .openapi("Error", {
-    example: { error: { code: "id_conflict", message: "id XNAS:exec-1001 is already in the ledger at seq 1 with a different body", details: { index: 0, id: "XNAS:exec-1001" } } },
-  });
-
-export const receiptSchema = z
-  .object({
-    id: z.string(),
-    status: z.enum(["created", "exists"]),
-    seq: z.number().int().min(1),
-    hash: z.string().regex(hash_hex),
-    committedAt: z.iso.datetime(),
-    slot: z.number().int().min(1),
-  })
-  .openapi("Receipt", { example: example_receipt });
-
-export const appendResponseSchema = z
-  .object({ ledger: z.string(), results: z.array(receiptSchema) })
-  .openapi("AppendResponse", { example: { ledger: "desk-1", results: [example_receipt] } });
-
-export const entrySchema = entryInputSchema
-  .safeExtend({
-    seq: z.number().int().min(1),
-    slot: z.number().int().min(1),
-    committedAt: z.iso.datetime(),
-    prevHash: z.string().regex(hash_hex),
-    hash: z.string().regex(hash_hex),
-  })
-  .openapi("Entry", { example: example_entry });
-
-export const headSchema = z
-  .object({ seq: z.number().int().min(0), hash: z.string().regex(hash_hex), committedAt: z.iso.datetime().nullable() })
-  .openapi("Head", { example: example_head });
-
-export const listResponseSchema = z
-  .object({
-    ledger: z.string(),
-    entries: z.array(entrySchema),
-    next: z.number().int().nullable().openapi({ description: "The `after` of the next page; null on the last page." }),
-    head: headSchema,
-  })
-  .openapi("EntryPage", { example: { ledger: "desk-1", entries: [example_entry], next: null, head: example_head } });
-
-export const entryResponseSchema = z
-  .object({ ledger: z.string(), entry: entrySchema })
-  .openapi("EntryResponse", { example: { ledger: "desk-1", entry: example_entry } });
-
-export const headResponseSchema = z
-  .object({ ledger: z.string(), seq: z.number().int().min(0), hash: z.string().regex(hash_hex), committedAt: z.iso.datetime().nullable() })
-  .openapi("HeadResponse", { example: { ledger: "desk-1", ...example_head } });
-
-const decimal = z.string().regex(/^-?[0-9]+(\.[0-9]+)?$/);
-export const positionSchema = z
-  .object({
-    account: z.string(),
-    symbol: z.string(),
-    quantity: decimal.openapi({ description: "Signed: positive long, negative short." }),
-    costBasis: decimal,
-    averagePrice: decimal,
-    realizedPnl: decimal.openapi({ description: "Realized trading P&L net of fees." }),
-    fees: decimal,
-    lastSeq: z.number().int().min(1),
-  })
-  .openapi("Position", { example: example_position });
-export const positionsResponseSchema = z
-  .object({ ledger: z.string(), account: z.string(), positions: z.array(positionSchema), asOf: headSchema })
-  .openapi("Positions", { example: { ledger: "desk-1", account: "ACC-1", positions: [example_position], asOf: example_head } });
-
-export const acceptorStatusSchema = z
-  .object({
-    region: z.enum(region_hints),
-    reachable: z.boolean(),
-    latency_ms: z.number().nullable(),
-    promised: z.string().nullable().openapi({ description: "The ballot it promised, `round.proposerId`." }),
-    chosenThrough: z.number().int().nullable(),
-    appliedSeq: z.number().int().nullable(),
-    headHash: z.string().nullable(),
-    error: z.string().optional(),
-  })
-  .openapi("AcceptorStatus", {
-    example: { region: "weur", reachable: false, latency_ms: null, promised: null, chosenThrough: null, appliedSeq: null, headHash: null, error: "region weur is down" },
-  });
-
-export const statusResponseSchema = z
-  .object({
-    ledger: z.string(),
-    quorum: z.object({ acceptors: z.number().int(), prepare: z.number().int(), accept: z.number().int() }),
-    acceptors: z.array(acceptorStatusSchema),
-    headsAgree: z.boolean().openapi({ description: "True when every reachable replica at the same seq has the same head hash." }),
-    commits: z
-      .object({
-        window_s: z.number(),
-        commits: z.number().int(),
-        entries: z.number().int(),
-        latency_ms: z.object({ p50: z.number(), p90: z.number(), p99: z.number(), max: z.number() }).nullable(),
-      })
-      .openapi({ description: "What this Worker isolate's proposer committed in the window; other isolates have their own." }),
-  })
-  .openapi("Status", {
-    example: {
-      ledger: "desk-1",
-      quorum: { acceptors: 3, prepare: 2, accept: 2 },
-      acceptors: (["enam", "wnam", "weur"] as const).map((region) => ({
-        region,
-        reachable: true,
-        latency_ms: 4,
-        promised: "1795000000000.p-1a2b",
-        chosenThrough: 1,
-        appliedSeq: 1,
-        headHash: example_hash,
-      })),
-      headsAgree: true,
-      commits: { window_s: 60, commits: 1, entries: 1, latency_ms: { p50: 24, p90: 24, p99: 24, max: 24 } },
-    },
-  });
-
-export const verifyResponseSchema = z
-  .object({
-    ledger: z.string(),
-    region: z.enum(region_hints),
-    verified: z.boolean(),
-    checkedThrough: z.number().int().min(0),
-    head: headSchema,
-    complete: z.boolean().openapi({ description: "False when the replica holds more than one request verifies." }),
-    brokenAt: z.number().int().optional().openapi({ description: "The first seq whose hash does not match." }),
-  })
-  .openapi("Verification", {
-    example: { ledger: "desk-1", region: "enam", verified: true, checkedThrough: 1, head: example_head, complete: true },
   });
 
 /** Every named schema with examples: the OpenAPI test validates each example against its schema. */
