@@ -1,7 +1,8 @@
 /**
  * The v1 routes as OpenAPI route declarations (the API section of README.md; its design in docs/design.md): path, parameters, body and
- * responses, from the schemas of `api-schemas.ts`. `app.ts` attaches a handler to each; the
- * parameters are validated by these schemas before the handler runs (after the key is checked).
+ * responses, from the schemas of `api-schemas.ts`. `routes/ledger.ts` attaches a handler to each;
+ * the parameters are validated by these schemas before the handler runs (after the key is checked),
+ * and reach it typed (`c.req.valid("param")`).
  */
 import { createRoute, z, type RouteConfig } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";

@@ -1,7 +1,9 @@
 /** The API's error shape: `{"error": {"code", "message", "details"}}`, never a stack trace. */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { z } from "zod";
 import { limits } from "../core/limits.js";
+import { ledger_name } from "./api-schemas.js";
 
 export interface ApiErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly details?: unknown };
@@ -51,6 +53,23 @@ export function errorResponse(c: Context, e: ApiError): Response {
   const body: ApiErrorBody = { error: { code: e.code, message, ...(e.details === undefined ? {} : { details: echoAll(e.details) }) } };
   for (const [k, v] of Object.entries(e.headers)) c.header(k, v);
   return c.json(body, e.status);
+}
+
+/** The answer for a path and method the app does not serve, and for a local-only route that is off. */
+export function noRoute(c: Context): ApiError {
+  return new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`);
+}
+
+/** A validation failure of a route's parameters, query or body, in the API's own error codes. */
+export function validationError(target: string, error: z.ZodError): ApiError {
+  const at = (name: string) => error.issues.some((i) => i.path[0] === name);
+  if (target === "param") {
+    if (at("ledger")) return new ApiError(400, "invalid_ledger_name", `ledger names match ${ledger_name.source}`);
+    if (at("seq")) return new ApiError(400, "invalid_request", "seq must be a positive whole number");
+    if (at("id")) return new ApiError(400, "invalid_request", "id must be 1 to 128 visible ASCII characters");
+  }
+  const what = target === "query" ? "query parameters" : target;
+  return new ApiError(400, "invalid_request", `invalid ${what}`, issueDetails(error.issues));
 }
 
 interface Issue {

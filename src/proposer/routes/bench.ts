@@ -1,0 +1,119 @@
+/**
+ * Benchmark-only routes (`npm run bench`), local-only (`routes/local-only.ts`), and only for an
+ * admin key that holds every ledger:
+ * - `PUT /v1/_bench/mode` `{"classic": true|false}`: classic Paxos (phase 1 before every commit) as
+ *   the baseline mode, or Multi-Paxos; forgets every cached proposer;
+ * - `POST /v1/_bench/reset`: forgets every cached proposer (the next request is a cold isolate's);
+ * - `GET /v1/_bench/stats?ledger=`: the ledger's proposer counters (acceptor calls, slots, entries);
+ * - `POST /v1/_bench/unreplicated/:ledger/entries`: the same append, applied straight to one Durable
+ *   Object with no replication: the throughput baseline.
+ */
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { validator } from "hono/validator";
+import { ledger_name, ledgerParams } from "../api-schemas.js";
+import { ApiError, issueDetails, validationError } from "../errors.js";
+import { type AppEnv, services } from "./app-env.js";
+import { appendBodyLimit, appendPreamble, appendResult, readAppendBody } from "./append-request.js";
+import { adminOfEveryLedger } from "./keys.js";
+import { local_only_docs, localOnly, localOnlyResponses } from "./local-only.js";
+
+const modeBodySchema = z.strictObject({ classic: z.boolean() });
+/** Strict: an unknown query parameter (a typo) is refused rather than ignored. */
+const statsQuerySchema = z.strictObject({ ledger: z.string().regex(ledger_name) });
+
+/** The unreplicated append's path parameters, as the v1 append's (`ledgerParams`). */
+const ledgerParam = validator("param", (value) => {
+  const parsed = ledgerParams.safeParse(value);
+  if (!parsed.success) throw validationError("param", parsed.error);
+  return parsed.data;
+});
+
+/** The group, mounted at `/v1/_bench`. */
+export function benchRoutes(): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+  app.use("*", localOnly);
+
+  app.put("/mode", adminOfEveryLedger, async (c) => {
+    const parsed = modeBodySchema.safeParse(await c.req.json().catch(() => undefined));
+    if (!parsed.success) {
+      throw new ApiError(400, "invalid_request", 'send {"classic": true|false}', issueDetails(parsed.error.issues));
+    }
+    services.proposerOptions = parsed.data.classic ? { prepareEveryCommitForBaseline: true } : {};
+    services.clear();
+    return c.json({ classic: parsed.data.classic });
+  });
+
+  app.post("/reset", adminOfEveryLedger, async (c) => {
+    services.clear();
+    return c.json({ reset: true });
+  });
+
+  app.get("/stats", adminOfEveryLedger, async (c) => {
+    const parsed = statsQuerySchema.safeParse(c.req.query());
+    if (!parsed.success) {
+      throw new ApiError(400, "invalid_request", "invalid query parameters", issueDetails(parsed.error.issues));
+    }
+    const { ledger } = parsed.data;
+    return c.json({ ledger, stats: services.peek(ledger)?.proposer.stats ?? null });
+  });
+
+  app.post(
+    "/unreplicated/:ledger/entries",
+    adminOfEveryLedger,
+    appendPreamble("append"),
+    appendBodyLimit,
+    ledgerParam,
+    async (c) => {
+      const { ledger } = c.req.valid("param");
+      const entries = await readAppendBody(c);
+      const stub = c.env.ACCEPTOR.getByName(`${ledger}:unreplicated`);
+      const { body, created } = appendResult(ledger, await stub.appendUnreplicated(entries, Date.now()));
+      return c.json(body, created ? 201 : 200);
+    },
+  );
+
+  const { tags, security, description } = local_only_docs;
+  app.openAPIRegistry.registerPath({
+    method: "put",
+    path: "/mode",
+    tags,
+    security,
+    summary: "Classic Paxos (phase 1 on every commit) or Multi-Paxos, for the benchmark's baseline",
+    description,
+    request: { body: { content: { "application/json": { schema: modeBodySchema } } } },
+    responses: localOnlyResponses("The mode."),
+  });
+  app.openAPIRegistry.registerPath({
+    method: "post",
+    path: "/reset",
+    tags,
+    security,
+    summary: "Forget every cached proposer (the next request is a cold isolate's)",
+    description,
+    responses: localOnlyResponses("Reset."),
+  });
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/stats",
+    tags,
+    security,
+    summary: "A ledger's proposer counters",
+    description,
+    request: { query: statsQuerySchema },
+    responses: localOnlyResponses("The counters, or null."),
+  });
+  app.openAPIRegistry.registerPath({
+    method: "post",
+    path: "/unreplicated/{ledger}/entries",
+    tags,
+    security,
+    summary: "The same append, applied straight to one Durable Object with no replication (the throughput baseline)",
+    description,
+    request: {
+      params: ledgerParams,
+      body: { content: { "application/json": { schema: { $ref: "#/components/schemas/AppendRequest" } } } },
+    },
+    responses: localOnlyResponses("Receipts."),
+  });
+  return app;
+}
