@@ -108,7 +108,8 @@ const close_array = 0x5d;
 export function firstRepeatedKey(text: string): RepeatedKey | undefined {
   const stack: Frame[] = [];
   const pathOf = (): string => stack.slice(0, -1).map((f) => String(f.at)).join(".");
-  // Bounded by the text's length (the body's, at most `body_bytes_max`): each step consumes a character.
+  // Bounded by the text's length (the body's, at most `body_bytes_max` of routes/append-request.ts):
+  // each step consumes a character.
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === quote) {
