@@ -10,12 +10,21 @@
  */
 import { exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { QuorumLedgerClient, type Entry as ClientEntry } from "../../src/client/index.js";
+import { type Entry as ClientEntry, QuorumLedgerClient } from "../../src/client/index.js";
 import { recentBudgets } from "../../src/proposer/request-budget.js";
-import { stream_limits, streamHubs, type StreamLimits } from "../../src/proposer/stream-hub.js";
+import { type StreamLimits, stream_limits, streamHubs } from "../../src/proposer/stream-hub.js";
 import { test_keys } from "./bindings.js";
-import { expectApiError, ledgerPath, origin, post, readApiResponse, uniqueLedger, type Entry, type Receipt } from "./http.js";
-import { openStream, streamResponse, withTimeout, type SseReader } from "./sse.js";
+import {
+  type Entry,
+  expectApiError,
+  ledgerPath,
+  origin,
+  post,
+  type Receipt,
+  readApiResponse,
+  uniqueLedger,
+} from "./http.js";
+import { openStream, type SseReader, streamResponse, withTimeout } from "./sse.js";
 
 /** How long a stream gets to deliver what is due (it is polled every `poll_interval_ms`). */
 const deliver_ms = 5_000;
@@ -74,7 +83,12 @@ function streamSubrequests(ledger: string): number {
 }
 
 const opened: SseReader[] = [];
-async function open(ledger: string, query = "?after=0", headers: Record<string, string> = {}, key: "test-all" | "test-read" = "test-all") {
+async function open(
+  ledger: string,
+  query = "?after=0",
+  headers: Record<string, string> = {},
+  key: "test-all" | "test-read" = "test-all",
+) {
   const stream = await openStream(ledger, query, headers, key);
   opened.push(stream);
   return stream;
@@ -106,7 +120,11 @@ describe("stream places", () => {
     // Another key still has room on this ledger, up to the ledger's cap.
     await open(ledger, "?after=0", {}, "test-read");
     const perLedger = await readApiResponse(await streamResponse(ledger, "?after=0", {}, "test-read"));
-    expect(expectApiError(perLedger, 429, "too_many_streams").error.details).toEqual({ limit: "ledger", max: 3, open: 3 });
+    expect(expectApiError(perLedger, 429, "too_many_streams").error.details).toEqual({
+      limit: "ledger",
+      max: 3,
+      open: 3,
+    });
     expect(perLedger.headers.get("retry-after")).toBe("2");
 
     // Closing a stream (the client goes away) gives its place back at once.
@@ -120,13 +138,21 @@ describe("stream places", () => {
     await until("no stream of an earlier test is open", () => streamHubs.openStreams() === 0);
     withLimits({ streams_per_isolate_max: 1 });
     await open(uniqueLedger("caps-isolate"));
-    const refused = await readApiResponse(await streamResponse(uniqueLedger("caps-isolate"), "?after=0", {}, "test-read"));
-    expect(expectApiError(refused, 429, "too_many_streams").error.details).toEqual({ limit: "isolate", max: 1, open: 1 });
+    const refused = await readApiResponse(
+      await streamResponse(uniqueLedger("caps-isolate"), "?after=0", {}, "test-read"),
+    );
+    expect(expectApiError(refused, 429, "too_many_streams").error.details).toEqual({
+      limit: "isolate",
+      max: 1,
+      open: 1,
+    });
   });
 
   it("the OpenAPI document lists the 429 of the stream route", async () => {
     const res = await exports.default.fetch(`${origin}/openapi.json`);
-    const doc = (await res.json()) as { paths: Record<string, { get?: { responses?: Record<string, { description: string }> } }> };
+    const doc = (await res.json()) as {
+      paths: Record<string, { get?: { responses?: Record<string, { description: string }> } }>;
+    };
     expect(doc.paths["/v1/ledgers/{ledger}/stream"]?.get?.responses?.["429"]?.description).toMatch(/too_many_streams/);
   });
 
@@ -201,7 +227,10 @@ describe("one poll per ledger", () => {
   it("a stream far behind the shared tail reads its own pages, then joins the live tail", async () => {
     withLimits({ hub_recent_entries_max: 4, subscriber_buffer_entries_max: 8, page_entries_max: 10 });
     const ledger = uniqueLedger("hub-catch-up");
-    const receipts = await appendMany(ledger, Array.from({ length: 25 }, (_, i) => `c:${i + 1}`));
+    const receipts = await appendMany(
+      ledger,
+      Array.from({ length: 25 }, (_, i) => `c:${i + 1}`),
+    );
     const live = await open(ledger, `?after=${receipts.at(-1)!.seq}`);
     await until("the hub has started", () => streamHubs.hub(ledger)?.polledThrough === 25);
     const hub = streamHubs.hub(ledger)!;
@@ -221,10 +250,16 @@ describe("one poll per ledger", () => {
     const ledger = uniqueLedger("hub-burst");
     const a = await open(ledger);
     const b = await open(ledger);
-    await until("both streams are live", () => [...(streamHubs.hub(ledger)?.subscribers ?? [])].filter((s) => s.live).length === 2);
+    await until(
+      "both streams are live",
+      () => [...(streamHubs.hub(ledger)?.subscribers ?? [])].filter((s) => s.live).length === 2,
+    );
     const polls_before = streamHubs.hub(ledger)!.stats.polls;
     const started = Date.now();
-    const burst = await appendMany(ledger, Array.from({ length: 35 }, (_, i) => `u:${i + 1}`));
+    const burst = await appendMany(
+      ledger,
+      Array.from({ length: 35 }, (_, i) => `u:${i + 1}`),
+    );
     for (const s of [a, b]) expect((await entries(s, 35)).map((e) => e.seq)).toEqual(burst.map((r) => r.seq));
     // Four pages (10, 10, 10, 5) read one after the other, not one page per interval.
     const polls = streamHubs.hub(ledger)!.stats.polls - polls_before;
@@ -240,7 +275,10 @@ describe("one poll per ledger", () => {
     const stream = await open(ledger);
     expect((await entries(stream, 1)).map((e) => e.seq)).toEqual([first[0]!.seq]);
     // More new entries at once than its buffer holds.
-    const burst = await appendMany(ledger, Array.from({ length: 12 }, (_, i) => `v:${i + 2}`));
+    const burst = await appendMany(
+      ledger,
+      Array.from({ length: 12 }, (_, i) => `v:${i + 2}`),
+    );
     const delivered = await stream.entriesUntilEnd(deliver_ms);
     expect(ended("overflow")).toBe(endedBefore + 1);
     expect(delivered).toEqual([]); // the burst came in one poll: nothing of it fitted
@@ -263,7 +301,9 @@ describe("subrequest budget", () => {
     const started = Date.now();
     const got = await stream.entriesUntilEnd(budget * stream_limits.poll_interval_ms + deliver_ms);
     expect(seqsOf(got)).toEqual([1]);
-    expect(Date.now() - started).toBeGreaterThanOrEqual((budget - stream_limits.subrequest_margin - 3) * stream_limits.poll_interval_ms * 0.5);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(
+      (budget - stream_limits.subrequest_margin - 3) * stream_limits.poll_interval_ms * 0.5,
+    );
     await until("its place is free", () => openOn(ledger) === 0);
     expect(ended("subrequest_budget")).toBe(endedBefore + 1);
     const [request] = recentBudgets().filter((b) => b.label === `GET ${ledgerPath(ledger, "stream")}`);
