@@ -37,12 +37,9 @@ export const ahead = (ahead_ms: number, proposerId: string): Ballot => ({ round:
 export type ValueSpec = "noop" | readonly string[];
 
 export function slotValueOf(spec: ValueSpec): SlotValue {
-  return spec === "noop"
-    ? noop_value
-    : appendValue(
-        epoch_ms,
-        spec.map((id) => trade(id)),
-      );
+  if (spec === "noop") return noop_value;
+  const trades = spec.map((id) => trade(id));
+  return appendValue(epoch_ms, trades);
 }
 
 /** What one acceptor holds before the proposer under test starts. */
@@ -167,10 +164,6 @@ export function recordTranscript(c: ProposerCluster) {
       return merged.map((m) =>
         m.direction === "send" ? `p -> ${m.who.join(",")}: ${m.text}` : `${m.who.join(",")} -> p: ${m.text}`,
       );
-    },
-    /** Forgets the lines so far (after a warm-up the test does not script). */
-    clear(): void {
-      lines.length = 0;
     },
   };
 }
