@@ -9,8 +9,8 @@
  * (@noble/hashes and RFC 8785 canonical JSON), which runs unchanged in Node, browsers and Workers.
  */
 import { entryHash, genesis_hash } from "../core/hash.js";
-import type { Entry } from "../core/ledger-types.js";
 import { ChainVerificationError, isRecord } from "./errors.js";
+import type { Entry } from "./types.js";
 
 export { genesis_hash };
 

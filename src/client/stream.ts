@@ -8,11 +8,11 @@
  * and its link to the one before, across reconnects. Failed connections in a row are bounded; the
  * wait between them is jittered exponential backoff.
  */
-import type { Entry } from "../core/ledger-types.js";
 import { genesis_hash, verifyEntries } from "./chain.js";
 import { ChainVerificationError, NetworkError, QuorumLedgerError, StreamProtocolError, UnexpectedResponseError, isRecord } from "./errors.js";
 import { backoffDelay_ms, linkedSignal, sleep, type RetryPolicy } from "./retry.js";
 import { SseParser, type SseEvent } from "./sse.js";
+import type { Entry } from "./types.js";
 
 /** Connections in a row that deliver nothing before the iterator gives up. */
 export const stream_reconnect_attempts_max = 10;

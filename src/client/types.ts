@@ -1,12 +1,74 @@
 /**
  * What the client sends and what the API (README, "The API (v1)") answers, as TypeScript types.
- * The entry, receipt and position shapes are the core's own (type-only imports: no runtime code).
+ *
+ * Every answer's type is the output of its zod schema in `src/api/responses.ts`, the schemas the
+ * server documents `/openapi.json` with: one definition of each shape, so the SDK cannot drift from
+ * the API (test/worker/api-shapes.test-d.ts checks that it does not, and that the core's own entry,
+ * receipt and position types agree). The imports are type-only: no zod reaches the SDK's runtime.
  */
+import type { z } from "zod";
+import type {
+  acceptorStatusSchema,
+  appendResponseSchema,
+  entryResponseSchema,
+  entrySchema,
+  errorSchema,
+  headResponseSchema,
+  headSchema,
+  listResponseSchema,
+  positionSchema,
+  positionsResponseSchema,
+  receiptSchema,
+  statusResponseSchema,
+  verifyResponseSchema,
+} from "../api/responses.js";
 import type { EntryInput } from "../core/entry-schema.js";
-import type { Entry, Position, Receipt } from "../core/ledger-types.js";
 import type { RetryPolicy } from "./retry.js";
 
-export type { EntryInput, Entry, Position, Receipt, RetryPolicy };
+export type { EntryInput, RetryPolicy };
+
+/**
+ * An answer as the client hands it out: the schema's output with every field read-only, at every
+ * depth. Arrays stay plain arrays (of read-only elements), as they were before the types came from
+ * the schemas, so callers may keep passing them where a mutable array is expected.
+ */
+export type Answer<T> = T extends readonly (infer E)[] ? Answer<E>[] : T extends object ? { readonly [K in keyof T]: Answer<T[K]> } : T;
+
+/** A committed entry: the fields the client sent plus the server's `seq`, `slot`, `committedAt`, `prevHash` and `hash`. */
+export type Entry = Answer<z.output<typeof entrySchema>>;
+/** One appended entry's outcome: `created`, or `exists` when the id was in the ledger before the request. */
+export type Receipt = Answer<z.output<typeof receiptSchema>>;
+/** An (account, symbol) position; `quantity` is signed (positive long, negative short), `realizedPnl` is net of fees. */
+export type Position = Answer<z.output<typeof positionSchema>>;
+/** The HEAD of a ledger: `committedAt` is null before the first entry. */
+export type Head = Answer<z.output<typeof headSchema>>;
+/** The API's error body, `{"error": {"code", "message", "details"}}`; `errors.ts` turns it into a typed error. */
+export type ErrorBody = Answer<z.output<typeof errorSchema>>;
+
+/** The append's answer as the server sends it: one receipt per entry sent, in order. */
+export type AppendResponse = Answer<z.output<typeof appendResponseSchema>>;
+export type AppendResult = AppendResponse & {
+  /**
+   * True when the answer was 201 (the attempt that answered created at least one entry); false on 200
+   * (all existed). After a retry whose lost first attempt had applied the entries, this is false
+   * although this call created them: the receipts are the same either way.
+   */
+  readonly created: boolean;
+};
+
+/** One page of entries, in seq order; `next` is the `after` of the next page, or null on the last page. */
+export type EntryPage = Answer<z.output<typeof listResponseSchema>>;
+/** The answer to a read of one entry (by seq or by id). */
+export type EntryResult = Answer<z.output<typeof entryResponseSchema>>;
+export type HeadResult = Answer<z.output<typeof headResponseSchema>>;
+/** An account's positions; `asOf` is the head they are as of. */
+export type PositionsResult = Answer<z.output<typeof positionsResponseSchema>>;
+/** One replica as the status probe found it; `promised` is its ballot as `round.proposerId`. */
+export type AcceptorStatus = Answer<z.output<typeof acceptorStatusSchema>>;
+/** Per acceptor: reachable, latency, ballot, chosen and applied seq, head hash; `commits` is the answering Worker isolate's recent commits (another isolate has its own). */
+export type LedgerStatus = Answer<z.output<typeof statusResponseSchema>>;
+/** The server's check of one replica's hash chain; `brokenAt` is the first seq whose hash did not check, when `verified` is false. */
+export type VerifyResult = Answer<z.output<typeof verifyResponseSchema>>;
 
 export interface QuorumLedgerClientOptions {
   /** The API's origin, e.g. `http://127.0.0.1:8787` (a path prefix is kept). */
@@ -29,25 +91,6 @@ export interface QuorumLedgerClientOptions {
    * how long it may take, with `X-Deadline-Ms`: most of the time left.
    */
   readonly deadline_ms?: number;
-}
-
-/** The HEAD of a ledger: `committedAt` is null before the first entry. */
-export interface Head {
-  readonly seq: number;
-  readonly hash: string;
-  readonly committedAt: string | null;
-}
-
-export interface AppendResult {
-  readonly ledger: string;
-  /** One receipt per entry sent, in order. */
-  readonly results: Receipt[];
-  /**
-   * True when the answer was 201 (the attempt that answered created at least one entry); false on 200
-   * (all existed). After a retry whose lost first attempt had applied the entries, this is false
-   * although this call created them: the receipts are the same either way.
-   */
-  readonly created: boolean;
 }
 
 export type Consistency = "linearizable" | "local";
@@ -73,72 +116,9 @@ export interface ListOptions extends ReadOptions {
   readonly limit?: number;
 }
 
-export interface EntryPage {
-  readonly ledger: string;
-  /** In seq order. */
-  readonly entries: Entry[];
-  /** The `after` of the next page, or null on the last page. */
-  readonly next: number | null;
-  readonly head: Head;
-}
-
-export interface EntryResult {
-  readonly ledger: string;
-  readonly entry: Entry;
-}
-
-export interface HeadResult extends Head {
-  readonly ledger: string;
-}
-
-export interface PositionsResult {
-  readonly ledger: string;
-  readonly account: string;
-  readonly positions: Position[];
-  /** The head the positions are as of. */
-  readonly asOf: Head;
-}
-
-export interface AcceptorStatus {
-  readonly region: string;
-  readonly reachable: boolean;
-  readonly latency_ms: number | null;
-  /** The promised ballot as `round.proposerId`. */
-  readonly promised: string | null;
-  readonly chosenThrough: number | null;
-  readonly appliedSeq: number | null;
-  readonly headHash: string | null;
-  readonly error?: string;
-}
-
-export interface LedgerStatus {
-  readonly ledger: string;
-  readonly quorum: { readonly acceptors: number; readonly prepare: number; readonly accept: number };
-  readonly acceptors: AcceptorStatus[];
-  readonly headsAgree: boolean;
-  /** The answering Worker isolate's recent commits (another isolate has its own). */
-  readonly commits?: {
-    readonly window_s: number;
-    readonly commits: number;
-    readonly entries: number;
-    readonly latency_ms: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number } | null;
-  };
-}
-
 export interface VerifyOptions extends RequestOptions {
   /** The replica to verify; the nearest by default. */
   readonly region?: string;
-}
-
-export interface VerifyResult {
-  readonly ledger: string;
-  readonly region: string;
-  readonly verified: boolean;
-  readonly checkedThrough: number;
-  readonly head: Head;
-  readonly complete: boolean;
-  /** The first seq whose hash did not check, when `verified` is false. */
-  readonly brokenAt?: number;
 }
 
 export interface StreamOptions {
