@@ -25,6 +25,8 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
+          // The Worker imports the dashboard's bundle, which is generated (not committed).
+          globalSetup: ["./scripts/build-dashboard.mjs"],
           // Room for two convergence waits at their ceiling (test/worker/timing.ts) on a busy machine.
           testTimeout: 120_000,
         },
@@ -34,6 +36,8 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
+          // wrangler dev bundles the Worker, which imports the dashboard's generated bundle.
+          globalSetup: ["./scripts/build-dashboard.mjs"],
           environment: "node",
           testTimeout: 300_000,
           hookTimeout: 120_000,

@@ -2,7 +2,9 @@
  * The operators' dashboard, served by the Worker: `GET /` answers the HTML page to a client that
  * asks for text/html (a browser) and the JSON service description to every other client; the page's
  * script, stylesheet, icon and uPlot come from `/assets/*`, out of the Worker bundle (text modules,
- * see the [[rules]] in wrangler.toml), so the page makes no request to any other origin.
+ * see the [[rules]] in wrangler.toml), so the page makes no request to any other origin. The script
+ * is the bundle of src/dashboard/browser/ that scripts/build-dashboard.mjs generates before start,
+ * test and build.
  *
  * Asset URLs in the page carry a content hash (`?v=`): with the current hash an asset is cached for
  * a year (immutable), without it for five minutes. The page itself is never cached, and its
@@ -11,7 +13,7 @@
 import type { Context, Hono } from "hono";
 import uplotJs from "uplot/dist/uPlot.iife.min.js";
 import uplotCss from "uplot/dist/uPlot.min.css";
-import dashboardJs from "./dashboard.browser.js";
+import dashboardJs from "./generated/dashboard.browser.js";
 import { dashboardHtml } from "./page.js";
 import { dashboard_css } from "./styles.js";
 

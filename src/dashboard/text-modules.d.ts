@@ -9,6 +9,8 @@ declare module "uplot/dist/uPlot.min.css" {
   const text: string;
   export default text;
 }
+// The dashboard's bundle (scripts/build-dashboard.mjs): declared here, so that type-checking does
+// not need it built.
 declare module "*dashboard.browser.js" {
   const text: string;
   export default text;

@@ -47,7 +47,7 @@ describe("GET /", () => {
 
 describe("GET /assets/*", () => {
   const cases = [
-    ["dashboard.js", /^text\/javascript\b/, "sseEvents"],
+    ["dashboard.js", /^text\/javascript\b/, "SseParser"],
     ["dashboard.css", /^text\/css\b/, "--focus"],
     ["uplot.js", /^text\/javascript\b/, "uPlot"],
     ["uplot.css", /^text\/css\b/, ".uplot"],
@@ -85,6 +85,8 @@ describe("GET /assets/*", () => {
 
   it("the script is a classic script that keeps the key in sessionStorage only", async () => {
     const text = (await get("/assets/dashboard.js", null)).text;
+    // The bundle of src/dashboard/browser/ (scripts/build-dashboard.mjs): one strict function, no modules.
+    expect(text).toMatch(/^"use strict";\s*\(\(\) => \{/);
     expect(text).not.toMatch(/^\s*(import|export)\s/m);
     expect(text).toMatch(/sessionStorage, key_storage/);
     expect(text).not.toMatch(/localStorage, key_storage/);
