@@ -4,7 +4,8 @@
  *
  * The page is opened, the dev key and a fresh ledger are typed in, and then, while a small load
  * appends entries through the API: the three regions show as reachable; an appended entry shows up
- * in the live tail; `PUT /v1/_faults {"down":["weur"]}` makes weur show as DOWN (then healed, and it
+ * in the live tail, and the tail reconnects after failed connections to the stream (aborted in the
+ * browser); `PUT /v1/_faults {"down":["weur"]}` makes weur show as DOWN (then healed, and it
  * comes back); the account's positions show up; axe-core finds no WCAG 2.0/2.1 A or AA violation
  * (with a region down and at the end). Throughout: no console error, no page error, no failed
  * request, and no request to any other origin (each one is aborted and recorded).
@@ -19,7 +20,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import axe from "axe-core";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Page, type Route } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { WranglerDev, freePort, project_root, sleep } from "../../scripts/wrangler-dev.js";
 import { browserTestsCanRun, chromium_path } from "./browser.js";
@@ -62,6 +63,8 @@ const screenshot_path = join(project_root, "test/e2e/artifacts/dashboard.png");
 const screenshot_down_path = join(project_root, "test/e2e/artifacts/dashboard-weur-down.png");
 const docs_screenshot_path = join(project_root, "docs/dashboard.png");
 const axe_tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+/** The live tail's requests (`/v1/ledgers/:ledger/stream?after=<seq>`). */
+const stream_url = /\/v1\/ledgers\/[^/]+\/stream\?after=\d+$/;
 
 const ledger = `dash-${randomBytes(4).toString("hex")}`;
 const account = "ACC-1";
@@ -335,6 +338,41 @@ describe.runIf(browserTestsCanRun("test/e2e/dashboard.test.ts"))("the operators'
     const seqs = await thePage().locator("#tail-body tr").evaluateAll((trs) => trs.map((tr) => Number((tr as unknown as InPageElement).dataset.seq)));
     expect(seqs).toEqual([...seqs].sort((a, b) => b - a));
     expect(seqs.length).toBeLessThanOrEqual(50);
+  });
+
+  it("reconnects the live tail after failed connections, and the tail goes on", async () => {
+    const p = thePage();
+    const stream_failures = 2;
+    let failed = 0;
+    // The next connections to the stream fail at the network: the page says so, waits (the SDK's
+    // backoff), and connects again from the last seq it showed.
+    const failStream = (route: Route) => {
+      if (failed >= stream_failures) return route.fallback();
+      failed += 1;
+      return route.abort("connectionfailed");
+    };
+    await p.route(stream_url, failStream);
+    try {
+      await p.getByRole("button", { name: "Connect", exact: true }).click();
+      await waitInPage("the failed stream, shown", () =>
+        /network request failed.*Reconnecting in about \d+ s\./.test(document.getElementById("tail-error")?.textContent ?? ""),
+      );
+      await waitInPage("the tail live again", () => (document.getElementById("tail-state")?.textContent ?? "").startsWith("Live"));
+      expect(failed).toBe(stream_failures);
+      const entry = fill("NVDA", "buy", "3", "120.50");
+      const seq = await append(entry);
+      await waitInPage(`entry ${entry.id} in the tail after the reconnect`, (n) => document.querySelector(`#tail-body tr[data-seq="${n}"]`) !== null, seq);
+    } finally {
+      await p.unroute(stream_url, failStream);
+    }
+    // The failures this step caused, and only those, come off the lists.
+    const caused = /ERR_CONNECTION_FAILED/;
+    expect(failedRequests.filter((r) => caused.test(r)).length).toBe(stream_failures);
+    failedRequests.splice(0, failedRequests.length, ...failedRequests.filter((r) => !caused.test(r)));
+    consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => !caused.test(e)));
+    expect(failedRequests).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+    expect(pageErrors).toEqual([]);
   });
 
   it("shows weur as DOWN when it is taken down, and reachable again once healed", async () => {
