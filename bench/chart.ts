@@ -145,5 +145,5 @@ export function renderChart(input: ChartInput): string {
     });
   });
   out.push(`</svg>`);
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}\n`;
 }

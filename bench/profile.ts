@@ -73,8 +73,14 @@ export class InspectorSession {
     const ws = new WebSocket(url, { headers: { Origin: "http://127.0.0.1" } });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("the inspector did not open in time")), connect_timeout_ms);
-      ws.addEventListener("open", () => (clearTimeout(timer), resolve()));
-      ws.addEventListener("error", () => (clearTimeout(timer), reject(new Error("the inspector connection failed"))));
+      ws.addEventListener("open", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      ws.addEventListener("error", () => {
+        clearTimeout(timer);
+        reject(new Error("the inspector connection failed"));
+      });
     });
     return new InspectorSession(ws);
   }
@@ -87,8 +93,14 @@ export class InspectorSession {
         reject(new Error(`${method}: no answer within ${command_timeout_ms} ms`));
       }, command_timeout_ms);
       this.pending.set(id, {
-        resolve: (v) => (clearTimeout(timer), resolve(v as T)),
-        reject: (e) => (clearTimeout(timer), reject(e)),
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v as T);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
       this.ws.send(JSON.stringify({ id, method, params }));
     });
@@ -185,7 +197,7 @@ export function summarizeProfile(profile: CpuProfile, map: SourceMap | undefined
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const selfTime = new Map<number, number>();
-  profile.samples.forEach((s, i) => selfTime.set(s, (selfTime.get(s) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  for (const [i, s] of profile.samples.entries()) selfTime.set(s, (selfTime.get(s) ?? 0) + (profile.timeDeltas[i] ?? 0));
   const total = [...selfTime.values()].reduce((a, x) => a + x, 0) || 1;
   const name = (n: ProfileNode): string => {
     const f = n.callFrame;

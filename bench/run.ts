@@ -222,7 +222,7 @@ async function main(): Promise<void> {
   };
   await mkdir(args.out, { recursive: true });
   const jsonPath = join(args.out, `${stem}.json`);
-  await writeFile(jsonPath, JSON.stringify(result, null, 2) + "\n");
+  await writeFile(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
 
   const svgPath = await writeRendered(result, args.out);
   progress(`wrote ${jsonPath}, ${svgPath}${args.quick || args.profile ? "" : " and latest.svg"}; wall clock ${(wall_ms / 1000).toFixed(1)} s`);

@@ -80,24 +80,29 @@ export const demo_usage =
   "  --url URL  use the Quorum Ledger at URL (e.g. http://127.0.0.1:8788); never starts one\n" +
   "  --exit     stop the wrangler dev the demo started when it is done (default: keep it until Ctrl-C)";
 
+/** The flags as parseArgs reads them; throws on an unknown or malformed flag. */
+function readDemoFlags(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    options: {
+      fills: { type: "string", default: String(fills_default) },
+      ledger: { type: "string", default: "demo" },
+      seed: { type: "string" },
+      port: { type: "string" },
+      url: { type: "string" },
+      exit: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  }).values;
+}
+
 /** The command line, checked; `random_seed` is the seed used when `--seed` is not given. */
 export function parseDemoArgs(argv: readonly string[], random_seed: number): ParsedDemoArgs {
-  let values;
+  let values: ReturnType<typeof readDemoFlags>;
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        fills: { type: "string", default: String(fills_default) },
-        ledger: { type: "string", default: "demo" },
-        seed: { type: "string" },
-        port: { type: "string" },
-        url: { type: "string" },
-        exit: { type: "boolean", default: false },
-        help: { type: "boolean", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    values = readDemoFlags(argv);
   } catch (error) {
     // parseArgs explains itself ("Unknown option '--prot'..."); the stack adds nothing.
     return { kind: "invalid", message: (error as Error).message };

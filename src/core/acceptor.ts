@@ -216,7 +216,7 @@ export class Acceptor {
     const chosen: AcceptedSlot[] = [];
     for (let s = Math.max(1, fromSlot); s <= chosenThrough && chosen.length < this.limits.catch_up_slots_max; s++) {
       const r = this.store.slot(s);
-      assert(r !== undefined && r.chosen, `slot ${s} at or below chosenThrough is chosen and held`);
+      assert(r?.chosen, `slot ${s} at or below chosenThrough is chosen and held`);
       chosen.push({ slot: s, ballot: r.ballot, value: r.value });
     }
     const above = this.store

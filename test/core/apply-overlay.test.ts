@@ -54,8 +54,8 @@ describe("applySlot looks ids up in bulk", () => {
   it("asks the base once per chunk of at most id_lookup_ids_max distinct ids, refIds included, and never one by one", () => {
     const view = new CountingView(seededStore());
     const per_batch = 900;
-    const batches: EntryInput[][] = Array.from({ length: 3 }, (_, b) =>
-      Array.from({ length: per_batch }, (_, i) => trade(`n${b}-${i}`)),
+    const batches: EntryInput[][] = Array.from({ length: 3 }, (_batch, b) =>
+      Array.from({ length: per_batch }, (_entry, i) => trade(`n${b}-${i}`)),
     );
     // A repeated id (exists), a bust of a stored fill and one of a missing fill.
     batches.push([trade("t2"), trade("bust1", { execType: "bust", refId: "t1", quantity: "10", price: "100" })]);

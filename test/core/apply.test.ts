@@ -132,7 +132,7 @@ describe("applySlot: sequence, hash chain, time", () => {
       appendValue(900, [trade("c", { execType: "correction", refId: "a", quantity: "7" })]),
     ];
     const [s1, s2] = [new MemoryAcceptorStore(), new MemoryAcceptorStore()];
-    for (const s of [s1, s2]) slots.forEach((v, i) => applyAndPersist(s, i + 1, v));
+    for (const s of [s1, s2]) for (const [i, v] of slots.entries()) applyAndPersist(s, i + 1, v);
     expect(allEntries(s1)).toEqual(allEntries(s2));
     expect(s1.head()).toEqual(s2.head());
     expect(s1.positionsOf("ACC-1")).toEqual(s2.positionsOf("ACC-1"));

@@ -42,8 +42,8 @@ describe("isDecimalString", () => {
     "1.50",
     "0.000000000001",
     "1".padEnd(intMax, "0"), // 20 integer digits
-    "9".repeat(intMax) + "." + "9".repeat(fracMax),
-    "-" + "9".repeat(intMax) + "." + "9".repeat(fracMax),
+    `${"9".repeat(intMax)}.${"9".repeat(fracMax)}`,
+    `-${"9".repeat(intMax)}.${"9".repeat(fracMax)}`,
   ])("accepts %s", (s) => {
     expect(isDecimalString(s)).toBe(true);
   });
@@ -74,7 +74,7 @@ describe("isDecimalString", () => {
     "NaN",
     "١",
     "1".padEnd(intMax + 1, "0"), // 21 integer digits
-    "1." + "1".repeat(fracMax + 1), // 13 fraction digits
+    `1.${"1".repeat(fracMax + 1)}`, // 13 fraction digits
     "--1",
   ])("refuses %j", (s) => {
     expect(isDecimalString(s)).toBe(false);

@@ -19,9 +19,9 @@ function writeString(s: string, escapeMask: number): string {
   let out = '"';
   let i = 0;
   for (const ch of s) {
-    const escape = ((escapeMask >>> i++ % 31) & 1) === 1;
+    const escaped = ((escapeMask >>> i++ % 31) & 1) === 1;
     const units = Array.from({ length: ch.length }, (_, k) => ch.charCodeAt(k)); // both halves of a pair
-    out += escape ? units.map((u) => `\\u${u.toString(16).padStart(4, "0")}`).join("") : JSON.stringify(ch).slice(1, -1);
+    out += escaped ? units.map((u) => `\\u${u.toString(16).padStart(4, "0")}`).join("") : JSON.stringify(ch).slice(1, -1);
   }
   return `${out}"`;
 }
@@ -120,7 +120,7 @@ describe("firstRepeatedKey", () => {
     const nested = (n: number) => "[".repeat(n) + "]".repeat(n);
     expect(firstRepeatedKey(nested(limits.json_nesting_depth_max))).toBeUndefined();
     expect(firstRepeatedKey(nested(limits.json_nesting_depth_max + 1))).toMatchObject({ kind: "too_deep" });
-    const deepObject = '{"a":'.repeat(limits.json_nesting_depth_max + 1) + "1" + "}".repeat(limits.json_nesting_depth_max + 1);
+    const deepObject = `${'{"a":'.repeat(limits.json_nesting_depth_max + 1)}1${"}".repeat(limits.json_nesting_depth_max + 1)}`;
     expect(parseJsonText(deepObject)).toMatchObject({ ok: false, problem: { reason: "too_deep" } });
     // A million levels: refused, with no recursion anywhere to overflow.
     expect(parseJsonText(nested(1_000_000))).toMatchObject({ ok: false, problem: { reason: "too_deep" } });

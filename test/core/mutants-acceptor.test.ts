@@ -88,7 +88,7 @@ function peerReply(chosenThrough: number, chosen: AcceptedSlot[], above: Array<A
   return { type: "catch_up_reply", from: "peer", chosenThrough, chosen, above };
 }
 
-function chosenThrough(a: Acceptor): number {
+function chosenThroughOf(a: Acceptor): number {
   return a.store.chosenThrough();
 }
 
@@ -122,7 +122,7 @@ describe("Acceptor.learnFromPeer", () => {
       new InvariantViolation("catch-up reply within its limit"),
     );
     a.learnFromPeer(peerReply(2, three.slice(0, 2), []));
-    expect(chosenThrough(a)).toBe(2);
+    expect(chosenThroughOf(a)).toBe(2);
   });
 
   it("applies the chosen slots it learns before it counts votes, each step within the apply limit", () => {
@@ -130,7 +130,7 @@ describe("Acceptor.learnFromPeer", () => {
     // two chosen slots need both passes.
     const a = acceptor({ limits: { apply_slots_per_message_max: 1 } });
     a.learnFromPeer(peerReply(2, [1, 2].map((slot) => ({ slot, ballot: b1, value: value(`c${slot}`) })), []));
-    expect(chosenThrough(a)).toBe(2);
+    expect(chosenThroughOf(a)).toBe(2);
   });
 
   it("counts a vote for the last slot within the catch-up window, and none beyond it", () => {
@@ -156,7 +156,7 @@ describe("Acceptor.learnFromPeer", () => {
     // Slot 1 is chosen with c1; the same reply holds an older peer vote for slot 1 with another value,
     // counted while slot 1 was not yet applied.
     a.learnFromPeer(peerReply(1, [{ slot: 1, ballot: b2, value: value("c1") }], [{ slot: 1, ballot: b1, value: value("old"), chosen: false }]));
-    expect(chosenThrough(a)).toBe(1);
+    expect(chosenThroughOf(a)).toBe(1);
     expect(a.store.slot(1)?.value).toEqual(value("c1"));
   });
 
@@ -262,9 +262,9 @@ describe("Acceptor.onCommit", () => {
       [1, b1, value("c1")],
       [2, b1, value("c2")],
     ]);
-    expect(chosenThrough(a)).toBe(1);
+    expect(chosenThroughOf(a)).toBe(1);
     commit(a, []);
-    expect(chosenThrough(a)).toBe(2);
+    expect(chosenThroughOf(a)).toBe(2);
   });
 });
 
@@ -273,7 +273,7 @@ describe("Acceptor over a store that compacts its applied log", () => {
     const s = countingStore();
     const a = acceptor({ store: s.store });
     commit(a, [[1, b1, value("c1")]]);
-    expect(chosenThrough(a)).toBe(1);
+    expect(chosenThroughOf(a)).toBe(1);
     s.compactedThrough = 1;
     const putsBefore = s.calls.get("putSlot") ?? 0;
     // A late commit of the applied slot at another ballot: nothing to write.
@@ -292,7 +292,7 @@ describe("Acceptor reuses the writes it predicted on Accept", () => {
     ]);
     s.calls.clear();
     commit(a, [[1, b1]]);
-    expect(chosenThrough(a)).toBe(1);
+    expect(chosenThroughOf(a)).toBe(1);
     expect(ledgerReads(s.calls)).toBe(0);
   });
 });

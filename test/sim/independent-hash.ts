@@ -17,15 +17,15 @@ import { createHash } from "node:crypto";
 export const reference_genesis_hash = "0".repeat(64);
 
 /** The short escapes RFC 8785 section 3.2.2.2 requires; other control characters use \u00xx. */
-const short_escapes: Readonly<Record<number, string>> = {
-  0x08: "\\b",
-  0x09: "\\t",
-  0x0a: "\\n",
-  0x0c: "\\f",
-  0x0d: "\\r",
-  0x22: '\\"',
-  0x5c: "\\\\",
-};
+const short_escapes: ReadonlyMap<number, string> = new Map([
+  [0x08, "\\b"],
+  [0x09, "\\t"],
+  [0x0a, "\\n"],
+  [0x0c, "\\f"],
+  [0x0d, "\\r"],
+  [0x22, '\\"'],
+  [0x5c, "\\\\"],
+]);
 
 export class CanonicalJsonError extends Error {
   override name = "CanonicalJsonError";
@@ -43,9 +43,9 @@ function serializeString(s: string): string {
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const unit = s.charCodeAt(i);
-    const escape = short_escapes[unit];
-    if (escape !== undefined) {
-      out += escape;
+    const short = short_escapes.get(unit);
+    if (short !== undefined) {
+      out += short;
     } else if (unit < 0x20) {
       out += `\\u${unit.toString(16).padStart(4, "0")}`;
     } else if (isHighSurrogate(unit) && i + 1 < s.length && isLowSurrogate(s.charCodeAt(i + 1))) {

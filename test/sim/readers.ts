@@ -96,8 +96,14 @@ class TimeoutSweeper {
       const waiting = { deadline_ms: this.world.now_ms + ms, expire: () => reject(new ReplicaTimeoutError(`${what} timed out after ${ms} ms`)) };
       this.pending.add(waiting);
       work.then(
-        (v) => (this.pending.delete(waiting), resolve(v)),
-        (e: unknown) => (this.pending.delete(waiting), reject(e instanceof Error ? e : new Error(String(e)))),
+        (v) => {
+          this.pending.delete(waiting);
+          resolve(v);
+        },
+        (e: unknown) => {
+          this.pending.delete(waiting);
+          reject(e instanceof Error ? e : new Error(String(e)));
+        },
       );
       this.arm(waiting.deadline_ms);
     });
@@ -236,6 +242,7 @@ export function startReaders(
   sabotage: Sabotage | undefined,
 ): SimReader[] {
   const readers = Array.from({ length: readers_per_seed }, (_, i) => new SimReader(`r${i}`, world, cluster, clients, rng.fork(), sabotage));
+  // Not awaited: the caller's world.run drives them; each stops within reader_wakes_max wakes.
   for (const r of readers) void r.run();
   return readers;
 }
