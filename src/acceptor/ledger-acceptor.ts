@@ -88,6 +88,8 @@ export class LedgerAcceptor extends DurableObject<Env> {
     const at = Date.now() + delay_ms;
     if (this.alarmAt_ms !== undefined && this.alarmAt_ms <= at) return;
     this.alarmAt_ms = at;
+    // Not awaited: handle() replies synchronously. The alarm is a storage write, so the output gate
+    // still holds the reply until the alarm is durable.
     void this.ctx.storage.setAlarm(at);
   }
 

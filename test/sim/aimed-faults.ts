@@ -104,6 +104,8 @@ export function armAims(plan: AimPlan, cluster: Cluster, world: World, rng: Prng
       const recovering = live.find((p) => !p.proposer.isLeader);
       if (recovering === undefined || live.length < 2) return;
       aims.crashPromisesTo = recovering.name;
+      // Not awaited: the recovery runs beside the leader on the simulated clock, and may fail amid
+      // the faults; the checks judge what the cluster holds afterwards.
       void recovering.proposer.sync().catch(() => undefined);
       world.schedule(recovery_promise_crash_window_ms, () => (aims.crashPromisesTo = undefined));
     });
@@ -112,7 +114,8 @@ export function armAims(plan: AimPlan, cluster: Cluster, world: World, rng: Prng
   for (let i = 0; i < plan.leaderCuts; i++) world.schedule(rng.uniform(0, fault_phase_ms), () => aims.leaderCuts++);
   aims.onLeaderCut = (cut: SimProposer) => {
     // Two proposers recover at once over the partially accepted slot: the others that are up, and
-    // the cut one after its restart when fewer than two others are.
+    // the cut one after its restart when fewer than two others are. Not awaited, and allowed to
+    // fail, like the recovery above.
     const others = cluster.proposers.filter((p) => p !== cut && p.up).slice(0, 2);
     for (const p of others) void p.proposer.sync().catch(() => undefined);
     world.schedule(rng.uniform(20, 300), () => {
@@ -182,6 +185,7 @@ export async function runCommitBlackout(cluster: Cluster, world: World, rng: Prn
   const lossesOnce = cluster.aims.commitLossesOnce;
   cluster.aims.commitLossesOnce = false;
   cluster.aims.commitBlackout = informed.name;
+  // Not awaited: world.run below drives it until it is finished.
   void writer.run();
   await world.run(world.now_ms + run_ms_max, events_max, () => writer.finished);
   cluster.aims.commitBlackout = undefined;
@@ -189,6 +193,7 @@ export async function runCommitBlackout(cluster: Cluster, world: World, rng: Prn
   cluster.crashAcceptor(informed);
   world.schedule(rng.uniform(300, 1000), () => cluster.restartAcceptor(informed));
   const recovering = live.find((p) => p !== leader && p.up) ?? leader;
+  // Not awaited, and allowed to fail: world.run below drives it; the checker judges the outcome.
   void recovering?.proposer.sync().catch(() => undefined);
   // Faults are over once `informed` is back: what follows (the last write) runs on a whole cluster.
   await world.run(world.now_ms + run_ms_max, events_max, () => informed.up);
