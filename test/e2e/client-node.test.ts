@@ -5,9 +5,10 @@
  * client needs nothing but web-standard APIs outside workerd.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import {
   NetworkError,
@@ -139,5 +140,46 @@ describe("the package's ./client entry, built JavaScript, in a plain Node proces
       );
     });
     expect(JSON.parse(out.trim())).toEqual({ created: true, seqs: [1], head: 1 });
+  });
+
+  it("its declarations type-check for a consumer that has zod and none of the server's packages", async () => {
+    // The answer types come from the API's zod schemas (src/api/responses.ts), so the emitted
+    // declarations import zod: a consumer installs it with the package, but Hono and the Worker's
+    // types must not be needed. A scratch package holds only the built dist/client and zod.
+    const root = join(import.meta.dirname, "../..");
+    const dir = await mkdtemp(join(tmpdir(), "quorum-ledger-consumer-"));
+    try {
+      const pkg = join(dir, "node_modules", "quorum-ledger");
+      await mkdir(pkg, { recursive: true });
+      await cp(join(root, "package.json"), join(pkg, "package.json"));
+      await cp(join(root, "dist", "client"), join(pkg, "dist", "client"), { recursive: true });
+      await symlink(join(root, "node_modules", "zod"), join(dir, "node_modules", "zod"), "dir");
+      await writeFile(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+      const consumer = join(dir, "consumer.ts");
+      await writeFile(
+        consumer,
+        `import { QuorumLedgerClient, type Entry, type LedgerStatus, type Receipt } from "quorum-ledger/client";
+        const client = new QuorumLedgerClient({ baseUrl: "http://127.0.0.1:8787", apiKey: "key", ledger: "desk-1" });
+        const entries: Entry[] = (await client.list()).entries;
+        const receipt: Receipt = (await client.append({ id: "a", account: "b", symbol: "c", side: "buy", quantity: "1", price: "1" })).results[0]!;
+        const status: LedgerStatus = await client.status();
+        const seqs: number[] = [...entries.map((e) => e.seq), receipt.seq, status.commits.entries];
+        export { seqs };`,
+      );
+      const program = ts.createProgram([consumer], {
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        target: ts.ScriptTarget.ES2023,
+        module: ts.ModuleKind.NodeNext,
+        moduleResolution: ts.ModuleResolutionKind.NodeNext,
+        lib: ["lib.esnext.d.ts", "lib.dom.d.ts"],
+        types: [],
+      });
+      const problems = ts.getPreEmitDiagnostics(program).map((d) => `${d.file?.fileName ?? ""}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
+      expect(problems).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
