@@ -105,8 +105,11 @@ export function wantsHtml(accept: string | undefined): boolean {
   return false;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function registerDashboardRoutes<E extends { Bindings: Env }>(app: Hono<E, any, any>, serviceInfo: (c: Context<E>) => Response): void {
+export function registerDashboardRoutes<E extends { Bindings: Env }>(
+  // biome-ignore lint/suspicious/noExplicitAny: any app's schema and base path: this only adds two GET routes to it
+  app: Hono<E, any, any>,
+  serviceInfo: (c: Context<E>) => Response,
+): void {
   app.get("/", (c) => {
     c.header("vary", "Accept");
     if (!wantsHtml(c.req.header("accept"))) return serviceInfo(c);
@@ -124,7 +127,9 @@ export function registerDashboardRoutes<E extends { Bindings: Env }>(app: Hono<E
       "x-content-type-options": "nosniff",
       etag,
       "cache-control":
-        c.req.query("v") === version ? `public, max-age=${asset_immutable_max_age_s}, immutable` : `public, max-age=${asset_max_age_s}`,
+        c.req.query("v") === version
+          ? `public, max-age=${asset_immutable_max_age_s}, immutable`
+          : `public, max-age=${asset_max_age_s}`,
     };
     if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
     return c.body(asset.body, 200, headers);

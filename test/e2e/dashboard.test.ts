@@ -20,9 +20,9 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import axe from "axe-core";
-import { chromium, type Browser, type BrowserContext, type Page, type Route } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page, type Route } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { WranglerDev, freePort, project_root, sleep } from "../../scripts/wrangler-dev.js";
+import { freePort, project_root, sleep, WranglerDev } from "../../scripts/wrangler-dev.js";
 import { browserTestsCanRun, chromium_path } from "./browser.js";
 
 // The functions passed to page.evaluate/waitForFunction run in the browser. This file is checked
@@ -93,7 +93,10 @@ function thePage(): Page {
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
   const res = await fetch(`${devUrl()}${path}`, {
     method,
-    headers: { authorization: `Bearer ${api_key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    headers: {
+      authorization: `Bearer ${api_key}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     signal: AbortSignal.timeout(request_timeout_ms),
   });
@@ -137,7 +140,12 @@ function startLoad(): void {
         const size = load_batch_sizes[i % load_batch_sizes.length]!;
         const entries = Array.from({ length: size }, (_, j) => {
           const n = i * 4 + j;
-          return fill(symbols[n % symbols.length]!, n % 5 === 4 ? "sell" : "buy", String(10 + (n % 7)), (100 + (n % 40) * 0.25).toFixed(2));
+          return fill(
+            symbols[n % symbols.length]!,
+            n % 5 === 4 ? "sell" : "buy",
+            String(10 + (n % 7)),
+            (100 + (n % 40) * 0.25).toFixed(2),
+          );
         });
         const res = await api("POST", `/v1/ledgers/${ledger}/entries`, { entries });
         if (res.status !== 201) loadErrors.push(`${res.status} ${JSON.stringify(res.json)}`);
@@ -163,7 +171,15 @@ async function waitInPage(what: string, predicate: (arg: number) => boolean, arg
   } catch (error) {
     const shown = await thePage()
       .evaluate(() =>
-        ["connection-state", "regions-summary", "regions-error", "tail-state", "tail-error", "positions-state", "positions-error"]
+        [
+          "connection-state",
+          "regions-summary",
+          "regions-error",
+          "tail-state",
+          "tail-error",
+          "positions-state",
+          "positions-error",
+        ]
           .map((id) => `${id}: ${document.getElementById(id)?.textContent ?? "(none)"}`)
           .join("\n"),
       )
@@ -187,20 +203,26 @@ async function axeViolations(): Promise<string[]> {
   const p = thePage();
   // Evaluated through the DevTools protocol, so the page's CSP (scripts from 'self' only) allows it.
   if (!(await p.evaluate(() => "axe" in window))) await p.evaluate(axe.source);
-  const { passes, violations } = await p.evaluate(
-    async (tags) => {
-      const w = window as { axe?: { run: (context: unknown, options: unknown) => Promise<{ violations: AxeViolation[]; passes: unknown[] }> } };
-      if (w.axe === undefined) throw new Error("axe-core is not in the page");
-      const result = await w.axe.run(document, { runOnly: { type: "tag", values: tags } });
-      return {
-        passes: result.passes.length,
-        violations: result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })) })),
-      };
-    },
-    axe_tags,
-  );
+  const { passes, violations } = await p.evaluate(async (tags) => {
+    const w = window as {
+      axe?: { run: (context: unknown, options: unknown) => Promise<{ violations: AxeViolation[]; passes: unknown[] }> };
+    };
+    if (w.axe === undefined) throw new Error("axe-core is not in the page");
+    const result = await w.axe.run(document, { runOnly: { type: "tag", values: tags } });
+    return {
+      passes: result.passes.length,
+      violations: result.violations.map((v) => ({
+        id: v.id,
+        impact: v.impact,
+        help: v.help,
+        nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })),
+      })),
+    };
+  }, axe_tags);
   expect(passes).toBeGreaterThanOrEqual(rules_passed_min);
-  return violations.flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(n.target)}: ${n.failureSummary ?? ""}`));
+  return violations.flatMap((v) =>
+    v.nodes.map((n) => `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(n.target)}: ${n.failureSummary ?? ""}`),
+  );
 }
 
 beforeAll(async () => {
@@ -210,7 +232,15 @@ beforeAll(async () => {
     chromium.launch({
       executablePath: chromium_path,
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     }),
   ]);
   dev = started;
@@ -259,7 +289,8 @@ describe.runIf(browserTestsCanRun("test/e2e/dashboard.test.ts"))("the operators'
   // The steps build on each other: after a failure the rest are skipped (the screenshot still runs).
   let failedStep: string | undefined;
   beforeEach((ctx) => {
-    if (failedStep !== undefined && !ctx.task.name.startsWith("writes a screenshot")) ctx.skip(`after the failure of: ${failedStep}`);
+    if (failedStep !== undefined && !ctx.task.name.startsWith("writes a screenshot"))
+      ctx.skip(`after the failure of: ${failedStep}`);
     ctx.onTestFailed(() => {
       failedStep ??= ctx.task.name;
     });
@@ -296,13 +327,20 @@ describe.runIf(browserTestsCanRun("test/e2e/dashboard.test.ts"))("the operators'
     await p.getByLabel("Ledger").fill(ledger);
     await p.getByLabel("API key").fill("not-a-key");
     await p.getByRole("button", { name: "Connect", exact: true }).click();
-    await waitInPage("the refused key", () => (document.getElementById("connection-state")?.textContent ?? "").includes("not accepted"));
+    await waitInPage("the refused key", () =>
+      (document.getElementById("connection-state")?.textContent ?? "").includes("not accepted"),
+    );
     const panelErrors = await p.locator("#regions-error, #tail-error").allTextContents();
     expect(panelErrors.join(" ")).toMatch(/not accepted \(401 unauthorized\)/);
     await p.getByLabel("API key").fill(read_only_key);
     await p.getByRole("button", { name: "Connect", exact: true }).click();
-    await waitInPage("the missing admin scope", () => (document.getElementById("regions-error")?.textContent ?? "").includes("admin scope"));
-    await waitInPage("the tail, which a read key may see", () => document.querySelector("#tail-body tr[data-seq]") !== null);
+    await waitInPage("the missing admin scope", () =>
+      (document.getElementById("regions-error")?.textContent ?? "").includes("admin scope"),
+    );
+    await waitInPage(
+      "the tail, which a read key may see",
+      () => document.querySelector("#tail-body tr[data-seq]") !== null,
+    );
     // The browser logs each 4xx response itself ("Failed to load resource"); the page threw nothing.
     expectedConsoleErrors(/the server responded with a status of (401|403)/);
     expect(consoleErrors).toEqual([]);
@@ -315,10 +353,15 @@ describe.runIf(browserTestsCanRun("test/e2e/dashboard.test.ts"))("the operators'
     await p.getByLabel("Ledger").fill(ledger);
     await p.getByRole("button", { name: "Connect", exact: true }).click();
     startLoad();
-    await waitInPage("three reachable regions", () => document.querySelectorAll('#regions-body tr[data-reachable="true"]').length === 3);
-    const rows = await p.locator("#regions-body tr").evaluateAll((trs) =>
-      trs.map((tr) => ({ region: (tr as unknown as InPageElement).dataset.region, text: tr.textContent ?? "" })),
+    await waitInPage(
+      "three reachable regions",
+      () => document.querySelectorAll('#regions-body tr[data-reachable="true"]').length === 3,
     );
+    const rows = await p
+      .locator("#regions-body tr")
+      .evaluateAll((trs) =>
+        trs.map((tr) => ({ region: (tr as unknown as InPageElement).dataset.region, text: tr.textContent ?? "" })),
+      );
     expect(rows.map((r) => r.region).sort()).toEqual([...regions].sort());
     for (const r of rows) expect(r.text).toContain("reachable");
     await expect(p.locator("#heads-agree").textContent()).resolves.toMatch(/agree/i);
@@ -330,12 +373,18 @@ describe.runIf(browserTestsCanRun("test/e2e/dashboard.test.ts"))("the operators'
   it("shows an entry appended through the API in the live tail", async () => {
     const entry = fill("MSFT", "buy", "7", "411.10");
     const seq = await append(entry);
-    await waitInPage(`entry ${entry.id} in the tail`, (n) => document.querySelector(`#tail-body tr[data-seq="${n}"]`) !== null, seq);
+    await waitInPage(
+      `entry ${entry.id} in the tail`,
+      (n) => document.querySelector(`#tail-body tr[data-seq="${n}"]`) !== null,
+      seq,
+    );
     const row = await thePage().locator(`#tail-body tr[data-seq="${seq}"]`).textContent();
     expect(row).toContain(entry.id);
     expect(row).toContain("MSFT");
     // Newest first, and bounded.
-    const seqs = await thePage().locator("#tail-body tr").evaluateAll((trs) => trs.map((tr) => Number((tr as unknown as InPageElement).dataset.seq)));
+    const seqs = await thePage()
+      .locator("#tail-body tr")
+      .evaluateAll((trs) => trs.map((tr) => Number((tr as unknown as InPageElement).dataset.seq)));
     expect(seqs).toEqual([...seqs].sort((a, b) => b - a));
     expect(seqs.length).toBeLessThanOrEqual(50);
   });
@@ -355,13 +404,21 @@ describe.runIf(browserTestsCanRun("test/e2e/dashboard.test.ts"))("the operators'
     try {
       await p.getByRole("button", { name: "Connect", exact: true }).click();
       await waitInPage("the failed stream, shown", () =>
-        /network request failed.*Reconnecting in about \d+ s\./.test(document.getElementById("tail-error")?.textContent ?? ""),
+        /network request failed.*Reconnecting in about \d+ s\./.test(
+          document.getElementById("tail-error")?.textContent ?? "",
+        ),
       );
-      await waitInPage("the tail live again", () => (document.getElementById("tail-state")?.textContent ?? "").startsWith("Live"));
+      await waitInPage("the tail live again", () =>
+        (document.getElementById("tail-state")?.textContent ?? "").startsWith("Live"),
+      );
       expect(failed).toBe(stream_failures);
       const entry = fill("NVDA", "buy", "3", "120.50");
       const seq = await append(entry);
-      await waitInPage(`entry ${entry.id} in the tail after the reconnect`, (n) => document.querySelector(`#tail-body tr[data-seq="${n}"]`) !== null, seq);
+      await waitInPage(
+        `entry ${entry.id} in the tail after the reconnect`,
+        (n) => document.querySelector(`#tail-body tr[data-seq="${n}"]`) !== null,
+        seq,
+      );
     } finally {
       await p.unroute(stream_url, failStream);
     }
@@ -386,7 +443,10 @@ describe.runIf(browserTestsCanRun("test/e2e/dashboard.test.ts"))("the operators'
     await mkdir(dirname(screenshot_down_path), { recursive: true });
     await thePage().screenshot({ path: screenshot_down_path, fullPage: false });
     await setFaults({});
-    await waitInPage("weur reachable again", () => document.querySelectorAll('#regions-body tr[data-reachable="true"]').length === 3);
+    await waitInPage(
+      "weur reachable again",
+      () => document.querySelectorAll('#regions-body tr[data-reachable="true"]').length === 3,
+    );
   });
 
   it("shows the account's positions", async () => {
@@ -421,12 +481,18 @@ describe.runIf(browserTestsCanRun("test/e2e/dashboard.test.ts"))("the operators'
     if (update_screenshot) {
       // The README's picture: half a minute of history, then weur down through the fault transport.
       await setFaults({ down: ["weur"] });
-      await waitInPage("weur down, for the docs picture", () => document.querySelector('#regions-body tr[data-region="weur"][data-reachable="false"]') !== null);
+      await waitInPage(
+        "weur down, for the docs picture",
+        () => document.querySelector('#regions-body tr[data-region="weur"][data-reachable="false"]') !== null,
+      );
       await sleep(docs_down_ms);
       await mkdir(dirname(docs_screenshot_path), { recursive: true });
       await p.screenshot({ path: docs_screenshot_path, fullPage: true });
       await setFaults({});
-      await waitInPage("weur back after the docs picture", () => document.querySelectorAll('#regions-body tr[data-reachable="true"]').length === 3);
+      await waitInPage(
+        "weur back after the docs picture",
+        () => document.querySelectorAll('#regions-body tr[data-reachable="true"]').length === 3,
+      );
     }
     loadRunning = false;
     await loadDone;
@@ -435,8 +501,13 @@ describe.runIf(browserTestsCanRun("test/e2e/dashboard.test.ts"))("the operators'
     expect(loadErrors).toEqual([]);
     // wrangler dev reloads the Worker when a source file changes, which cuts the open stream
     // (Chromium logs net::ERR_INCOMPLETE_CHUNKED_ENCODING) and forgets the faults: say so.
-    const reloaded = /Reloading local server|Detected changes|Local server updated/.test(dev?.outputTail(64 * 1024) ?? "");
-    expect(consoleErrors, reloaded ? "wrangler dev reloaded during the run (a source file changed): run again" : "console errors").toEqual([]);
+    const reloaded = /Reloading local server|Detected changes|Local server updated/.test(
+      dev?.outputTail(64 * 1024) ?? "",
+    );
+    expect(
+      consoleErrors,
+      reloaded ? "wrangler dev reloaded during the run (a source file changed): run again" : "console errors",
+    ).toEqual([]);
     expect(pageErrors).toEqual([]);
     expect(failedRequests).toEqual([]);
     expect(offOrigin).toEqual([]);

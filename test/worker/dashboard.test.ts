@@ -29,7 +29,13 @@ describe("GET /", () => {
     expect(res.text).not.toMatch(/(src|href)="(https?:)?\/\//);
     const assets = [...res.text.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
     expect(assets.map((a) => a.replace(/\?.*$/, "")).sort()).toEqual(
-      ["/assets/dashboard.css", "/assets/dashboard.js", "/assets/icon.svg", "/assets/uplot.css", "/assets/uplot.js"].sort(),
+      [
+        "/assets/dashboard.css",
+        "/assets/dashboard.js",
+        "/assets/icon.svg",
+        "/assets/uplot.css",
+        "/assets/uplot.js",
+      ].sort(),
     );
     for (const asset of assets) expect((await get(asset, null)).status).toBe(200);
   });
