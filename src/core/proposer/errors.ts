@@ -24,9 +24,9 @@ export class AttemptFailed extends Error {
   override name = "AttemptFailed";
 }
 
-/** The round has sent its `round_quorum_calls_max` quorum calls: no further attempt. */
-export class RoundCallsSpent extends AttemptFailed {
-  override name = "RoundCallsSpent";
+/** The group round has made its `round_quorum_calls_max` quorum calls: no further attempt. */
+export class GroupRoundCallsSpent extends AttemptFailed {
+  override name = "GroupRoundCallsSpent";
 }
 
 /** Characters of an acceptor call's error that a 503's message quotes. */

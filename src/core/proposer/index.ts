@@ -1,4 +1,6 @@
 /** The Multi-Paxos proposer: its class, the errors it answers with, and what it is given. */
-export { ownEntriesCreated, Proposer } from "./proposer.js";
+
 export { ProposerOverloadedError, QuorumUnavailableError } from "./errors.js";
-export type { ProposerEnv, ProposerOptions, RecentCommits, RequestOptions } from "./types.js";
+export { LatencyTracker } from "./latency-tracker.js";
+export { ownEntriesCreated, Proposer } from "./proposer.js";
+export type { ProposerEnv, ProposerOptions, ProposerStats, RecentCommits, RequestOptions } from "./types.js";

@@ -18,8 +18,8 @@ export interface ProposerEnv {
   background?(work: Promise<unknown>): void;
   /**
    * The subrequests (acceptor calls) the current request may still make: the platform caps them per
-   * request, and a driver's rounds run in its own request. Absent: no cap. The driver hands over
-   * before a round could need more than what is left (`round_quorum_calls_max`).
+   * request, and a driver's group rounds run in its own request. Absent: no cap. The driver hands over
+   * before a group round could need more than what is left (`round_quorum_calls_max`).
    */
   subrequestsLeft?(): number;
 }
@@ -58,6 +58,30 @@ export interface RecentCommits {
   readonly window_ms: number;
   readonly commits: number;
   readonly entries: number;
-  /** Each commit's time from the slot's proposal to its outcome (one round, or several on retries); null without commits. */
-  readonly latency_ms: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number } | null;
+  /** Each commit's time from the slot's proposal to its outcome (one attempt, or several on retries); null without commits. */
+  readonly latency_ms: {
+    readonly p50: number;
+    readonly p90: number;
+    readonly p99: number;
+    readonly max: number;
+  } | null;
+}
+
+/** Counters for tests and benchmarks. */
+export interface ProposerStats {
+  phase1_runs: number;
+  phase2_runs: number;
+  messages_sent: number;
+  slots_chosen: number;
+  outcome_fallbacks: number;
+  requests_committed: number;
+  entries_committed: number;
+  /** Tenures ended early because the driving request's subrequest budget could not cover a group round. */
+  budget_handovers: number;
+  /** Attempts not made because fewer than a quorum were reachable. */
+  fail_fast: number;
+  /** Prepares sent again at the same ballot because a Promise listing was truncated (the re-prepare loop). */
+  reprepares: number;
+  /** Accept chunks after the first of one phase 2 (the slots did not fit one message). */
+  phase2_extra_chunks: number;
 }
