@@ -2,34 +2,34 @@
  * One ledger as the Worker sees it: its transport, its proposer (cached per isolate) and the read
  * paths. The read path itself (consistency modes, the read index from a prepare quorum) is the pure
  * core's `LedgerReader` (`src/core/read-index.ts`); this file gives it the platform: the Durable
- * Object calls, timers, the regions' measured latencies and the proposer's `sync`.
+ * Object calls, timers, the regions' measured latencies (the proposer's table) and the proposer's `sync`.
  */
 import type { LedgerConfig } from "../config.js";
 import { genesis_hash } from "../core/hash.js";
 import type { LedgerHead } from "../core/ledger-types.js";
 import type { AcceptorReply, AcceptorRequest } from "../core/messages.js";
-import { Proposer, type ProposerOptions } from "../core/proposer.js";
+import { Proposer, type ProposerOptions } from "../core/proposer/index.js";
 import {
+  type Consistency,
   LedgerReader,
+  type ReadOptions,
   ReadUnavailableError,
+  type ReplicaState,
   ReplicaTimeoutError,
   read_timeout_ms,
-  type Consistency,
-  type ReadOptions,
-  type ReplicaState,
 } from "../core/read-index.js";
 import type { RegionHint } from "../core/region-rtt.js";
-import { DurableObjectTransport, type AcceptorStub, type AcceptorTransport } from "./transport.js";
 import { FaultInjectingTransport } from "./faults.js";
+import { type AcceptorStub, type AcceptorTransport, DurableObjectTransport } from "./transport.js";
 
 // The read path's names, where the Worker, the stream hub and the tests have always found them.
 export {
+  type Consistency,
   ReadUnavailableError,
   ReplicaBehindError,
   read_index_syncs_max,
   read_index_wait_ms,
   read_timeout_ms,
-  type Consistency,
 } from "../core/read-index.js";
 
 /** Ledgers whose proposer an isolate keeps warm; the least recently used idle one is dropped beyond it. */
@@ -74,8 +74,6 @@ export class LedgerService {
   readonly proposer: Proposer;
   /** The read path (pure core) over this ledger's transport. */
   private readonly reader: LedgerReader<RegionHint>;
-  /** Moving average of each region's call latency: "nearest" means lowest here. */
-  private readonly latency_ms = new Map<RegionHint, number>();
   private background: ((work: Promise<unknown>) => void) | undefined;
 
   constructor(
@@ -86,16 +84,19 @@ export class LedgerService {
   ) {
     const direct = new DurableObjectTransport(namespace, ledger, config);
     this.transport = config.faultInjection ? new FaultInjectingTransport(direct) : direct;
-    this.proposer = new Proposer({
-      proposerId: crypto.randomUUID(),
-      acceptorIds: config.regions,
-      quorum: config.quorum,
-      send: (region, request) => this.send(region as RegionHint, request),
-      now_ms: () => Date.now(),
-      sleep,
-      random: () => Math.random(),
-      subrequestsLeft: () => this.transport.subrequestsLeft(),
-    }, options);
+    this.proposer = new Proposer(
+      {
+        proposerId: crypto.randomUUID(),
+        acceptorIds: config.regions,
+        quorum: config.quorum,
+        send: (region, request) => this.send(region as RegionHint, request),
+        now_ms: () => Date.now(),
+        sleep,
+        random: () => Math.random(),
+        subrequestsLeft: () => this.transport.subrequestsLeft(),
+      },
+      options,
+    );
     this.reader = new LedgerReader<RegionHint>(
       {
         replicas: config.regions,
@@ -119,28 +120,32 @@ export class LedgerService {
   private async timed<R>(region: RegionHint, op: (stub: AcceptorStub) => Promise<R>): Promise<R> {
     const started = Date.now();
     const result = await this.transport.call(region, (stub) => op(stub));
-    const took = Date.now() - started;
-    const before = this.latency_ms.get(region);
-    this.latency_ms.set(region, before === undefined ? took : 0.8 * before + 0.2 * took);
+    // One latency table per ledger: the proposer's, which its own calls to these acceptors feed too.
+    this.proposer.latency.note(region, Date.now() - started);
     return result;
   }
 
   private send(region: RegionHint, request: AcceptorRequest): Promise<AcceptorReply> {
-    return this.transport.call(region, async (stub, identity) => (await stub.handle(identity, request)) as AcceptorReply);
+    return this.transport.call(
+      region,
+      async (stub, identity) => (await stub.handle(identity, request)) as AcceptorReply,
+    );
   }
 
-  /** Regions from nearest to farthest by observed latency (configuration order until measured). */
+  /**
+   * Regions from nearest to farthest by observed latency (configuration order until measured), as
+   * the proposer's latency tracker has measured them: reads and the proposer's calls alike.
+   */
   regionsByLatency(): RegionHint[] {
-    const order = new Map(this.config.regions.map((r, i) => [r, i]));
-    return [...this.config.regions].sort((a, b) => {
-      const la = this.latency_ms.get(a) ?? Number.POSITIVE_INFINITY;
-      const lb = this.latency_ms.get(b) ?? Number.POSITIVE_INFINITY;
-      return la === lb ? order.get(a)! - order.get(b)! : la - lb;
-    });
+    return this.proposer.latency.nearestFirst(this.config.regions) as RegionHint[];
   }
 
   private readState(region: RegionHint): Promise<ReplicaState> {
-    return withTimeout(this.timed(region, (stub) => stub.readState()), read_timeout_ms, `read of ${region}`);
+    return withTimeout(
+      this.timed(region, (stub) => stub.readState()),
+      read_timeout_ms,
+      `read of ${region}`,
+    );
   }
 
   /**
@@ -176,7 +181,11 @@ export class LedgerService {
     let lastSeq = 0;
     let lastHash = genesis_hash;
     for (let checked = 0; checked < verify_entries_max; ) {
-      const page = await withTimeout(this.timed(region, (stub) => stub.verifyPage(lastSeq, lastHash)), read_timeout_ms, `verify on ${region}`);
+      const page = await withTimeout(
+        this.timed(region, (stub) => stub.verifyPage(lastSeq, lastHash)),
+        read_timeout_ms,
+        `verify on ${region}`,
+      );
       checked += page.checked;
       lastSeq = page.lastSeq;
       lastHash = page.lastHash;
