@@ -4,6 +4,8 @@
  * what the client detects itself (a network failure, a broken hash chain, a malformed stream) has no
  * status. `instanceof` on the subclasses picks out the cases a caller usually handles.
  */
+import type { Unchecked } from "./answers.js";
+import type { ErrorBody } from "./types.js";
 
 export interface QuorumLedgerErrorInit {
   /** The HTTP status of the final answer; undefined when there was none (network, client-side checks). */
@@ -193,10 +195,11 @@ export function errorFromResponse(
   } catch {
     body = undefined;
   }
-  const error = isRecord(body) && isRecord(body["error"]) ? body["error"] : undefined;
-  const code = typeof error?.["code"] === "string" ? error["code"] : `http_${status}`;
+  // The API's error body (`ErrorBody`, from its schema) when there is one; its fields still unchecked.
+  const error: Unchecked<ErrorBody["error"]> | undefined = isRecord(body) && isRecord(body["error"]) ? body["error"] : undefined;
+  const code = typeof error?.code === "string" ? error.code : `http_${status}`;
   const message =
-    typeof error?.["message"] === "string" ? error["message"] : `HTTP ${status}: ${text.slice(0, quoted_body_chars_max) || "(empty body)"}`;
+    typeof error?.message === "string" ? error.message : `HTTP ${status}: ${text.slice(0, quoted_body_chars_max) || "(empty body)"}`;
   const Class = class_by_code[code] ?? class_by_status[status] ?? QuorumLedgerError;
-  return new Class({ status, code, message, details: error?.["details"], ...extra });
+  return new Class({ status, code, message, details: error?.details, ...extra });
 }

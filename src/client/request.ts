@@ -4,6 +4,7 @@
  * and the opening of the entry stream. It knows HTTP, retries and deadlines, and nothing of the
  * answers' shapes (`answers.ts`) or of the hash chain (`chain.ts`).
  */
+import { limits } from "../core/limits.js";
 import { fail } from "./answers.js";
 import { DeadlineExceededError, NetworkError, QuorumLedgerError, errorFromResponse } from "./errors.js";
 import { abortReason, backoffDelay_ms, linkedSignal, parseRetryAfter_ms, sleep, type RetryPolicy } from "./retry.js";
@@ -15,10 +16,10 @@ export const request_timeout_ms_default = 30_000;
  * within seconds that the ledger cannot commit (the server itself answers an append within 2 s).
  */
 export const call_deadline_ms_default = 10_000;
-/** The longest overall deadline a caller may set (the server's `X-Deadline-Ms` bound is the same). */
-export const call_deadline_ms_max = 600_000;
+/** The longest overall deadline a caller may set: the server's bound on `X-Deadline-Ms`. */
+export const call_deadline_ms_max = limits.append_deadline_header_ms_max;
 /** The shortest `X-Deadline-Ms` the server takes: with less time left, no further attempt is sent. */
-const deadline_header_ms_min = 10;
+const deadline_header_ms_min = limits.append_deadline_header_ms_min;
 /** Of the time left, the share an append gives the server (`X-Deadline-Ms`): the rest carries its answer back. */
 const deadline_header_share = 0.9;
 

@@ -10,7 +10,7 @@
  *    hashes and sends these very objects, so each must be exactly its schema's shape. A field added,
  *    renamed or retyped in one and not the other fails here.
  * 3. The fields the client checks at runtime before it hands an answer out (`answers.ts`,
- *    `client.ts`, `chain.ts`), with the types those checks expect: a schema that renames or retypes
+ *    `client.ts`, `chain.ts`, `stream.ts`, `errors.ts`), with the types those checks expect: a schema that renames or retypes
  *    one of them would make every real answer fail the client's check, so it fails here first.
  *
  * The `@ts-expect-error` sentinels at the end prove the assertions can fail.
@@ -68,6 +68,8 @@ expectTypeOf<sdk.VerifyResult>().toExtend<{ readonly verified: boolean }>();
 // `entry`/`entryById` read `{ entry }` and compare its seq and id; chain.ts checks seq, prevHash, hash.
 expectTypeOf<Wire<typeof api.entryResponseSchema>>().toExtend<{ entry: object }>();
 expectTypeOf<sdk.Entry>().toExtend<{ readonly id: string; readonly seq: number; readonly prevHash: string; readonly hash: string }>();
+// errors.ts reads a non-2xx answer's `error.code` and `error.message` (and passes `details` on).
+expectTypeOf<Wire<typeof api.errorSchema>>().toExtend<{ error: { code: string; message: string; details?: unknown } }>();
 
 // ---- the assertions can fail ----------------------------------------------------------------------
 
