@@ -16,7 +16,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Context, Env as HonoEnv, MiddlewareHandler } from "hono";
 import { assert } from "../core/assert.js";
-import { QuorumUnavailableError } from "../core/proposer.js";
+import { QuorumUnavailableError } from "../core/proposer/index.js";
 
 /** Cloudflare: simultaneous outgoing connections per request, every plan. */
 export const connections_per_request_max = 6;

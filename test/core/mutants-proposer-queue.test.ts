@@ -1,6 +1,6 @@
 /**
- * The proposer's group-commit queue and its driver (src/core/proposer.ts, lines 1-566): what a
- * request is answered and when, what a round groups, who drives, the driver's tenure and budget,
+ * The proposer's group-commit queue and its driver (src/core/proposer/group-commit.ts, and the errors and types beside it): what a
+ * request is answered and when, what a group round groups, who drives, the driver's tenure and budget,
  * the 503 and 429 texts, the status counters and `recentCommits`. Each case puts a production
  * Proposer over real Acceptors (`proposerCluster`, virtual time) into one exact state and checks
  * what it answers and sends. Times below are virtual: with the default one-way delay of 10 ms a
@@ -15,7 +15,7 @@ import {
   Proposer,
   ProposerOverloadedError,
   QuorumUnavailableError,
-} from "../../src/core/proposer.js";
+} from "../../src/core/proposer/index.js";
 import { quorumConfig } from "../../src/core/quorum.js";
 import { appendValue, trade } from "./fixtures.js";
 import { epoch_ms, proposerCluster, type ProposerCluster } from "./proposer-cluster.js";

@@ -10,7 +10,7 @@ import { describe, expect, test } from "vitest";
 import type { Ballot } from "../../src/core/ballot.js";
 import { limits, type CoreLimits } from "../../src/core/limits.js";
 import type { AcceptorReply, AcceptorRequest } from "../../src/core/messages.js";
-import { Proposer, ProposerOverloadedError, QuorumUnavailableError } from "../../src/core/proposer.js";
+import { Proposer, ProposerOverloadedError, QuorumUnavailableError } from "../../src/core/proposer/index.js";
 import { quorumConfig } from "../../src/core/quorum.js";
 import { epoch_ms, proposerCluster, type ProposerCluster } from "./proposer-cluster.js";
 import { appendValue, trade } from "./fixtures.js";
@@ -41,8 +41,8 @@ function sendTimes(c: ProposerCluster, type: AcceptorRequest["type"], to?: strin
 }
 
 describe("a round's attempts: how many, how far apart, and the 503 after the last", () => {
-  // withAttempts: the attempt bound (570), the backoff (594-597), the closing message (600) and its
-  // reachability note (653-655, 648).
+  // Proposer.withAttempts: the attempt bound, the backoff, the closing message and its
+  // reachability note (reachability.ts).
   test("every prepare rejected: append_attempts_max attempts with full-jitter backoff, then a 503 naming the failed acceptors", async () => {
     const ids = ["a", "b", "c", "d", "e"];
     const c = proposerCluster({ ids, limits: withLimits({ append_attempts_max: 3 }) });
@@ -101,7 +101,7 @@ describe("a round's attempts: how many, how far apart, and the 503 after the las
 });
 
 describe("the round's quorum-call bound", () => {
-  // spendQuorumCall (694-698) and its conversion to a 503 in withAttempts (590).
+  // Proposer.spendQuorumCall and its conversion to a 503 in withAttempts.
   test("a round that spends round_quorum_calls_max calls without a quorum answers 503 saying so, with no further call", async () => {
     const c = proposerCluster({ limits: withLimits({ round_quorum_calls_max: 2, round_quorum_calls_min: 1 }) });
     c.control.route = (_to, request) => (request.type === "prepare" ? { kind: "answer", reply: reject({ round: 1, proposerId: "z" }) } : { kind: "deliver" });
@@ -116,8 +116,8 @@ describe("the round's quorum-call bound", () => {
 });
 
 describe("deadlines and silent acceptors", () => {
-  // withAttempts' deadline check (580-581), toQuorum's cut-short wait (1000, 1074-1075),
-  // failQueuedIfUnreachable's early return (613).
+  // withAttempts' deadline check, AcceptorCalls.quorumCall's cut-short wait and callQuorum's timeout,
+  // GroupCommit.failQueuedIfUnreachable's early return.
   test("a quorum wait cut short by the deadline counts no one unreachable, and the requests behind it still commit", async () => {
     const c = proposerCluster();
     for (const id of c.ids) c.silent.add(id);
@@ -194,7 +194,7 @@ describe("deadlines and silent acceptors", () => {
 });
 
 describe("failing the queue fast once a quorum is unreachable", () => {
-  // failQueuedIfUnreachable (612-618): counts, answers and the queue's byte account.
+  // GroupCommit.failQueuedIfUnreachable: counts, answers and the queue's byte account.
   test("requests queued behind a round that found no quorum are answered at once, unproposed, and free their bytes", async () => {
     const request_bytes = new TextEncoder().encode(JSON.stringify([trade("q0")])).length;
     const c = proposerCluster({ limits: withLimits({ proposer_queue_bytes_max: 2 * request_bytes }) });
@@ -227,7 +227,7 @@ describe("failing the queue fast once a quorum is unreachable", () => {
 });
 
 describe("which acceptors count as unreachable, and for how long", () => {
-  // unreachableNow (634), markAnswered (674-675), attemptNeeds (625), noteCallFailed (663).
+  // Reachability (unreachableNow, markAnswered), Proposer.quorumUnreachable, AcceptorCalls.noteCallFailed.
   test("a failed call is remembered for exactly acceptor_failure_memory_ms", async () => {
     const c = proposerCluster();
     c.down.add("a");
@@ -294,8 +294,8 @@ describe("which acceptors count as unreachable, and for how long", () => {
 });
 
 describe("an error that is no failed attempt", () => {
-  // withAttempts rethrows what is not an AttemptFailed (586); failQueuedIfUnreachable then counts
-  // the leader's accept quorum (625).
+  // withAttempts rethrows what is not an AttemptFailed; failQueuedIfUnreachable then counts
+  // the leader's accept quorum (Proposer.quorumUnreachable).
   test("a transport that throws fails only its own round, unretried; a leader's queue is still proposed with an accept quorum", async () => {
     const ids = ["a", "b", "c", "d", "e"];
     const c = proposerCluster({ ids, quorum: quorumConfig(5, 4, 2) });
@@ -325,7 +325,7 @@ describe("an error that is no failed attempt", () => {
 });
 
 describe("what a reject teaches the proposer", () => {
-  // noteReply (972-978) and its call on every reply (1048).
+  // Proposer.rejected and AcceptorCalls.noteAnswered on every reply.
   test("a prepare rejected at a higher round: the next attempt's ballot goes above that round", async () => {
     const c = proposerCluster();
     const promised_round = epoch_ms + 1_000_000; // a proposer whose clock runs far ahead
@@ -398,7 +398,7 @@ describe("what a reject teaches the proposer", () => {
 });
 
 describe("thrifty Accepts: when the other acceptors are brought in", () => {
-  // toQuorum's escalation (1017-1019, 1031, 1068-1070) and the latencies it reads (969, 666).
+  // callQuorum's escalation (quorum-call.ts) and the latencies it reads (latency-tracker.ts, AcceptorCalls.noteCallFailed).
   /**
    * a: 10 ms one way, b: 30 ms for its prepare then 10 ms, c: 100 ms. Three requests at once: the
    * first runs alone (cold: a prepare and an Accept to all), the other two form a round under load
@@ -443,7 +443,7 @@ describe("thrifty Accepts: when the other acceptors are brought in", () => {
 });
 
 describe("the accept quorum thrifty Accepts keep", () => {
-  // toQuorum's `escalated` start (1008): a call to every acceptor has nothing to escalate to, so it
+  // callQuorum's `escalated` start: a call to every acceptor has nothing to escalate to, so it
   // must not drop the kept accept quorum either (thriftyTargets: kept until a phase 1 or an escalation).
   test("a lone request's slow Accept to every acceptor leaves the kept accept quorum in place, latencies reordered or not", async () => {
     const c = proposerCluster({ one_way_ms: { a: 10, b: 20, c: 30 } });
@@ -472,7 +472,7 @@ describe("the accept quorum thrifty Accepts keep", () => {
 });
 
 describe("commits carried by a message that was not acknowledged", () => {
-  // toQuorum's unacknowledged map (1024-1027, 1039-1043, 1060-1061, 1073).
+  // callQuorum's unacknowledged map and CommitDebt.returnUnacknowledged.
   /** Slot 1 chosen; slot 2's Accept (carrying slot 1's commit) meets `fate` at c. */
   async function secondAccept(fate: "lose" | "fail") {
     const c = proposerCluster();
@@ -510,7 +510,7 @@ describe("commits carried by a message that was not acknowledged", () => {
 });
 
 describe("a failed call's reason outlives a whole quorum wait", () => {
-  // toQuorum's failure branch (1060): a call that failed is no longer waited for.
+  // callQuorum's failure branch: a call that failed is no longer waited for.
   test("an acceptor whose call failed is named by its failure, not as silent, after the wait", async () => {
     const c = proposerCluster();
     c.silent.add("a");
@@ -526,7 +526,7 @@ describe("a failed call's reason outlives a whole quorum wait", () => {
 });
 
 describe("what commit and recover propose", () => {
-  // commit (703-718) and recover (722-726); toQuorum's carriesCommits default (992).
+  // Proposer.commit and recover; AttemptCall.carriesCommits absent (no commits carried).
   test("a value its own earlier attempt left accepted is finished in that slot, not proposed again", async () => {
     const c = proposerCluster();
     let rejects = 2;
@@ -598,7 +598,7 @@ describe("what commit and recover propose", () => {
 });
 
 describe("keeping a quorum call's wait alive (waitUntil)", () => {
-  // toQuorum (1084, 1039): only a call whose messages carry commits needs its timer after the answer.
+  // callQuorum's quorum_timeout timer: only a call whose messages carry commits needs its timer after the answer.
   test("the wait of a call that carries commits is handed to the request's waitUntil; one that carries none is not", async () => {
     const c = proposerCluster();
     const settled_at_ms: number[] = [];

@@ -3,14 +3,14 @@
  * runs at, the re-prepare loop over truncated Promise listings, the value recovery re-proposes, how
  * phase 2 chunks its slots, which acceptors a thrifty Accept goes to, and when the commits owed to
  * each acceptor go out (alone, on the next message, again after a loss). Written against the
- * survivors of the mutation run over `src/core/proposer.ts` (phase1 .. sendOwed); every test drives
+ * survivors of the mutation run over the proposer before its split (now `src/core/proposer/`: proposer.ts phase1 .. fetchOutcome, commit-debt.ts, acceptor-calls.ts); every test drives
  * the production Proposer over real Acceptors in virtual time (`proposer-cluster.ts`).
  */
 import { describe, expect, test } from "vitest";
 import type { Ballot } from "../../src/core/ballot.js";
 import { limits, type CoreLimits } from "../../src/core/limits.js";
 import type { AcceptorReply, AcceptorRequest } from "../../src/core/messages.js";
-import { QuorumUnavailableError } from "../../src/core/proposer.js";
+import { QuorumUnavailableError } from "../../src/core/proposer/index.js";
 import { quorumConfig } from "../../src/core/quorum.js";
 import { noop_value, type SlotValue } from "../../src/core/slot-value.js";
 import { appendValue, trade } from "./fixtures.js";
@@ -64,7 +64,7 @@ function outbid(c: ProposerCluster) {
   for (const id of c.ids) expect(c.acceptors[id]!.handle({ type: "prepare", ballot, fromSlot: 1 }).type).toBe("promise");
 }
 
-describe("phase 1: the ballot (proposer.ts 734-738) and what counts as a promise (752)", () => {
+describe("phase 1: the ballot and what counts as a promise (Proposer.phase1)", () => {
   test("the first prepare runs at the clock's round; it counts one phase 1", async () => {
     const c = proposerCluster();
     await c.runFor(123);
@@ -103,7 +103,7 @@ describe("phase 1: the ballot (proposer.ts 734-738) and what counts as a promise
   });
 });
 
-describe("phase 1: recovery picks the highest ballot's value, no-ops in the gaps (768, 784)", () => {
+describe("phase 1: recovery picks the highest ballot's value, no-ops in the gaps (Proposer.phase1)", () => {
   test("a slot accepted at two ballots is re-proposed with the higher ballot's value, whichever promise came first", async () => {
     // b answers first (5 ms) holding the higher ballot's value; a (10 ms) the lower one; c is slow.
     const c = proposerCluster({ one_way_ms: { a: 10, b: 5, c: 40 } });
@@ -133,7 +133,7 @@ describe("phase 1: recovery picks the highest ballot's value, no-ops in the gaps
   });
 });
 
-describe("phase 1: the re-prepare loop over truncated Promise listings (745-773)", () => {
+describe("phase 1: the re-prepare loop over truncated Promise listings (Proposer.phase1's prepareRound loop)", () => {
   const listing3 = small({ promise_slots_max: 3 });
 
   test("a truncated listing is prepared again from past its last slot until one is complete; all of it is re-proposed", async () => {
@@ -208,7 +208,7 @@ describe("phase 1: the re-prepare loop over truncated Promise listings (745-773)
   });
 });
 
-describe("the round's quorum calls: phase 1, each Accept chunk and an outcome query each spend one (748, 803, 915)", () => {
+describe("the group round's quorum calls: phase 1, each Accept chunk and an outcome query each spend one (spendQuorumCall)", () => {
   test("a round allowed one quorum call prepares, then answers 503 without an Accept", async () => {
     const c = proposerCluster({ limits: small({ round_quorum_calls_max: 1 }) });
     const answer = await c.append();
@@ -232,7 +232,7 @@ describe("the round's quorum calls: phase 1, each Accept chunk and an outcome qu
   });
 });
 
-describe("phase 2: chunks that leave room for the owed commits (800-806)", () => {
+describe("phase 2: chunks that leave room for the owed commits (Proposer.phase2)", () => {
   test("slots go out in chunks of message_slots_max - owed_commit_slots_max - 1, each counted", async () => {
     // Chunks of 6 - 2 - 1 = 3 slots: five recovered slots and the new one make exactly two chunks.
     const c = proposerCluster({ limits: small({ message_slots_max: 6, owed_commit_slots_max: 2 }), one_way_ms: { c: 40 } });
@@ -264,7 +264,7 @@ describe("phase 2: chunks that leave room for the owed commits (800-806)", () =>
   });
 });
 
-describe("an idle append's commit: alone, after commit_linger_ms, ballot-only, once (810-833, 868-875, 894-910, 938-964)", () => {
+describe("an idle append's commit: alone, after commit_linger_ms, ballot-only, once (CommitDebts.oweChosen, CommitDebt, AcceptorCalls.sendCommitAlone)", () => {
   test("the Accept carries no commits; each acceptor then gets one Commit naming the slot and ballot, and nothing more", async () => {
     const c = proposerCluster();
     const answer = await c.append([trade("t0")]);
@@ -361,7 +361,7 @@ async function thriftyStream(c: ProposerCluster, n: number) {
   return { chosenAt_ms, toC, lastSlot: Math.max(...chosenAt_ms.keys()) };
 }
 
-describe("the values owed to an acceptor outside the thrifty quorum (894-910)", () => {
+describe("the values owed to an acceptor outside the thrifty quorum (CommitDebt.owe)", () => {
   const delays = { a: 1, b: 2, c: 30 };
 
   test("owed_commit_slots_max owed slots go out at once in one Commit; a partial batch after owed_commit_linger_ms from its last slot", async () => {
@@ -402,7 +402,7 @@ describe("the values owed to an acceptor outside the thrifty quorum (894-910)", 
   });
 });
 
-describe("a slot is owed to an acceptor once (895)", () => {
+describe("a slot is owed to an acceptor once (CommitDebt.owe)", () => {
   test("a slot owed again after a failed Accept is not owed twice when a recovery chooses it again", async () => {
     // A phase 1 before every commit, and commits that linger: the next round's recovery finds slot
     // 2 accepted but not yet committed and chooses it again, while its commit, carried by the
@@ -429,7 +429,7 @@ describe("a slot is owed to an acceptor once (895)", () => {
   });
 });
 
-describe("back-to-back rounds: the commit rides on the next Accept (806, 939-944)", () => {
+describe("back-to-back group rounds: the commit rides on the next Accept (CommitDebts.acceptSent)", () => {
   test("a slot chosen while the next Accept is out is committed by that Accept; the last slot's Commit follows its own linger", async () => {
     const c = proposerCluster({ one_way_ms: { a: 1, b: 1, c: 1 }, options: { thrifty: false } });
     await c.append([trade("w0")]); // leadership: later rounds are one Accept each
@@ -450,7 +450,7 @@ describe("back-to-back rounds: the commit rides on the next Accept (806, 939-944
   });
 });
 
-describe("the outcome query when no Accepted predicted the outcome (915-929)", () => {
+describe("the outcome query when no Accepted predicted the outcome (Proposer.fetchOutcome)", () => {
   test("one Commit asks for the slot's outcome, carrying the commit owed; the append is answered from it", async () => {
     const c = proposerCluster();
     editReplies(c, (_to, _request, reply) => (reply.type === "accepted" ? { ...reply, outcomes: [] } : reply));
@@ -491,7 +491,7 @@ describe("the outcome query when no Accepted predicted the outcome (915-929)", (
   });
 });
 
-describe("thrifty Accepts go to the fastest accept quorum by measured latency (848-851)", () => {
+describe("thrifty Accepts go to the fastest accept quorum by measured latency (AcceptorCalls.thriftyTargets)", () => {
   test("under load, Accepts go to the two fastest acceptors, whatever their order in the config", async () => {
     const c = proposerCluster({ one_way_ms: { a: 30, b: 2, c: 1 } });
     await c.append([trade("w0")]);
@@ -580,7 +580,7 @@ describe("thrifty Accepts go to the fastest accept quorum by measured latency (8
   });
 });
 
-describe("skipRecoveryForTests (778-780)", () => {
+describe("skipRecoveryForTests (Proposer.phase1)", () => {
   test("a proposer told to skip recovery proposes from the highest chosenThrough, ignoring accepted slots", async () => {
     const c = proposerCluster({ options: { skipRecoveryForTests: true }, one_way_ms: { c: 40 } });
     await proposerCluster({ sharing: c, proposerId: "q" }).append([trade("q0")]);

@@ -12,7 +12,7 @@ import { Acceptor } from "../../src/core/acceptor.js";
 import { limits } from "../../src/core/limits.js";
 import { MemoryAcceptorStore } from "../../src/core/memory-store.js";
 import type { AcceptorReply } from "../../src/core/messages.js";
-import { Proposer } from "../../src/core/proposer.js";
+import { Proposer } from "../../src/core/proposer/index.js";
 import { quorumConfig } from "../../src/core/quorum.js";
 import { World } from "../sim/world.js";
 import { trade } from "./fixtures.js";

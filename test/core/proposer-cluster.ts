@@ -11,7 +11,7 @@ import type { BatchOutcome } from "../../src/core/ledger-types.js";
 import type { CoreLimits } from "../../src/core/limits.js";
 import { MemoryAcceptorStore } from "../../src/core/memory-store.js";
 import type { AcceptorReply, AcceptorRequest } from "../../src/core/messages.js";
-import { Proposer, type ProposerEnv, type ProposerOptions, type RequestOptions } from "../../src/core/proposer.js";
+import { Proposer, type ProposerEnv, type ProposerOptions, type RequestOptions } from "../../src/core/proposer/index.js";
 import { quorumConfig, type QuorumConfig } from "../../src/core/quorum.js";
 import { World } from "../sim/world.js";
 import { trade } from "./fixtures.js";

@@ -9,7 +9,7 @@ import { Acceptor } from "../../src/core/acceptor.js";
 import type { BatchOutcome, SlotOutcome } from "../../src/core/ledger-types.js";
 import { MemoryAcceptorStore } from "../../src/core/memory-store.js";
 import type { AcceptorReply, AcceptorRequest } from "../../src/core/messages.js";
-import { ownEntriesCreated, Proposer } from "../../src/core/proposer.js";
+import { ownEntriesCreated, Proposer } from "../../src/core/proposer/index.js";
 import { quorumConfig } from "../../src/core/quorum.js";
 import { World } from "../sim/world.js";
 import { appendValue, trade } from "./fixtures.js";

@@ -10,7 +10,7 @@ import type { Ballot } from "../../src/core/ballot.js";
 import type { BatchOutcome } from "../../src/core/ledger-types.js";
 import { limits, type CoreLimits } from "../../src/core/limits.js";
 import { MemoryAcceptorStore } from "../../src/core/memory-store.js";
-import { Proposer, ProposerOverloadedError } from "../../src/core/proposer.js";
+import { Proposer, ProposerOverloadedError } from "../../src/core/proposer/index.js";
 import { quorumConfig } from "../../src/core/quorum.js";
 import type { Sabotage } from "../../src/core/sabotage.js";
 import type { SlotValue } from "../../src/core/slot-value.js";

@@ -2,7 +2,8 @@
 import { describe, expect, test } from "vitest";
 import type { EntryInput } from "../../src/core/entry-schema.js";
 import { limits } from "../../src/core/limits.js";
-import { Proposer, ProposerOverloadedError } from "../../src/core/proposer.js";
+import { takeoverPollsMax } from "../../src/core/proposer/group-commit.js";
+import { Proposer, ProposerOverloadedError } from "../../src/core/proposer/index.js";
 import { quorumConfig } from "../../src/core/quorum.js";
 
 /** A proposer whose acceptors never answer and whose timers never fire: every request stays queued. */
@@ -65,5 +66,14 @@ describe("proposer queue bounds", () => {
     expect(refused).toBeInstanceOf(ProposerOverloadedError);
     expect(String((refused as Error).message)).toMatch(/requests/);
     expect(sent()).toBe(3); // only the first round's prepare went out; nothing else was proposed
+  });
+});
+
+describe("a waiting request's takeover polls", () => {
+  test("are bounded by its deadline over the poll interval, plus one group round per request ahead of it", () => {
+    // Production: a 2,000 ms deadline at 5 ms polls, behind at most 4,095 requests; two spare.
+    expect(takeoverPollsMax(limits.commit_deadline_ms, limits)).toBe(400 + 4096 + 2);
+    // Not the old fixed 1,000,000 polls (83 minutes at 5 ms): the bound follows the deadline.
+    expect(takeoverPollsMax(10, limits)).toBe(2 + 4096 + 2);
   });
 });

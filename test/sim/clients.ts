@@ -6,7 +6,7 @@
  */
 import type { EntryInput } from "../../src/core/entry-schema.js";
 import type { BatchOutcome, Receipt } from "../../src/core/ledger-types.js";
-import { ProposerOverloadedError } from "../../src/core/proposer.js";
+import { ProposerOverloadedError } from "../../src/core/proposer/index.js";
 import type { Cluster, SimProposer } from "./cluster.js";
 import type { Prng } from "./prng.js";
 import type { World } from "./world.js";

@@ -11,7 +11,7 @@ import { canonicalJson } from "../../src/core/canonical-json.js";
 import { anti_entropy, limits, type CoreLimits } from "../../src/core/limits.js";
 import { MemoryAcceptorStore } from "../../src/core/memory-store.js";
 import type { AcceptorReply, AcceptorRequest, CatchUpReply, CommitItem, PromiseReply } from "../../src/core/messages.js";
-import { Proposer, type ProposerOptions } from "../../src/core/proposer.js";
+import { Proposer, type ProposerOptions } from "../../src/core/proposer/index.js";
 import type { QuorumConfig } from "../../src/core/quorum.js";
 import type { Sabotage } from "../../src/core/sabotage.js";
 import { durable_write_ms, regionRtt_ms, type RegionHint } from "../../src/core/region-rtt.js";

@@ -5,7 +5,7 @@
  * time, so a warm commit is a little above 1.0 and a cold one (prepare, then accept) a little above 2.0.
  */
 import type { EntryInput } from "../../src/core/entry-schema.js";
-import { QuorumUnavailableError } from "../../src/core/proposer.js";
+import { QuorumUnavailableError } from "../../src/core/proposer/index.js";
 import { quorumConfig, type QuorumConfig } from "../../src/core/quorum.js";
 import { nthNearestRtt_ms, type RegionHint } from "../../src/core/region-rtt.js";
 import { Cluster, type SimProposer } from "./cluster.js";

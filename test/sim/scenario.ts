@@ -3,7 +3,7 @@
  * Everything random is drawn from the seed, so a failing seed replays exactly:
  * `npm run sim -- --seed <seed>`.
  */
-import type { ProposerOptions } from "../../src/core/proposer.js";
+import type { ProposerOptions } from "../../src/core/proposer/index.js";
 import { quorumConfig, type QuorumConfig } from "../../src/core/quorum.js";
 import { limits } from "../../src/core/limits.js";
 import type { Sabotage } from "../../src/core/sabotage.js";
