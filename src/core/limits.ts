@@ -9,10 +9,16 @@ export const limits = {
    * (1 MiB body at most) always fits alone.
    */
   slot_value_bytes_max: 1_800_000,
-  /** A driving request runs at most this many rounds, for at most this long, then hands over. */
+  /**
+   * A driving request runs at most this many group rounds (one slot each, shared by the requests it
+   * groups: the `round` of the limits below), for at most this long, then hands over.
+   */
   driver_rounds_max: 64,
   driver_tenure_ms: 5000,
-  /** How often a waiting request checks whether it has been decided, or must take over driving. */
+  /**
+   * How often a waiting request checks whether it has been decided, or must take over driving. Its
+   * checks are bounded by its deadline: `takeoverPollsMax` in src/core/proposer/group-commit.ts.
+   */
   driver_takeover_poll_ms: 5,
   /** A chosen slot's commit waits this long for the next Accept to carry it before it is sent alone. */
   commit_linger_ms: 10,
@@ -31,8 +37,8 @@ export const limits = {
    */
   thrifty_escalate_floor_ms: 25,
   /**
-   * A round counts as under load (its Accept is thrifty) when it groups several requests, more wait
-   * behind it, or the round before grouped several and ended less than this long ago.
+   * A group round counts as under load (its Accept is thrifty) when it groups several requests, more
+   * wait behind it, or the group round before grouped several and ended less than this long ago.
    */
   thrifty_load_window_ms: 50,
   /** Commits a proposer remembers for its status (time, latency, entries): a ring, oldest dropped. */
@@ -66,17 +72,18 @@ export const limits = {
    * An acceptor whose call failed or went unanswered for a whole quorum timeout counts as unreachable
    * for this long (unless it answers meanwhile). While fewer than a quorum are reachable, a failed
    * attempt is not retried (503 at once) and the requests queued behind it are answered at once,
-   * unsent; a new round's first attempt always runs, so a healed region is used by the next request.
+   * unsent; a new group round's first attempt always runs, so a healed region is used by the next
+   * request.
    */
   acceptor_failure_memory_ms: 1000,
   /**
-   * Subrequests of one driving round (every Durable Object call is one): at most this many quorum
+   * Subrequests of one group round (every Durable Object call is one): at most this many quorum
    * calls (a prepare, an Accept chunk or an outcome query: at most one message per acceptor each;
    * enough for a phase 1 over `recovery_rounds_max` truncated promises and its phase 2), plus this
-   * many background commits per acceptor after it. A driver starts a further round only when its
-   * request's budget (`ProposerEnv.subrequestsLeft`) covers that whole bound, else it hands over;
-   * a tenure's first round runs on what is left if that allows at least the minimum of quorum
-   * calls (a phase 1 and a phase 2). A round that spends its calls answers 503.
+   * many background commits per acceptor after it. A driver starts a further group round only when
+   * its request's budget (`ProposerEnv.subrequestsLeft`) covers that whole bound, else it hands over;
+   * a tenure's first group round runs on what is left if that allows at least the minimum of quorum
+   * calls (a phase 1 and a phase 2). A group round that spends its calls answers 503.
    */
   round_quorum_calls_max: 20,
   round_quorum_calls_min: 2,
@@ -89,7 +96,10 @@ export const limits = {
   message_slots_max: 512,
   /** Slots an acceptor applies while handling one message (the rest on the next one). */
   apply_slots_per_message_max: 1024,
-  /** Phase-1 rounds run while recovering one truncated backlog before giving up on the attempt. */
+  /**
+   * Prepare rounds (prepares at one ballot, each from above the last listing) one phase 1 runs while
+   * recovering a truncated backlog before giving up on the attempt.
+   */
   recovery_rounds_max: 16,
   /** Ids one `entriesByIds` lookup takes (a slot's ids and refIds, at most 2 per entry). */
   id_lookup_ids_max: 2 * 1000,
