@@ -36,8 +36,24 @@ const example_entry = {
   prevHash: "0".repeat(64),
   hash: example_hash,
 };
-const example_receipt = { id: "XNAS:exec-1001", status: "created", seq: 1, hash: example_hash, committedAt: "2026-11-26T14:30:00.120Z", slot: 1 } as const;
-const example_position = { account: "ACC-1", symbol: "AAPL", quantity: "100", costBasis: "18725", averagePrice: "187.25", realizedPnl: "-1", fees: "1", lastSeq: 1 };
+const example_receipt = {
+  id: "XNAS:exec-1001",
+  status: "created",
+  seq: 1,
+  hash: example_hash,
+  committedAt: "2026-11-26T14:30:00.120Z",
+  slot: 1,
+} as const;
+const example_position = {
+  account: "ACC-1",
+  symbol: "AAPL",
+  quantity: "100",
+  costBasis: "18725",
+  averagePrice: "187.25",
+  realizedPnl: "-1",
+  fees: "1",
+  lastSeq: 1,
+};
 const example_head = { seq: 1, hash: example_hash, committedAt: "2026-11-26T14:30:00.120Z" };
 
 export const errorSchema = z
@@ -50,7 +66,13 @@ export const errorSchema = z
   })
   .meta({
     id: "Error",
-    example: { error: { code: "id_conflict", message: "id XNAS:exec-1001 is already in the ledger at seq 1 with a different body", details: { index: 0, id: "XNAS:exec-1001" } } },
+    example: {
+      error: {
+        code: "id_conflict",
+        message: "id XNAS:exec-1001 is already in the ledger at seq 1 with a different body",
+        details: { index: 0, id: "XNAS:exec-1001" },
+      },
+    },
   });
 
 export const receiptSchema = z
@@ -96,7 +118,12 @@ export const entryResponseSchema = z
   .meta({ id: "EntryResponse", example: { ledger: "desk-1", entry: example_entry } });
 
 export const headResponseSchema = z
-  .object({ ledger: z.string(), seq: z.number().int().min(0), hash: z.string().regex(hash_hex), committedAt: z.iso.datetime().nullable() })
+  .object({
+    ledger: z.string(),
+    seq: z.number().int().min(0),
+    hash: z.string().regex(hash_hex),
+    committedAt: z.iso.datetime().nullable(),
+  })
   .meta({ id: "HeadResponse", example: { ledger: "desk-1", ...example_head } });
 
 export const positionSchema = z
@@ -114,7 +141,10 @@ export const positionSchema = z
 
 export const positionsResponseSchema = z
   .object({ ledger: z.string(), account: z.string(), positions: z.array(positionSchema), asOf: headSchema })
-  .meta({ id: "Positions", example: { ledger: "desk-1", account: "ACC-1", positions: [example_position], asOf: example_head } });
+  .meta({
+    id: "Positions",
+    example: { ledger: "desk-1", account: "ACC-1", positions: [example_position], asOf: example_head },
+  });
 
 export const acceptorStatusSchema = z
   .object({
@@ -129,7 +159,16 @@ export const acceptorStatusSchema = z
   })
   .meta({
     id: "AcceptorStatus",
-    example: { region: "weur", reachable: false, latency_ms: null, promised: null, chosenThrough: null, appliedSeq: null, headHash: null, error: "region weur is down" },
+    example: {
+      region: "weur",
+      reachable: false,
+      latency_ms: null,
+      promised: null,
+      chosenThrough: null,
+      appliedSeq: null,
+      headHash: null,
+      error: "region weur is down",
+    },
   });
 
 export const statusResponseSchema = z
@@ -137,7 +176,9 @@ export const statusResponseSchema = z
     ledger: z.string(),
     quorum: z.object({ acceptors: z.number().int(), prepare: z.number().int(), accept: z.number().int() }),
     acceptors: z.array(acceptorStatusSchema),
-    headsAgree: z.boolean().meta({ description: "True when every reachable replica at the same seq has the same head hash." }),
+    headsAgree: z
+      .boolean()
+      .meta({ description: "True when every reachable replica at the same seq has the same head hash." }),
     commits: z
       .object({
         window_s: z.number(),
@@ -145,7 +186,9 @@ export const statusResponseSchema = z
         entries: z.number().int(),
         latency_ms: z.object({ p50: z.number(), p90: z.number(), p99: z.number(), max: z.number() }).nullable(),
       })
-      .meta({ description: "What this Worker isolate's proposer committed in the window; other isolates have their own." }),
+      .meta({
+        description: "What this Worker isolate's proposer committed in the window; other isolates have their own.",
+      }),
   })
   .meta({
     id: "Status",
@@ -178,5 +221,12 @@ export const verifyResponseSchema = z
   })
   .meta({
     id: "Verification",
-    example: { ledger: "desk-1", region: "enam", verified: true, checkedThrough: 1, head: example_head, complete: true },
+    example: {
+      ledger: "desk-1",
+      region: "enam",
+      verified: true,
+      checkedThrough: 1,
+      head: example_head,
+      complete: true,
+    },
   });

@@ -6,7 +6,7 @@
  * would bring zod into the SDK's runtime). The field names are typed by the answer types, which are
  * the schemas' (`types.ts`): a field renamed in `src/api/responses.ts` stops compiling here.
  */
-import { UnexpectedResponseError, isRecord } from "./errors.js";
+import { isRecord, UnexpectedResponseError } from "./errors.js";
 import type { Head } from "./types.js";
 
 /** An answer not checked yet: the fields of `T`, each maybe missing and of a type still unknown. */

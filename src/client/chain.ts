@@ -45,11 +45,17 @@ export interface ChainCheck {
 function chainFields(entry: unknown, index: number): { seq: number; prevHash: string; hash: string } {
   const where = isRecord(entry) && typeof entry["seq"] === "number" ? entry["seq"] : undefined;
   const fail = (what: string) =>
-    new ChainVerificationError({ seq: where, problem: "shape", message: `entry ${where ?? `at index ${index}`}: ${what}` });
+    new ChainVerificationError({
+      seq: where,
+      problem: "shape",
+      message: `entry ${where ?? `at index ${index}`}: ${what}`,
+    });
   if (!isRecord(entry)) throw fail("is not an object");
   const { seq, prevHash, hash } = entry;
-  if (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 1) throw fail("seq is not a positive whole number");
-  if (typeof prevHash !== "string" || !hash_pattern.test(prevHash)) throw fail("prevHash is not 64 lowercase hex digits");
+  if (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 1)
+    throw fail("seq is not a positive whole number");
+  if (typeof prevHash !== "string" || !hash_pattern.test(prevHash))
+    throw fail("prevHash is not 64 lowercase hex digits");
   if (typeof hash !== "string" || !hash_pattern.test(hash)) throw fail("hash is not 64 lowercase hex digits");
   return { seq, prevHash, hash };
 }

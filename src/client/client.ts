@@ -8,11 +8,22 @@
  * the hash chain unless `verifyChain: false`.
  */
 import { expectHead, expectRecord, fail } from "./answers.js";
-import { genesis_hash, verifyEntries, verifyEntry, type ChainLink } from "./chain.js";
-import { ChainVerificationError, QuorumLedgerError, errorFromResponse } from "./errors.js";
-import { call_deadline_ms_default, checkDeadline, LedgerRequests, request_timeout_ms_default, type Query } from "./request.js";
+import { type ChainLink, genesis_hash, verifyEntries, verifyEntry } from "./chain.js";
+import { ChainVerificationError, errorFromResponse, QuorumLedgerError } from "./errors.js";
+import {
+  call_deadline_ms_default,
+  checkDeadline,
+  LedgerRequests,
+  type Query,
+  request_timeout_ms_default,
+} from "./request.js";
 import { checkRetryPolicy, default_retry, parseRetryAfter_ms, type RetryPolicy } from "./retry.js";
-import { stream_idle_timeout_ms, stream_reconnect_attempts_max, streamEntries, type StreamTransport } from "./stream.js";
+import {
+  type StreamTransport,
+  stream_idle_timeout_ms,
+  stream_reconnect_attempts_max,
+  streamEntries,
+} from "./stream.js";
 import type {
   AppendResponse,
   AppendResult,
@@ -61,7 +72,8 @@ export class QuorumLedgerClient {
   private readonly verifiedLinks = new Map<number, string>();
 
   constructor(options: QuorumLedgerClientOptions) {
-    if (options.apiKey === "" || /[\r\n]/.test(options.apiKey)) throw new TypeError("apiKey must be a non-empty single-line string");
+    if (options.apiKey === "" || /[\r\n]/.test(options.apiKey))
+      throw new TypeError("apiKey must be a non-empty single-line string");
     if (options.ledger === "") throw new TypeError("ledger must not be empty");
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     new URL(this.baseUrl); // throws a TypeError now, not on the first request, for a malformed URL
@@ -103,7 +115,11 @@ export class QuorumLedgerClient {
     if (!Array.isArray(results) || results.length !== sent.length) fail(`expected ${sent.length} receipts`, answer);
     results.forEach((receipt: unknown, i) => {
       const rec = expectRecord<Receipt>(receipt, "a receipt");
-      if (rec.id !== sent[i]!.id || typeof rec.seq !== "number" || (rec.status !== "created" && rec.status !== "exists")) {
+      if (
+        rec.id !== sent[i]!.id ||
+        typeof rec.seq !== "number" ||
+        (rec.status !== "created" && rec.status !== "exists")
+      ) {
         fail(`receipt ${i} is not one for id ${sent[i]!.id}`, receipt);
       }
     });
@@ -149,7 +165,9 @@ export class QuorumLedgerClient {
    * Every entry after `after`, page by page (each page verified and linked to the one before), as an
    * AsyncIterable. It ends at the head as it was when the last page was read.
    */
-  async *entries(options: Omit<ListOptions, "limit"> & { readonly pageLimit?: number } = {}): AsyncGenerator<Entry, void, undefined> {
+  async *entries(
+    options: Omit<ListOptions, "limit"> & { readonly pageLimit?: number } = {},
+  ): AsyncGenerator<Entry, void, undefined> {
     let after = options.after ?? 0;
     for (let pages = 0; pages < entries_pages_max; pages++) {
       const page = await this.list({ ...options, after, limit: options.pageLimit ?? list_limit_max });
@@ -158,13 +176,20 @@ export class QuorumLedgerClient {
       if (page.next <= after) fail(`the next page (${page.next}) does not advance past ${after}`, page.next);
       after = page.next;
     }
-    throw new QuorumLedgerError({ code: "too_many_pages", message: `entries() read ${entries_pages_max} pages; narrow the range with after` });
+    throw new QuorumLedgerError({
+      code: "too_many_pages",
+      message: `entries() read ${entries_pages_max} pages; narrow the range with after`,
+    });
   }
 
   /** The entry at `seq`; a `NotFoundError` when there is none. */
   async entry(seq: number, options: ReadOptions = {}): Promise<Entry> {
     if (!Number.isSafeInteger(seq) || seq < 1) throw new RangeError("seq must be a whole number >= 1");
-    const { body } = await this.requests.send("GET", `entries/${seq}`, { query: this.consistencyQuery(options), signal: options.signal, deadline_ms: options.deadline_ms });
+    const { body } = await this.requests.send("GET", `entries/${seq}`, {
+      query: this.consistencyQuery(options),
+      signal: options.signal,
+      deadline_ms: options.deadline_ms,
+    });
     const entry = this.checkedEntry(body);
     if (entry.seq !== seq) fail(`asked for seq ${seq}, got seq ${entry.seq}`, body);
     return entry;
@@ -172,20 +197,32 @@ export class QuorumLedgerClient {
 
   /** The entry with this id; a `NotFoundError` when there is none. */
   async entryById(id: string, options: ReadOptions = {}): Promise<Entry> {
-    const { body } = await this.requests.send("GET", `ids/${encodeURIComponent(id)}`, { query: this.consistencyQuery(options), signal: options.signal, deadline_ms: options.deadline_ms });
+    const { body } = await this.requests.send("GET", `ids/${encodeURIComponent(id)}`, {
+      query: this.consistencyQuery(options),
+      signal: options.signal,
+      deadline_ms: options.deadline_ms,
+    });
     const entry = this.checkedEntry(body);
     if (entry.id !== id) fail(`asked for id ${id}, got id ${entry.id}`, body);
     return entry;
   }
 
   async head(options: ReadOptions = {}): Promise<HeadResult> {
-    const { body } = await this.requests.send("GET", "head", { query: this.consistencyQuery(options), signal: options.signal, deadline_ms: options.deadline_ms });
+    const { body } = await this.requests.send("GET", "head", {
+      query: this.consistencyQuery(options),
+      signal: options.signal,
+      deadline_ms: options.deadline_ms,
+    });
     expectHead(body, "the head");
     return body as HeadResult;
   }
 
   async positions(account: string, options: ReadOptions = {}): Promise<PositionsResult> {
-    const { body } = await this.requests.send("GET", "positions", { query: { account, ...this.consistencyQuery(options) }, signal: options.signal, deadline_ms: options.deadline_ms });
+    const { body } = await this.requests.send("GET", "positions", {
+      query: { account, ...this.consistencyQuery(options) },
+      signal: options.signal,
+      deadline_ms: options.deadline_ms,
+    });
     const r = expectRecord<PositionsResult>(body, "the positions");
     if (!Array.isArray(r.positions)) fail("no positions array", body);
     return r as PositionsResult;
@@ -193,7 +230,10 @@ export class QuorumLedgerClient {
 
   /** Per acceptor: reachable, latency, ballot, chosen and applied seq, head hash (admin scope). */
   async status(options: RequestOptions = {}): Promise<LedgerStatus> {
-    const { body } = await this.requests.send("GET", "status", { signal: options.signal, deadline_ms: options.deadline_ms });
+    const { body } = await this.requests.send("GET", "status", {
+      signal: options.signal,
+      deadline_ms: options.deadline_ms,
+    });
     const r = expectRecord<LedgerStatus>(body, "the status");
     if (!Array.isArray(r.acceptors)) fail("no acceptors array", body);
     return r as LedgerStatus;
@@ -201,7 +241,11 @@ export class QuorumLedgerClient {
 
   /** The server recomputes the hash chain on one replica (admin scope). */
   async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
-    const { body } = await this.requests.send("GET", "verify", { query: { region: options.region }, signal: options.signal, deadline_ms: options.deadline_ms });
+    const { body } = await this.requests.send("GET", "verify", {
+      query: { region: options.region },
+      signal: options.signal,
+      deadline_ms: options.deadline_ms,
+    });
     const r = expectRecord<VerifyResult>(body, "the verify answer");
     if (typeof r.verified !== "boolean") fail("no verified flag", body);
     return r as VerifyResult;

@@ -141,8 +141,18 @@ export class ChainVerificationError extends QuorumLedgerError {
   readonly expected: string | number | undefined;
   readonly actual: unknown;
 
-  constructor(init: { seq: number | undefined; problem: ChainProblem; expected?: string | number; actual?: unknown; message: string }) {
-    super({ code: "chain_verification_failed", message: init.message, details: { seq: init.seq, problem: init.problem } });
+  constructor(init: {
+    seq: number | undefined;
+    problem: ChainProblem;
+    expected?: string | number;
+    actual?: unknown;
+    message: string;
+  }) {
+    super({
+      code: "chain_verification_failed",
+      message: init.message,
+      details: { seq: init.seq, problem: init.problem },
+    });
     this.seq = init.seq;
     this.problem = init.problem;
     this.expected = init.expected;
@@ -196,10 +206,13 @@ export function errorFromResponse(
     body = undefined;
   }
   // The API's error body (`ErrorBody`, from its schema) when there is one; its fields still unchecked.
-  const error: Unchecked<ErrorBody["error"]> | undefined = isRecord(body) && isRecord(body["error"]) ? body["error"] : undefined;
+  const error: Unchecked<ErrorBody["error"]> | undefined =
+    isRecord(body) && isRecord(body["error"]) ? body["error"] : undefined;
   const code = typeof error?.code === "string" ? error.code : `http_${status}`;
   const message =
-    typeof error?.message === "string" ? error.message : `HTTP ${status}: ${text.slice(0, quoted_body_chars_max) || "(empty body)"}`;
+    typeof error?.message === "string"
+      ? error.message
+      : `HTTP ${status}: ${text.slice(0, quoted_body_chars_max) || "(empty body)"}`;
   const Class = class_by_code[code] ?? class_by_status[status] ?? QuorumLedgerError;
   return new Class({ status, code, message, details: error?.details, ...extra });
 }

@@ -2,9 +2,18 @@
  * The typed client of Quorum Ledger's v1 API (the package's `./client` entry). Runs unchanged in
  * Node >= 22, browsers and Workers: it needs only `fetch` and web-standard APIs.
  */
-export { QuorumLedgerClient, entries_pages_max, list_limit_max, verified_links_max } from "./client.js";
-export { genesis_hash, verifyEntries, verifyEntry, type ChainCheck, type ChainLink, type VerifyEntriesOptions } from "./chain.js";
+
 export {
+  type ChainCheck,
+  type ChainLink,
+  genesis_hash,
+  type VerifyEntriesOptions,
+  verifyEntries,
+  verifyEntry,
+} from "./chain.js";
+export { entries_pages_max, list_limit_max, QuorumLedgerClient, verified_links_max } from "./client.js";
+export {
+  type ChainProblem,
   ChainVerificationError,
   ConflictError,
   DeadlineExceededError,
@@ -17,16 +26,15 @@ export {
   OverloadedError,
   PayloadTooLargeError,
   QuorumLedgerError,
+  type QuorumLedgerErrorInit,
   QuorumUnavailableError,
   StreamProtocolError,
   UnauthorizedError,
   UnexpectedResponseError,
-  type ChainProblem,
-  type QuorumLedgerErrorInit,
 } from "./errors.js";
 export { call_deadline_ms_default, call_deadline_ms_max, request_timeout_ms_default } from "./request.js";
-export { backoffDelay_ms, default_retry, parseRetryAfter_ms, retry_attempts_max, type RetryPolicy } from "./retry.js";
-export { SseParser, sse_event_data_chars_max, sse_line_chars_max, type SseEvent } from "./sse.js";
+export { backoffDelay_ms, default_retry, parseRetryAfter_ms, type RetryPolicy, retry_attempts_max } from "./retry.js";
+export { type SseEvent, SseParser, sse_event_data_chars_max, sse_line_chars_max } from "./sse.js";
 export { stream_connection_ms_max, stream_idle_timeout_ms, stream_reconnect_attempts_max } from "./stream.js";
 export type {
   AcceptorStatus,

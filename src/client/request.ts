@@ -6,8 +6,8 @@
  */
 import { limits } from "../core/limits.js";
 import { fail } from "./answers.js";
-import { DeadlineExceededError, NetworkError, QuorumLedgerError, errorFromResponse } from "./errors.js";
-import { abortReason, backoffDelay_ms, linkedSignal, parseRetryAfter_ms, sleep, type RetryPolicy } from "./retry.js";
+import { DeadlineExceededError, errorFromResponse, NetworkError, QuorumLedgerError } from "./errors.js";
+import { abortReason, backoffDelay_ms, linkedSignal, parseRetryAfter_ms, type RetryPolicy, sleep } from "./retry.js";
 
 /** One attempt of one request may take this long (then it counts as a network failure and is retried). */
 export const request_timeout_ms_default = 30_000;
@@ -84,11 +84,21 @@ export class LedgerRequests {
     // The request timeout covers the wait for the response headers only: the body is a stream that
     // lasts minutes, watched by the iterator's idle timeout instead.
     const connection = linkedSignal([signal]);
-    const timer = setTimeout(() => connection.abort(new DOMException(`no answer within ${requestTimeout_ms} ms`, "TimeoutError")), requestTimeout_ms);
+    const timer = setTimeout(
+      () => connection.abort(new DOMException(`no answer within ${requestTimeout_ms} ms`, "TimeoutError")),
+      requestTimeout_ms,
+    );
     try {
-      const headers: Record<string, string> = { authorization: `Bearer ${this.settings.apiKey}`, accept: "text/event-stream" };
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${this.settings.apiKey}`,
+        accept: "text/event-stream",
+      };
       if (after > 0) headers["last-event-id"] = String(after);
-      return await this.settings.fetch(this.url("stream", { after }), { method: "GET", headers, signal: connection.signal });
+      return await this.settings.fetch(this.url("stream", { after }), {
+        method: "GET",
+        headers,
+        signal: connection.signal,
+      });
     } finally {
       clearTimeout(timer);
     }
@@ -105,10 +115,14 @@ export class LedgerRequests {
     const { retry, requestTimeout_ms } = this.settings;
     const { signal } = options;
     const url = this.url(path, options.query);
-    const headers: Record<string, string> = { authorization: `Bearer ${this.settings.apiKey}`, accept: "application/json" };
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.settings.apiKey}`,
+      accept: "application/json",
+    };
     if (options.body !== undefined) headers["content-type"] = "application/json";
     const append = options.append ?? false;
-    const deadline_ms = options.deadline_ms === undefined ? this.settings.deadline_ms : checkDeadline(options.deadline_ms);
+    const deadline_ms =
+      options.deadline_ms === undefined ? this.settings.deadline_ms : checkDeadline(options.deadline_ms);
     const deadline_at_ms = Date.now() + deadline_ms;
     /** Some attempt of this append may have been applied. */
     let maybeApplied = false;
@@ -119,7 +133,10 @@ export class LedgerRequests {
       // The attempt's own timeout ends no later than the call's deadline.
       const attemptTimeout_ms = Math.max(1, Math.min(requestTimeout_ms, left_ms));
       const cutByDeadline = attemptTimeout_ms < requestTimeout_ms;
-      if (append) headers["x-deadline-ms"] = String(Math.max(deadline_header_ms_min, Math.min(call_deadline_ms_max, Math.floor(left_ms * deadline_header_share))));
+      if (append)
+        headers["x-deadline-ms"] = String(
+          Math.max(deadline_header_ms_min, Math.min(call_deadline_ms_max, Math.floor(left_ms * deadline_header_share))),
+        );
       const linked = linkedSignal([signal], attemptTimeout_ms);
       let status: number;
       let text: string;
@@ -179,7 +196,11 @@ export class LedgerRequests {
       }
       // After a 4xx other than 429 the server has decided; only a final "try again" leaves an
       // earlier attempt's effect in doubt.
-      throw errorFromResponse(status, text, { outcomeUnknown: maybeApplied && retryable, attempts: attempt, retryAfter_ms });
+      throw errorFromResponse(status, text, {
+        outcomeUnknown: maybeApplied && retryable,
+        attempts: attempt,
+        retryAfter_ms,
+      });
     }
     throw new Error("unreachable: the last attempt returns or throws");
   }

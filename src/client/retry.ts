@@ -25,9 +25,12 @@ export const retry_cap_ms_max = 10 * 60_000;
 
 export function checkRetryPolicy(p: RetryPolicy): RetryPolicy {
   const whole = (n: number, min: number, max: number) => Number.isInteger(n) && n >= min && n <= max;
-  if (!whole(p.attempts_max, 1, retry_attempts_max)) throw new RangeError(`retry.attempts_max must be a whole number from 1 to ${retry_attempts_max}`);
-  if (!whole(p.base_ms, 0, retry_cap_ms_max)) throw new RangeError(`retry.base_ms must be a whole number from 0 to ${retry_cap_ms_max}`);
-  if (!whole(p.cap_ms, p.base_ms, retry_cap_ms_max)) throw new RangeError(`retry.cap_ms must be a whole number from base_ms to ${retry_cap_ms_max}`);
+  if (!whole(p.attempts_max, 1, retry_attempts_max))
+    throw new RangeError(`retry.attempts_max must be a whole number from 1 to ${retry_attempts_max}`);
+  if (!whole(p.base_ms, 0, retry_cap_ms_max))
+    throw new RangeError(`retry.base_ms must be a whole number from 0 to ${retry_cap_ms_max}`);
+  if (!whole(p.cap_ms, p.base_ms, retry_cap_ms_max))
+    throw new RangeError(`retry.cap_ms must be a whole number from base_ms to ${retry_cap_ms_max}`);
   return p;
 }
 
@@ -35,7 +38,12 @@ export function checkRetryPolicy(p: RetryPolicy): RetryPolicy {
  * The wait before retry number `retry` (1 for the first retry): uniform in [0, min(cap, base * 2^(retry-1))],
  * and at least the server's Retry-After when it sent one, both capped at `cap_ms`.
  */
-export function backoffDelay_ms(policy: RetryPolicy, retry: number, retryAfter_ms: number | undefined, random: () => number = Math.random): number {
+export function backoffDelay_ms(
+  policy: RetryPolicy,
+  retry: number,
+  retryAfter_ms: number | undefined,
+  random: () => number = Math.random,
+): number {
   const exponent = Math.min(Math.max(retry - 1, 0), 30); // 2^30 already exceeds any cap; no overflow to Infinity
   const ceiling_ms = Math.min(policy.cap_ms, policy.base_ms * 2 ** exponent);
   const jittered_ms = Math.floor(random() * ceiling_ms);
@@ -105,7 +113,10 @@ export function linkedSignal(signals: ReadonlyArray<AbortSignal | undefined>, ti
     cleanups.push(() => s.removeEventListener("abort", onAbort));
   }
   if (timeout_ms !== undefined && !controller.signal.aborted) {
-    const timer = setTimeout(() => controller.abort(new DOMException(`timed out after ${timeout_ms} ms`, "TimeoutError")), timeout_ms);
+    const timer = setTimeout(
+      () => controller.abort(new DOMException(`timed out after ${timeout_ms} ms`, "TimeoutError")),
+      timeout_ms,
+    );
     cleanups.push(() => clearTimeout(timer));
   }
   return { signal: controller.signal, abort: (reason?: unknown) => controller.abort(reason), dispose };

@@ -9,9 +9,16 @@
  * wait between them is jittered exponential backoff.
  */
 import { genesis_hash, verifyEntries } from "./chain.js";
-import { ChainVerificationError, NetworkError, QuorumLedgerError, StreamProtocolError, UnexpectedResponseError, isRecord } from "./errors.js";
-import { backoffDelay_ms, linkedSignal, sleep, type RetryPolicy } from "./retry.js";
-import { SseParser, type SseEvent } from "./sse.js";
+import {
+  ChainVerificationError,
+  isRecord,
+  NetworkError,
+  QuorumLedgerError,
+  StreamProtocolError,
+  UnexpectedResponseError,
+} from "./errors.js";
+import { backoffDelay_ms, linkedSignal, type RetryPolicy, sleep } from "./retry.js";
+import { type SseEvent, SseParser } from "./sse.js";
 import type { Entry } from "./types.js";
 
 /** Connections in a row that deliver nothing before the iterator gives up. */
@@ -57,7 +64,10 @@ function retryableStatus(status: number): boolean {
  * open for `stream_connection_ms_max`, cancels the body; an idle cut is then reported as a
  * `NetworkError` so that the caller counts it as a failure.
  */
-async function* readEvents(body: ReadableStream<Uint8Array>, idle_ms: number): AsyncGenerator<SseEvent, void, undefined> {
+async function* readEvents(
+  body: ReadableStream<Uint8Array>,
+  idle_ms: number,
+): AsyncGenerator<SseEvent, void, undefined> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   const parser = new SseParser();
@@ -71,10 +81,13 @@ async function* readEvents(body: ReadableStream<Uint8Array>, idle_ms: number): A
     // Bounded by time: the connection is cut after stream_connection_ms_max.
     while (Date.now() - opened_ms < stream_connection_ms_max) {
       // Armed only while waiting for bytes: a consumer that takes long over an entry is not idleness.
-      idleTimer = setTimeout(() => {
-        idled = true;
-        cancel();
-      }, Math.min(idle_ms, Math.max(1, stream_connection_ms_max - (Date.now() - opened_ms))));
+      idleTimer = setTimeout(
+        () => {
+          idled = true;
+          cancel();
+        },
+        Math.min(idle_ms, Math.max(1, stream_connection_ms_max - (Date.now() - opened_ms))),
+      );
       const { done, value } = await reader.read();
       clearTimeout(idleTimer);
       if (done) break;
@@ -83,7 +96,10 @@ async function* readEvents(body: ReadableStream<Uint8Array>, idle_ms: number): A
     for (const event of parser.push(decoder.decode())) yield event;
     parser.end(); // a half-received event is dropped: it is sent again after the reconnect
     if (idled) {
-      throw new NetworkError({ code: "stream_idle", message: `the stream was silent for ${idle_ms} ms (no entry, no heartbeat)` });
+      throw new NetworkError({
+        code: "stream_idle",
+        message: `the stream was silent for ${idle_ms} ms (no entry, no heartbeat)`,
+      });
     }
   } finally {
     if (idleTimer !== undefined) clearTimeout(idleTimer);
@@ -96,15 +112,24 @@ function parseEntry(event: SseEvent): Entry {
   try {
     entry = JSON.parse(event.data);
   } catch {
-    throw new StreamProtocolError({ code: "stream_bad_event", message: `an entry event (id ${event.lastEventId}) does not hold JSON` });
+    throw new StreamProtocolError({
+      code: "stream_bad_event",
+      message: `an entry event (id ${event.lastEventId}) does not hold JSON`,
+    });
   }
   if (!isRecord(entry) || typeof entry["seq"] !== "number") {
-    throw new StreamProtocolError({ code: "stream_bad_event", message: `an entry event (id ${event.lastEventId}) does not hold an entry` });
+    throw new StreamProtocolError({
+      code: "stream_bad_event",
+      message: `an entry event (id ${event.lastEventId}) does not hold an entry`,
+    });
   }
   return entry as Entry;
 }
 
-export async function* streamEntries(transport: StreamTransport, settings: StreamSettings): AsyncGenerator<Entry, void, undefined> {
+export async function* streamEntries(
+  transport: StreamTransport,
+  settings: StreamSettings,
+): AsyncGenerator<Entry, void, undefined> {
   const { signal } = settings;
   let last = settings.after;
   let lastHash = settings.prevHash ?? (last === 0 ? genesis_hash : undefined);
@@ -156,7 +181,8 @@ export async function* streamEntries(transport: StreamTransport, settings: Strea
               message: `the stream sent seq ${entry.seq} after seq ${last}: ${entry.seq > last + 1 ? "a gap" : "a duplicate"}`,
             });
           }
-          if (transport.verifyChain) verifyEntries([entry], { afterSeq: last, ...(lastHash === undefined ? {} : { prevHash: lastHash }) });
+          if (transport.verifyChain)
+            verifyEntries([entry], { afterSeq: last, ...(lastHash === undefined ? {} : { prevHash: lastHash }) });
           last = entry.seq;
           lastHash = entry.hash;
           yield entry;

@@ -32,7 +32,11 @@ export type { EntryInput, RetryPolicy };
  * depth. Arrays stay plain arrays (of read-only elements), as they were before the types came from
  * the schemas, so callers may keep passing them where a mutable array is expected.
  */
-export type Answer<T> = T extends readonly (infer E)[] ? Answer<E>[] : T extends object ? { readonly [K in keyof T]: Answer<T[K]> } : T;
+export type Answer<T> = T extends readonly (infer E)[]
+  ? Answer<E>[]
+  : T extends object
+    ? { readonly [K in keyof T]: Answer<T[K]> }
+    : T;
 
 /** A committed entry: the fields the client sent plus the server's `seq`, `slot`, `committedAt`, `prevHash` and `hash`. */
 export type Entry = Answer<z.output<typeof entrySchema>>;

@@ -54,7 +54,11 @@ export const ledgerParams = z.object({
   ledger: z
     .string()
     .regex(ledger_name)
-    .openapi({ param: { name: "ledger", in: "path" }, description: "The ledger's name: lowercase letters, digits and dashes.", example: "desk-1" }),
+    .openapi({
+      param: { name: "ledger", in: "path" },
+      description: "The ledger's name: lowercase letters, digits and dashes.",
+      example: "desk-1",
+    }),
 });
 export const seqParams = ledgerParams.extend({
   seq: z
@@ -67,7 +71,11 @@ export const idParams = ledgerParams.extend({
   id: z
     .string()
     .regex(/^[\x21-\x7e]{1,128}$/)
-    .openapi({ param: { name: "id", in: "path" }, description: "An entry's id (1 to 128 visible ASCII characters).", example: "XNAS:exec-1001" }),
+    .openapi({
+      param: { name: "id", in: "path" },
+      description: "An entry's id (1 to 128 visible ASCII characters).",
+      example: "XNAS:exec-1001",
+    }),
 });
 
 const seqQuery = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -76,13 +84,9 @@ const consistencyShape = {
     .enum(["linearizable", "local"])
     .optional()
     .openapi({ description: "linearizable (default) or local: the nearest replica, possibly behind." }),
-  minSeq: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(Number.MAX_SAFE_INTEGER)
-    .optional()
-    .openapi({ description: "Read-your-writes: any replica whose head has reached this seq (else a linearizable read)." }),
+  minSeq: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional().openapi({
+    description: "Read-your-writes: any replica whose head has reached this seq (else a linearizable read).",
+  }),
 };
 /** Query parameters are strict: an unknown one (a typo) is refused rather than ignored. */
 export const consistencyQuery = z.strictObject(consistencyShape);
@@ -105,7 +109,9 @@ export const positionsQuery = z.strictObject({
   ...consistencyShape,
 });
 export const streamQuery = z.strictObject({
-  after: seqQuery.optional().openapi({ description: "Replay entries with seq above this one, then follow live. `Last-Event-ID` takes precedence." }),
+  after: seqQuery.optional().openapi({
+    description: "Replay entries with seq above this one, then follow live. `Last-Event-ID` takes precedence.",
+  }),
 });
 export const verifyQuery = z.strictObject({
   region: z.enum(region_hints).optional().openapi({ description: "The replica to verify (default: the nearest)." }),
@@ -114,25 +120,31 @@ export const noQuery = z.strictObject({});
 
 // ---- bodies -----------------------------------------------------------------------------------
 
-export const appendRequestSchema = z
-  .union([entryInputSchema, batchBodySchema])
-  .openapi("AppendRequest", {
-    description:
-      `One entry, or {"entries": [...]} with 1 to ${limits.request_entries_max} entries applied atomically. ` +
-      "Money is a decimal string; unknown fields are refused; ids are the idempotency keys.\n\n" +
-      "What is stored is exactly what was sent, or the request is refused: the body must be UTF-8 " +
-      "(invalid bytes are `400 invalid_json`; a `charset` other than UTF-8 is `415 unsupported_media_type`; " +
-      "a leading byte order mark is ignored), no object may hold the same key twice, at any depth " +
-      "(`400 invalid_json`, `details.reason` `duplicate_key` with its `path` and `key`), and the metadata key " +
-      "`__proto__` is refused (`400 invalid_request`).\n\n" +
-      "A correction (`execType` `correction`, `refId`) replaces the fill it refers to and may change its side, " +
-      "quantity, price and fee. A bust (`execType` `bust`, `refId`) cancels its fill and must repeat that fill's " +
-      "`side`, `quantity` and `price` (compared as numbers: \"10\" equals \"10.00\"); otherwise the batch is refused " +
-      "with `409 bust_mismatch` and `details.fields` naming the fields that differ. A bust's own fee, times and " +
-      "other fields are recorded but move no position. A correction or bust of another account or symbol, of a bust, " +
-      "or of an entry already busted or corrected is `409 invalid_reference`.",
-    examples: [example_entry_input, { entries: [example_entry_input, { ...example_entry_input, id: "XNAS:exec-1002", side: "sell", quantity: "40", price: "190.00" }] }],
-  });
+export const appendRequestSchema = z.union([entryInputSchema, batchBodySchema]).openapi("AppendRequest", {
+  description:
+    `One entry, or {"entries": [...]} with 1 to ${limits.request_entries_max} entries applied atomically. ` +
+    "Money is a decimal string; unknown fields are refused; ids are the idempotency keys.\n\n" +
+    "What is stored is exactly what was sent, or the request is refused: the body must be UTF-8 " +
+    "(invalid bytes are `400 invalid_json`; a `charset` other than UTF-8 is `415 unsupported_media_type`; " +
+    "a leading byte order mark is ignored), no object may hold the same key twice, at any depth " +
+    "(`400 invalid_json`, `details.reason` `duplicate_key` with its `path` and `key`), and the metadata key " +
+    "`__proto__` is refused (`400 invalid_request`).\n\n" +
+    "A correction (`execType` `correction`, `refId`) replaces the fill it refers to and may change its side, " +
+    "quantity, price and fee. A bust (`execType` `bust`, `refId`) cancels its fill and must repeat that fill's " +
+    '`side`, `quantity` and `price` (compared as numbers: "10" equals "10.00"); otherwise the batch is refused ' +
+    "with `409 bust_mismatch` and `details.fields` naming the fields that differ. A bust's own fee, times and " +
+    "other fields are recorded but move no position. A correction or bust of another account or symbol, of a bust, " +
+    "or of an entry already busted or corrected is `409 invalid_reference`.",
+  examples: [
+    example_entry_input,
+    {
+      entries: [
+        example_entry_input,
+        { ...example_entry_input, id: "XNAS:exec-1002", side: "sell", quantity: "40", price: "190.00" },
+      ],
+    },
+  ],
+});
 
 /** Every named schema with examples: the OpenAPI test validates each example against its schema. */
 export const documented_schemas = {

@@ -10,15 +10,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { freePort, WranglerDev } from "../../scripts/wrangler-dev.js";
 import {
+  type Entry,
+  type EntryInput,
   NetworkError,
   QuorumLedgerClient,
   UnauthorizedError,
   verifyEntries,
-  type Entry,
-  type EntryInput,
 } from "../../src/client/index.js";
-import { WranglerDev, freePort } from "../../scripts/wrangler-dev.js";
 
 const api_key = "dev-key-quorum-ledger"; // .dev.vars.example: scopes append, read, admin
 /** How long the stream gets to deliver an entry that is due (the server polls every 250 ms). */
@@ -29,7 +29,12 @@ let persistDir: string | undefined;
 
 beforeAll(async () => {
   persistDir = await mkdtemp(join(tmpdir(), "quorum-ledger-client-"));
-  dev = await WranglerDev.start({ port: await freePort(), persistTo: persistDir, label: "client-node", logLevel: "warn" });
+  dev = await WranglerDev.start({
+    port: await freePort(),
+    persistTo: persistDir,
+    label: "client-node",
+    logLevel: "warn",
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -43,7 +48,16 @@ afterAll(async () => {
 }, 60_000);
 
 function fill(id: string, overrides: Partial<EntryInput> = {}): EntryInput {
-  return { id, account: "ACC-1", symbol: "AAPL", side: "buy", quantity: "10", price: "187.25", currency: "USD", ...overrides };
+  return {
+    id,
+    account: "ACC-1",
+    symbol: "AAPL",
+    side: "buy",
+    quantity: "10",
+    price: "187.25",
+    currency: "USD",
+    ...overrides,
+  };
 }
 
 async function nextWithin(iterator: AsyncIterator<Entry>, what: string): Promise<Entry> {
@@ -76,15 +90,26 @@ describe("the client in Node (global fetch) against wrangler dev", () => {
     ]);
     expect(batch.results.map((r) => r.seq)).toEqual([2, 3]);
     const again = await client.append(fill("XNAS:1001"));
-    expect(again).toMatchObject({ created: false, results: [{ status: "exists", seq: 1, hash: one.results[0]!.hash }] });
+    expect(again).toMatchObject({
+      created: false,
+      results: [{ status: "exists", seq: 1, hash: one.results[0]!.hash }],
+    });
 
     const page = await client.list();
     expect(page.entries.map((e) => e.id)).toEqual(["XNAS:1001", "XNAS:1002", "XNAS:1003"]);
-    expect(verifyEntries(page.entries)).toMatchObject({ count: 3, anchored: true, last: { seq: 3, hash: batch.results[1]!.hash } });
+    expect(verifyEntries(page.entries)).toMatchObject({
+      count: 3,
+      anchored: true,
+      last: { seq: 3, hash: batch.results[1]!.hash },
+    });
     expect(await client.entryById("XNAS:1002")).toMatchObject({ seq: 2, hash: batch.results[0]!.hash });
     expect(await client.head()).toMatchObject({ seq: 3, hash: batch.results[1]!.hash });
     const positions = await client.positions("ACC-1");
-    expect(positions.positions.find((p) => p.symbol === "AAPL")).toMatchObject({ quantity: "6", realizedPnl: "10.5", fees: "0.5" });
+    expect(positions.positions.find((p) => p.symbol === "AAPL")).toMatchObject({
+      quantity: "6",
+      realizedPnl: "10.5",
+      fees: "0.5",
+    });
     expect(await client.verify()).toMatchObject({ verified: true, checkedThrough: 3 });
 
     const abort = new AbortController();
@@ -135,8 +160,11 @@ describe("the package's ./client entry, built JavaScript, in a plain Node proces
     const { execFile } = await import("node:child_process");
     const ledger = `pkg-${randomBytes(4).toString("hex")}`;
     const out = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ["--input-type=module", "-e", script, dev!.url, api_key, ledger], { cwd: join(import.meta.dirname, "../.."), timeout: 60_000 }, (error, stdout, stderr) =>
-        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+      execFile(
+        process.execPath,
+        ["--input-type=module", "-e", script, dev!.url, api_key, ledger],
+        { cwd: join(import.meta.dirname, "../.."), timeout: 60_000 },
+        (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)),
       );
     });
     expect(JSON.parse(out.trim())).toEqual({ created: true, seqs: [1], head: 1 });
@@ -176,7 +204,9 @@ describe("the package's ./client entry, built JavaScript, in a plain Node proces
         lib: ["lib.esnext.d.ts", "lib.dom.d.ts"],
         types: [],
       });
-      const problems = ts.getPreEmitDiagnostics(program).map((d) => `${d.file?.fileName ?? ""}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
+      const problems = ts
+        .getPreEmitDiagnostics(program)
+        .map((d) => `${d.file?.fileName ?? ""}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
       expect(problems).toEqual([]);
     } finally {
       await rm(dir, { recursive: true, force: true });

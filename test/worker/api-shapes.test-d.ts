@@ -22,7 +22,11 @@ import type * as sdk from "../../src/client/index.js";
 import type * as core from "../../src/core/ledger-types.js";
 
 /** The same shape with every `readonly` removed, at every depth: read-only-ness is not the wire's. */
-type Plain<T> = T extends readonly (infer E)[] ? Plain<E>[] : T extends object ? { -readonly [K in keyof T]: Plain<T[K]> } : T;
+type Plain<T> = T extends readonly (infer E)[]
+  ? Plain<E>[]
+  : T extends object
+    ? { -readonly [K in keyof T]: Plain<T[K]> }
+    : T;
 /** What a schema says the server sends. */
 type Wire<S extends z.ZodType> = Plain<z.output<S>>;
 
@@ -58,24 +62,43 @@ expectTypeOf<Plain<core.Position>>().toEqualTypeOf<Wire<typeof api.positionSchem
 // answers.ts `expectHead`, on the head of a page and of `head()`.
 expectTypeOf<sdk.Head>().toExtend<{ readonly seq: number; readonly hash: string }>();
 expectTypeOf<sdk.HeadResult>().toExtend<{ readonly seq: number; readonly hash: string }>();
-expectTypeOf<sdk.EntryPage>().toExtend<{ readonly entries: readonly unknown[]; readonly head: sdk.Head; readonly next: number | null }>();
+expectTypeOf<sdk.EntryPage>().toExtend<{
+  readonly entries: readonly unknown[];
+  readonly head: sdk.Head;
+  readonly next: number | null;
+}>();
 // `append`: one receipt per entry sent, each naming the id sent, a seq and one of two statuses.
 expectTypeOf<sdk.AppendResult>().toExtend<{ readonly results: readonly sdk.Receipt[] }>();
-expectTypeOf<sdk.Receipt>().toExtend<{ readonly id: sdk.EntryInput["id"]; readonly seq: number; readonly status: "created" | "exists" }>();
+expectTypeOf<sdk.Receipt>().toExtend<{
+  readonly id: sdk.EntryInput["id"];
+  readonly seq: number;
+  readonly status: "created" | "exists";
+}>();
 expectTypeOf<sdk.PositionsResult>().toExtend<{ readonly positions: readonly unknown[] }>();
 expectTypeOf<sdk.LedgerStatus>().toExtend<{ readonly acceptors: readonly unknown[] }>();
 expectTypeOf<sdk.VerifyResult>().toExtend<{ readonly verified: boolean }>();
 // `entry`/`entryById` read `{ entry }` and compare its seq and id; chain.ts checks seq, prevHash, hash.
 expectTypeOf<Wire<typeof api.entryResponseSchema>>().toExtend<{ entry: object }>();
-expectTypeOf<sdk.Entry>().toExtend<{ readonly id: string; readonly seq: number; readonly prevHash: string; readonly hash: string }>();
+expectTypeOf<sdk.Entry>().toExtend<{
+  readonly id: string;
+  readonly seq: number;
+  readonly prevHash: string;
+  readonly hash: string;
+}>();
 // errors.ts reads a non-2xx answer's `error.code` and `error.message` (and passes `details` on).
-expectTypeOf<Wire<typeof api.errorSchema>>().toExtend<{ error: { code: string; message: string; details?: unknown } }>();
+expectTypeOf<Wire<typeof api.errorSchema>>().toExtend<{
+  error: { code: string; message: string; details?: unknown };
+}>();
 
 // ---- the assertions can fail ----------------------------------------------------------------------
 
+// Each sentinel is one line, so that its directive covers the whole assertion.
+type ReceiptWithAnExtraField = Plain<core.Receipt> & { venue: string };
+type PositionWithARetypedField = Omit<Plain<core.Position>, "lastSeq"> & { lastSeq: string };
+type HeadWithARenamedField = { readonly sequence: number; readonly hash: string };
 // @ts-expect-error a field the schema lacks is a mismatch
-expectTypeOf<Plain<core.Receipt> & { venue: string }>().toEqualTypeOf<Wire<typeof api.receiptSchema>>();
+expectTypeOf<ReceiptWithAnExtraField>().toEqualTypeOf<Wire<typeof api.receiptSchema>>();
 // @ts-expect-error a field retyped is a mismatch
-expectTypeOf<Omit<Plain<core.Position>, "lastSeq"> & { lastSeq: string }>().toEqualTypeOf<Wire<typeof api.positionSchema>>();
+expectTypeOf<PositionWithARetypedField>().toEqualTypeOf<Wire<typeof api.positionSchema>>();
 // @ts-expect-error a field renamed is a mismatch
-expectTypeOf<sdk.Head>().toExtend<{ readonly sequence: number; readonly hash: string }>();
+expectTypeOf<sdk.Head>().toExtend<HeadWithARenamedField>();

@@ -9,8 +9,12 @@ import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   ChainVerificationError,
+  call_deadline_ms_default,
   DeadlineExceededError,
+  type Entry,
+  type EntryInput,
   ForbiddenError,
+  genesis_hash,
   IdConflictError,
   InvalidReferenceError,
   InvalidRequestError,
@@ -19,17 +23,13 @@ import {
   QuorumLedgerClient,
   QuorumLedgerError,
   QuorumUnavailableError,
-  SseParser,
-  StreamProtocolError,
-  UnauthorizedError,
-  call_deadline_ms_default,
-  genesis_hash,
-  sse_line_chars_max,
-  verifyEntries,
-  type Entry,
-  type EntryInput,
   type RetryPolicy,
   type SseEvent,
+  SseParser,
+  StreamProtocolError,
+  sse_line_chars_max,
+  UnauthorizedError,
+  verifyEntries,
 } from "../../src/client/index.js";
 import { limits } from "../../src/core/limits.js";
 import { test_keys } from "./bindings.js";
@@ -60,7 +60,12 @@ class Wire {
   readonly fetch: typeof fetch = async (input, init) => {
     const request = new Request(input, init);
     const body = request.method === "POST" ? await request.clone().text() : undefined;
-    this.sent.push({ method: request.method, url: new URL(request.url), body, lastEventId: request.headers.get("last-event-id") });
+    this.sent.push({
+      method: request.method,
+      url: new URL(request.url),
+      body,
+      lastEventId: request.headers.get("last-event-id"),
+    });
     const forward: Forward = (r) => exports.default.fetch(r);
     return this.hook === undefined ? forward(request) : this.hook(request, this.sent.length, forward);
   };
@@ -73,7 +78,11 @@ class Wire {
   }
 }
 
-function client(ledger: string, wire: Wire, extra: { apiKey?: string; retry?: RetryPolicy; verifyChain?: boolean } = {}): QuorumLedgerClient {
+function client(
+  ledger: string,
+  wire: Wire,
+  extra: { apiKey?: string; retry?: RetryPolicy; verifyChain?: boolean } = {},
+): QuorumLedgerClient {
   return new QuorumLedgerClient({
     baseUrl: origin,
     apiKey: extra.apiKey ?? test_keys["test-all"],
@@ -130,10 +139,18 @@ describe("append", () => {
     const c = client(ledger, wire);
 
     const one = await c.append(fill("a:1"));
-    expect(one).toMatchObject({ ledger, created: true, results: [{ id: "a:1", status: "created", seq: 1, slot: expect.any(Number) }] });
+    expect(one).toMatchObject({
+      ledger,
+      created: true,
+      results: [{ id: "a:1", status: "created", seq: 1, slot: expect.any(Number) }],
+    });
     expect(JSON.parse(wire.posts()[0]!.body!)).toEqual(fill("a:1")); // one entry is sent as the entry
 
-    const batch = [fill("a:2"), fill("a:3", { symbol: "ABC", side: "sell" }), fill("a:4", { fee: "1.25", currency: "USD" })];
+    const batch = [
+      fill("a:2"),
+      fill("a:3", { symbol: "ABC", side: "sell" }),
+      fill("a:4", { fee: "1.25", currency: "USD" }),
+    ];
     const many = await c.append(batch);
     expect(many.created).toBe(true);
     expect(many.results.map((r) => [r.id, r.status, r.seq])).toEqual([
@@ -183,7 +200,9 @@ describe("append", () => {
     const invalid = await rejection(client(ledger, wire).append(fill("x:1", { quantity: "-1" })));
     expect(invalid).toBeInstanceOf(InvalidRequestError);
     expect(invalid).toMatchObject({ status: 400, code: "invalid_request" });
-    expect((invalid as InvalidRequestError).details).toEqual(expect.arrayContaining([expect.objectContaining({ path: "quantity" })]));
+    expect((invalid as InvalidRequestError).details).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path: "quantity" })]),
+    );
 
     const unknownKey = await rejection(client(ledger, wire, { apiKey: "not-a-key" }).append(fill("x:2")));
     expect(unknownKey).toBeInstanceOf(UnauthorizedError);
@@ -252,7 +271,13 @@ describe("retries", () => {
     await setFaults({ down: ["wnam", "weur"] });
     const error = await rejection(c.append(fill("u:1")));
     expect(error).toBeInstanceOf(QuorumUnavailableError);
-    expect(error).toMatchObject({ status: 503, code: "quorum_unavailable", outcomeUnknown: true, attempts: 2, details: { outcome: "unknown" } });
+    expect(error).toMatchObject({
+      status: 503,
+      code: "quorum_unavailable",
+      outcomeUnknown: true,
+      attempts: 2,
+      details: { outcome: "unknown" },
+    });
     expect((error as QuorumUnavailableError).retryAfter_ms).toBeGreaterThan(0);
     expect(wire.posts()).toHaveLength(3);
 
@@ -295,7 +320,12 @@ describe("retries", () => {
     });
     const error = await rejection(client(ledger, wire).append(fill("d:1")));
     expect(error).toBeInstanceOf(NetworkError);
-    expect(error).toMatchObject({ code: "network_error", status: undefined, outcomeUnknown: true, attempts: fast_retry.attempts_max });
+    expect(error).toMatchObject({
+      code: "network_error",
+      status: undefined,
+      outcomeUnknown: true,
+      attempts: fast_retry.attempts_max,
+    });
     expect(wire.sent).toHaveLength(fast_retry.attempts_max);
     // A read that fails the same way has no outcome to be unsure of.
     const read = await rejection(client(ledger, wire).head());
@@ -305,8 +335,13 @@ describe("retries", () => {
 
 /** A 503 as the server sends it, without the server: every attempt fails the same way, at once. */
 function fake503(): Response {
-  const body = { error: { code: "quorum_unavailable", message: "no quorum (test)", details: { outcome: "unknown", proposed: true } } };
-  return new Response(JSON.stringify(body), { status: 503, headers: { "content-type": "application/json", "retry-after": "0" } });
+  const body = {
+    error: { code: "quorum_unavailable", message: "no quorum (test)", details: { outcome: "unknown", proposed: true } },
+  };
+  return new Response(JSON.stringify(body), {
+    status: 503,
+    headers: { "content-type": "application/json", "retry-after": "0" },
+  });
 }
 
 /** A healthy append's time through the Worker (the slowest of a few): the unit of the slack below. */
@@ -326,7 +361,9 @@ describe("overall deadline per call", () => {
     const wire = new Wire();
     expect(client("client-deadline-default", wire).deadline_ms).toBe(call_deadline_ms_default);
     for (const bad of [0, -1, 1.5, Number.NaN, 10 * 60_000 + 1]) {
-      expect(() => new QuorumLedgerClient({ baseUrl: origin, apiKey: "k", ledger: "l", deadline_ms: bad })).toThrow(RangeError);
+      expect(() => new QuorumLedgerClient({ baseUrl: origin, apiKey: "k", ledger: "l", deadline_ms: bad })).toThrow(
+        RangeError,
+      );
     }
   });
 
@@ -339,7 +376,14 @@ describe("overall deadline per call", () => {
     });
     const many: RetryPolicy = { attempts_max: 100, base_ms: 50, cap_ms: 200 };
     const deadline_ms = 1000;
-    const c = new QuorumLedgerClient({ baseUrl: origin, apiKey: test_keys["test-all"], ledger: "client-deadline", fetch: wire.fetch, retry: many, deadline_ms });
+    const c = new QuorumLedgerClient({
+      baseUrl: origin,
+      apiKey: test_keys["test-all"],
+      ledger: "client-deadline",
+      fetch: wire.fetch,
+      retry: many,
+      deadline_ms,
+    });
     const started = performance.now();
     const error = await rejection(c.append(fill("dl:1")));
     const took_ms = performance.now() - started;
@@ -364,13 +408,28 @@ describe("overall deadline per call", () => {
         }),
     );
     const deadline_ms = 300;
-    const c = new QuorumLedgerClient({ baseUrl: origin, apiKey: test_keys["test-all"], ledger: "client-hang", fetch: wire.fetch, retry: fast_retry, deadline_ms });
+    const c = new QuorumLedgerClient({
+      baseUrl: origin,
+      apiKey: test_keys["test-all"],
+      ledger: "client-hang",
+      fetch: wire.fetch,
+      retry: fast_retry,
+      deadline_ms,
+    });
     const started = performance.now();
-    const error = await withTimeout(rejection(c.append(fill("hang:1"))), 10 * deadline_ms + slack_ms, "the append's deadline");
+    const error = await withTimeout(
+      rejection(c.append(fill("hang:1"))),
+      10 * deadline_ms + slack_ms,
+      "the append's deadline",
+    );
     expect(performance.now() - started).toBeLessThanOrEqual(deadline_ms + slack_ms);
     expect(error).toBeInstanceOf(DeadlineExceededError);
     expect(error).toMatchObject({ code: "deadline_exceeded", outcomeUnknown: true });
-    const read = await withTimeout(rejection(c.head({ deadline_ms: 100 })), 10 * deadline_ms + slack_ms, "the read's deadline");
+    const read = await withTimeout(
+      rejection(c.head({ deadline_ms: 100 })),
+      10 * deadline_ms + slack_ms,
+      "the read's deadline",
+    );
     expect(read).toMatchObject({ code: "deadline_exceeded", outcomeUnknown: false });
   });
 
@@ -380,7 +439,13 @@ describe("overall deadline per call", () => {
     const wire = new Wire();
     const deadline_ms = 1500;
     // The default retry policy (6 attempts, waits up to 5 s): the deadline, not the policy, ends it.
-    const c = new QuorumLedgerClient({ baseUrl: origin, apiKey: test_keys["test-all"], ledger, fetch: wire.fetch, deadline_ms });
+    const c = new QuorumLedgerClient({
+      baseUrl: origin,
+      apiKey: test_keys["test-all"],
+      ledger,
+      fetch: wire.fetch,
+      deadline_ms,
+    });
     await c.append(fill("real:0"));
     await setFaults({ down: ["wnam", "weur"] });
     const started = performance.now();
@@ -423,7 +488,13 @@ describe("reads", () => {
     expect(verifyEntries(all)).toMatchObject({ count: 5, last: { seq: 5, hash: receipts[4]!.hash }, anchored: true });
 
     const third = await c.entry(3);
-    expect(third).toMatchObject({ id: "XNAS:exec/3", seq: 3, symbol: "ABC", hash: receipts[2]!.hash, prevHash: receipts[1]!.hash });
+    expect(third).toMatchObject({
+      id: "XNAS:exec/3",
+      seq: 3,
+      symbol: "ABC",
+      hash: receipts[2]!.hash,
+      prevHash: receipts[1]!.hash,
+    });
     // An id with ':' and '/' is encoded in the path and found.
     expect(await c.entryById("XNAS:exec/2", { minSeq: 2 })).toMatchObject({ seq: 2, hash: receipts[1]!.hash });
     expect(await rejection(c.entryById("XNAS:exec/404"))).toBeInstanceOf(NotFoundError);
@@ -435,7 +506,14 @@ describe("reads", () => {
     expect(positions).toMatchObject({ ledger, account: "ACC-1", asOf: { seq: 5 } });
     const bySymbol = Object.fromEntries(positions.positions.map((p) => [p.symbol, p]));
     // XYZ: buy 100 @ 10 (fee 1), sell 40 @ 12.5, sell 10 @ 11: 50 left at cost 500; realized 100 + 10 - 1.
-    expect(bySymbol["XYZ"]).toMatchObject({ quantity: "50", costBasis: "500", averagePrice: "10", realizedPnl: "109", fees: "1", lastSeq: 5 });
+    expect(bySymbol["XYZ"]).toMatchObject({
+      quantity: "50",
+      costBasis: "500",
+      averagePrice: "10",
+      realizedPnl: "109",
+      fees: "1",
+      lastSeq: 5,
+    });
     expect(bySymbol["ABC"]).toMatchObject({ quantity: "5", costBasis: "16.25", lastSeq: 3 });
 
     const status = await c.status();
@@ -467,13 +545,23 @@ describe("client-side chain verification", () => {
     await client(ledger, new Wire()).append([fill("t:1"), fill("t:2"), fill("t:3", { price: "101" }), fill("t:4")]);
 
     const altered = await rejection(
-      client(ledger, tamperingWire((entries) => void (entries[2]!["price"] = "1.01"))).list(),
+      client(
+        ledger,
+        tamperingWire((entries) => {
+          entries[2]!["price"] = "1.01";
+        }),
+      ).list(),
     );
     expect(altered).toBeInstanceOf(ChainVerificationError);
     expect(altered).toMatchObject({ seq: 3, problem: "hash", code: "chain_verification_failed" });
     expect((altered as Error).message).toMatch(/entry 3/);
 
-    const dropped = await rejection(client(ledger, tamperingWire((entries) => void entries.splice(1, 1))).list());
+    const dropped = await rejection(
+      client(
+        ledger,
+        tamperingWire((entries) => void entries.splice(1, 1)),
+      ).list(),
+    );
     expect(dropped).toMatchObject({ seq: 3, problem: "seq" });
 
     // A consistent rewrite of entry 2 (hash recomputed) still breaks entry 3's link.
@@ -491,13 +579,21 @@ describe("client-side chain verification", () => {
     expect(relinked).toMatchObject({ seq: 3, problem: "prevHash" });
 
     // The same altered answer passes when verification is off: the check above is what caught it.
-    const unchecked = await client(ledger, tamperingWire((entries) => void (entries[2]!["price"] = "1.01")), { verifyChain: false }).list();
+    const unchecked = await client(
+      ledger,
+      tamperingWire((entries) => {
+        entries[2]!["price"] = "1.01";
+      }),
+      { verifyChain: false },
+    ).list();
     expect(unchecked.entries[2]!["price"]).toBe("1.01");
 
     // The untouched answer verifies; so does the standalone check, which flags a modified copy.
     const page = await client(ledger, new Wire()).list();
     expect(verifyEntries(page.entries)).toMatchObject({ count: 4, anchored: true });
-    expect(verifyEntries(page.entries.slice(2), { prevHash: page.entries[1]!.hash, afterSeq: 2 })).toMatchObject({ anchored: true });
+    expect(verifyEntries(page.entries.slice(2), { prevHash: page.entries[1]!.hash, afterSeq: 2 })).toMatchObject({
+      anchored: true,
+    });
     const copy = page.entries.map((e) => ({ ...e }));
     copy[1] = { ...copy[1]!, account: "ACC-9" };
     expect(() => verifyEntries(copy)).toThrow(ChainVerificationError);
@@ -510,10 +606,13 @@ describe("client-side chain verification", () => {
     const wire = new Wire(async (request, _n, forward) => {
       const response = await forward(request);
       if (!new URL(request.url).pathname.endsWith("/stream")) return response;
-      return new Response(rewriteEvents(response.body!, (data) => data.replace('"id":"ts:2"', '"id":"ts:2b"')), {
-        status: response.status,
-        headers: response.headers,
-      });
+      return new Response(
+        rewriteEvents(response.body!, (data) => data.replace('"id":"ts:2"', '"id":"ts:2b"')),
+        {
+          status: response.status,
+          headers: response.headers,
+        },
+      );
     });
     const iterator = client(ledger, wire).stream()[Symbol.asyncIterator]();
     expect((await take(iterator, 1))[0]!.id).toBe("ts:1");
@@ -559,7 +658,11 @@ function rewriteEvents(body: ReadableStream<Uint8Array>, edit: (data: string) =>
  * made-up next event (seq 99, which would be a gap if the client dispatched it), then an error (a
  * dropped connection) or a clean end (the server's 5-minute end).
  */
-function cutAfter(body: ReadableStream<Uint8Array>, events: number, how: "error" | "close"): ReadableStream<Uint8Array> {
+function cutAfter(
+  body: ReadableStream<Uint8Array>,
+  events: number,
+  how: "error" | "close",
+): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
@@ -586,7 +689,9 @@ function cutAfter(body: ReadableStream<Uint8Array>, events: number, how: "error"
         forwarded = text.length;
         return;
       }
-      controller.enqueue(encoder.encode(`${text.slice(forwarded, end)}id: 99\nevent: entry\ndata: {"seq":99,"id":"half`));
+      controller.enqueue(
+        encoder.encode(`${text.slice(forwarded, end)}id: 99\nevent: entry\ndata: {"seq":99,"id":"half`),
+      );
       await reader.cancel();
       if (how === "error") controller.error(new TypeError("network connection lost (test)"));
       else controller.close();
@@ -635,8 +740,10 @@ describe("stream", () => {
       if (!new URL(request.url).pathname.endsWith("/stream")) return response;
       connections += 1;
       // First connection: dropped after 3 events; second: ended cleanly after 2; then left alone.
-      if (connections === 1) return new Response(cutAfter(response.body!, 3, "error"), { status: 200, headers: response.headers });
-      if (connections === 2) return new Response(cutAfter(response.body!, 2, "close"), { status: 200, headers: response.headers });
+      if (connections === 1)
+        return new Response(cutAfter(response.body!, 3, "error"), { status: 200, headers: response.headers });
+      if (connections === 2)
+        return new Response(cutAfter(response.body!, 2, "close"), { status: 200, headers: response.headers });
       return response;
     });
     const c = client(ledger, wire);
@@ -682,7 +789,8 @@ describe("stream", () => {
 });
 
 describe("SseParser", () => {
-  const text = ": comment\r\nid: 1\r\nevent: entry\r\ndata: {\"a\":\r\ndata: 1}\r\n\r\nevent: heartbeat\ndata: {}\n\nretry: 3000\nid: 2\ndata: x\r\r";
+  const text =
+    ': comment\r\nid: 1\r\nevent: entry\r\ndata: {"a":\r\ndata: 1}\r\n\r\nevent: heartbeat\ndata: {}\n\nretry: 3000\nid: 2\ndata: x\r\r';
 
   it("gives the same events however the text is cut into chunks (CRLF split included)", () => {
     const whole = new SseParser().push(text);
@@ -701,9 +809,9 @@ describe("SseParser", () => {
 
   it("drops an event the stream ended in the middle of, and refuses an unbounded line", () => {
     const parser = new SseParser();
-    expect(parser.push("id: 5\nevent: entry\ndata: {\"seq\":5")).toEqual([]);
+    expect(parser.push('id: 5\nevent: entry\ndata: {"seq":5')).toEqual([]);
     parser.end();
     expect(parser.push("\n\n")).toEqual([]);
-    expect(() => new SseParser().push("data: " + "x".repeat(sse_line_chars_max))).toThrow(StreamProtocolError);
+    expect(() => new SseParser().push(`data: ${"x".repeat(sse_line_chars_max)}`)).toThrow(StreamProtocolError);
   });
 });
