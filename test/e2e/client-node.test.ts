@@ -170,6 +170,28 @@ describe("the package's ./client entry, built JavaScript, in a plain Node proces
     expect(JSON.parse(out.trim())).toEqual({ created: true, seqs: [1], head: 1 });
   });
 
+  it("bundles from its own modules, the core's hash chain, @noble/hashes and canonicalize only", async () => {
+    // The answer types come from zod schemas through type-only imports: a value import would put
+    // zod (or, through src/proposer, Hono) into every browser bundle of the SDK.
+    const { build } = await import("esbuild");
+    const root = join(import.meta.dirname, "../..");
+    const result = await build({
+      entryPoints: [join(root, "dist/client/client/index.js")],
+      absWorkingDir: root,
+      bundle: true,
+      write: false,
+      metafile: true,
+      format: "esm",
+      platform: "browser",
+      logLevel: "silent",
+    });
+    const allowed =
+      /^(dist\/client\/client\/|dist\/client\/core\/|node_modules\/@noble\/hashes\/|node_modules\/canonicalize\/)/;
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs).toContain("dist/client/client/client.js");
+    expect(inputs.filter((input) => !allowed.test(input))).toEqual([]);
+  });
+
   it("its declarations type-check for a consumer that has zod and none of the server's packages", async () => {
     // The answer types come from the API's zod schemas (src/api/responses.ts), so the emitted
     // declarations import zod: a consumer installs it with the package, but Hono and the Worker's
