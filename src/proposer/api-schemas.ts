@@ -1,8 +1,9 @@
 /**
  * The API's schemas, once: the routes validate path and query parameters with them, the append body
  * with the core's entry schema, and `/openapi.json` is generated from the very same objects (with
- * their examples). Response schemas describe what the handlers send; a test validates every
- * documented example against them.
+ * their examples). The response schemas, which describe what the handlers send, live in
+ * `src/api/responses.ts` because the client SDK takes its answer types from them too; they are
+ * re-exported here for the routes. A test validates every documented example against its schema.
  */
 import { z } from "@hono/zod-openapi";
 import {
@@ -25,7 +26,6 @@ import { batchBodySchema, entryInputSchema } from "../core/entry-schema.js";
 import { limits } from "../core/limits.js";
 import { region_hints } from "../core/region-rtt.js";
 
-// The response schemas live in `src/api/responses.ts`, shared with the client SDK; the routes import them from here.
 export {
   acceptorStatusSchema,
   appendResponseSchema,
