@@ -28,7 +28,14 @@ import { AttemptFailed, GroupRoundCallsSpent, QuorumUnavailableError } from "./e
 import { GroupCommit } from "./group-commit.js";
 import type { LatencyTracker } from "./latency-tracker.js";
 import { Timers } from "./timers.js";
-import type { ProposerEnv, ProposerOptions, ProposerStats, RecentCommits, RequestOptions } from "./types.js";
+import {
+  newProposerStats,
+  type ProposerEnv,
+  type ProposerOptions,
+  type ProposerStats,
+  type RecentCommits,
+  type RequestOptions,
+} from "./types.js";
 
 export { ownEntriesCreated } from "./own-entries.js";
 
@@ -61,19 +68,7 @@ export class Proposer {
   private readonly groupCommit: GroupCommit;
   /** The limits in force: `options.limits`, or production's. */
   private readonly limits: CoreLimits;
-  readonly stats: ProposerStats = {
-    phase1_runs: 0,
-    phase2_runs: 0,
-    messages_sent: 0,
-    slots_chosen: 0,
-    outcome_fallbacks: 0,
-    requests_committed: 0,
-    entries_committed: 0,
-    budget_handovers: 0,
-    fail_fast: 0,
-    reprepares: 0,
-    phase2_extra_chunks: 0,
-  };
+  readonly stats: ProposerStats = newProposerStats();
 
   constructor(
     private readonly env: ProposerEnv,

@@ -85,3 +85,19 @@ export interface ProposerStats {
   /** Accept chunks after the first of one phase 2 (the slots did not fit one message). */
   phase2_extra_chunks: number;
 }
+
+export function newProposerStats(): ProposerStats {
+  return {
+    phase1_runs: 0,
+    phase2_runs: 0,
+    messages_sent: 0,
+    slots_chosen: 0,
+    outcome_fallbacks: 0,
+    requests_committed: 0,
+    entries_committed: 0,
+    budget_handovers: 0,
+    fail_fast: 0,
+    reprepares: 0,
+    phase2_extra_chunks: 0,
+  };
+}
