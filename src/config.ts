@@ -76,8 +76,9 @@ export function parseLedgerConfig(env: {
     env.SUBREQUESTS_PER_REQUEST_MAX === undefined || env.SUBREQUESTS_PER_REQUEST_MAX === "" ? undefined : env.SUBREQUESTS_PER_REQUEST_MAX,
   );
   if (!budget.success) throw new ConfigError(`SUBREQUESTS_PER_REQUEST_MAX ${budget.error.issues[0]?.message}`);
-  // A driving request's first round needs this many calls of each region (src/core/proposer.ts,
-  // `roundQuorumCalls`): below it no append could ever be proposed, so refuse it at startup.
+  // A driving request's first group round needs this many calls of each region
+  // (src/core/proposer/group-commit.ts, `GroupCommit.quorumCallsAffordable`): below it no append
+  // could ever be proposed, so refuse it at startup.
   const round_floor = (limits.round_quorum_calls_min + limits.round_background_messages_per_acceptor) * raw.length;
   if (budget.data < round_floor) {
     throw new ConfigError(

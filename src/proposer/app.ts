@@ -10,7 +10,7 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
-import { ProposerOverloadedError, QuorumUnavailableError } from "../core/proposer.js";
+import { ProposerOverloadedError, QuorumUnavailableError } from "../core/proposer/index.js";
 import { registerDashboardRoutes } from "../dashboard/routes.js";
 import { corsPolicy } from "./cors.js";
 import { ApiError, errorResponse, noRoute, validationError } from "./errors.js";

@@ -7,7 +7,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
 import type { BatchOutcome, Entry, LedgerHead } from "../../core/ledger-types.js";
-import { QuorumUnavailableError } from "../../core/proposer.js";
+import { QuorumUnavailableError } from "../../core/proposer/index.js";
 import { apiRoutes } from "../api-routes.js";
 import { list_limit_default } from "../api-schemas.js";
 import { ApiError } from "../errors.js";
