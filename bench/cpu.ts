@@ -51,9 +51,15 @@ export interface CpuSnapshot {
 /** The "cpu" line of /proc/stat: user nice system idle iowait irq softirq steal ... (clock ticks). */
 function machineTicks(): MachineTicks | undefined {
   try {
-    const line = readFileSync("/proc/stat", "utf8").split("\n").find((l) => l.startsWith("cpu "));
+    const line = readFileSync("/proc/stat", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("cpu "));
     if (line === undefined) return undefined;
-    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
     return { busy: user + nice + system + irq + softirq, steal };
   } catch {
     return undefined;
@@ -69,7 +75,8 @@ export function cpuSnapshot(group: readonly GroupProcess[]): CpuSnapshot {
  * dev port, no inspector), the other runs the Worker and its Durable Objects (with the inspector).
  */
 function roleOf(p: GroupProcess): string {
-  if (p.comm === "workerd") return /--inspector-addr/.test(p.cmdline) ? "workerd: Worker + Durable Objects" : "workerd: wrangler's entry proxy";
+  if (p.comm === "workerd")
+    return /--inspector-addr/.test(p.cmdline) ? "workerd: Worker + Durable Objects" : "workerd: wrangler's entry proxy";
   if (p.comm === "esbuild") return "esbuild (wrangler's bundler)";
   if (/wrangler-dist\/cli\.js/.test(p.cmdline)) return "node: wrangler";
   if (/wrangler\/bin\/wrangler\.js/.test(p.cmdline)) return "node: wrangler launcher";
@@ -100,7 +107,8 @@ export function cpuUse(before: CpuSnapshot, after: CpuSnapshot): CpuUse {
     loadGenerator_cores: r2(self_us / 1e6 / wall_s),
     processes,
     workerd_cores: r2(workerd.reduce((s, p) => s + p.cores, 0)),
-    userWorkerdMainThread_cores: processes.find((p) => p.role === "workerd: Worker + Durable Objects")?.mainThread_cores ?? 0,
+    userWorkerdMainThread_cores:
+      processes.find((p) => p.role === "workerd: Worker + Durable Objects")?.mainThread_cores ?? 0,
     machine_cores: cpus().length,
     machineBusy_cores: r2(machineBusy),
     otherProcesses_cores: r2(Math.max(0, machineBusy - ours)),

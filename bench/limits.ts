@@ -38,7 +38,13 @@ interface Answer {
   readonly connectionsQueued: number;
 }
 
-async function send(base: string, method: string, path: string, body: string | undefined, headers: Record<string, string> = {}): Promise<Answer> {
+async function send(
+  base: string,
+  method: string,
+  path: string,
+  body: string | undefined,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   const started = performance.now();
   const res = await fetch(new URL(path, base), {
     method,
@@ -86,13 +92,25 @@ async function cpuPerRequest(dev: WranglerDev, label: string, n: number, request
     cpuPerRequest_ms: ms(after.all - before.all),
     mainThreadCpuPerRequest_ms: ms(after.main - before.main),
     wallPerRequest_ms: r2((performance.now() - started) / n),
-    subrequests: answers[0]?.subrequests === null ? null : { min: Math.min(...answers.map((a) => a.subrequests!)), max: Math.max(...answers.map((a) => a.subrequests!)) },
+    subrequests:
+      answers[0]?.subrequests === null
+        ? null
+        : {
+            min: Math.min(...answers.map((a) => a.subrequests!)),
+            max: Math.max(...answers.map((a) => a.subrequests!)),
+          },
   };
   process.stderr.write(`${JSON.stringify(result)}\n`);
   return result;
 }
 
-async function latency(label: string, connectionsMax: number, clients: number, rounds: number, request: (headers: Record<string, string>) => Promise<Answer>) {
+async function latency(
+  label: string,
+  connectionsMax: number,
+  clients: number,
+  rounds: number,
+  request: (headers: Record<string, string>) => Promise<Answer>,
+) {
   const headers = { "x-debug-connections-max": String(connectionsMax) };
   for (let i = 0; i < warmup_requests; i++) await request(headers);
   const answers: Answer[] = [];
@@ -121,7 +139,13 @@ async function latency(label: string, connectionsMax: number, clients: number, r
 
 async function withDev<T>(regions: string, work: (dev: WranglerDev) => Promise<T>): Promise<T> {
   const persistTo = await mkdtemp(join(tmpdir(), "ql-limits-"));
-  const dev = await WranglerDev.start({ port: await freePort(), persistTo, label: `limits ${regions}`, vars: { ACCEPTOR_REGIONS: regions }, logLevel: "warn" });
+  const dev = await WranglerDev.start({
+    port: await freePort(),
+    persistTo,
+    label: `limits ${regions}`,
+    vars: { ACCEPTOR_REGIONS: regions },
+    logLevel: "warn",
+  });
   try {
     return await work(dev);
   } finally {
@@ -134,7 +158,12 @@ async function main(): Promise<void> {
   const run = `limits-${Date.now().toString(36)}`;
   const make = new EntryFactory(run);
   // Other work on the machine inflates CPU and latency figures: the load is part of the result.
-  const out: Record<string, unknown> = { quick, at: new Date().toISOString(), machine_cores: cpus().length, loadavg1_at_start: loadavg()[0] };
+  const out: Record<string, unknown> = {
+    quick,
+    at: new Date().toISOString(),
+    machine_cores: cpus().length,
+    loadavg1_at_start: loadavg()[0],
+  };
 
   out.cpu = await withDev("enam,wnam,weur", async (dev) => {
     const ledger = `${run}-cpu`;
@@ -151,7 +180,9 @@ async function main(): Promise<void> {
       await cpuPerRequest(dev, `${batch_entries}-entry batch, unreplicated (one Durable Object)`, sizes.batches, () =>
         send(dev.url, "POST", `/v1/_bench/unreplicated/${ledger}/entries`, make.batch("ub", batch_entries)),
       ),
-      await cpuPerRequest(dev, "linearizable head read (3 acceptors)", sizes.singles, () => send(dev.url, "GET", `/v1/ledgers/${ledger}/head`, undefined)),
+      await cpuPerRequest(dev, "linearizable head read (3 acceptors)", sizes.singles, () =>
+        send(dev.url, "GET", `/v1/ledgers/${ledger}/head`, undefined),
+      ),
     ];
   });
 
@@ -163,7 +194,10 @@ async function main(): Promise<void> {
         await send(dev.url, "PUT", "/v1/_faults", JSON.stringify({ rtt_from: "enam" }));
         const ledger = `${run}-q${n}`;
         const results = [];
-        for (const [clients, rounds] of [[1, sizes.latencyRequests], [sizes.concurrent, sizes.concurrentRounds]] as const) {
+        for (const [clients, rounds] of [
+          [1, sizes.latencyRequests],
+          [sizes.concurrent, sizes.concurrentRounds],
+        ] as const) {
           for (const connectionsMax of [6, 64, 6, 64]) {
             results.push(
               await latency(`${n} regions, single-entry append`, connectionsMax, clients, rounds, (h) =>

@@ -45,7 +45,13 @@ export interface LoadResult {
   /** Between the first and the last 2xx response (s). */
   readonly okSpan_s: number;
   /** Latency of every response, from autocannon's histogram (ms). */
-  readonly latency_ms: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number; readonly mean: number };
+  readonly latency_ms: {
+    readonly p50: number;
+    readonly p90: number;
+    readonly p99: number;
+    readonly max: number;
+    readonly mean: number;
+  };
 }
 
 /** The latency of every 2xx response too (ms), for percentiles over several runs; not for the JSON. */
@@ -101,7 +107,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResultWithSamples> {
     entries_committed: entries,
     entries_per_s: entries / duration_s,
     requests_per_s: result["2xx"] / duration_s,
-    steady_entries_per_s: ok >= 2 && lastOk > firstOk ? ((ok - 1) * o.entriesPerRequest) / ((lastOk - firstOk) / 1000) : Number.NaN,
+    steady_entries_per_s:
+      ok >= 2 && lastOk > firstOk ? ((ok - 1) * o.entriesPerRequest) / ((lastOk - firstOk) / 1000) : Number.NaN,
     firstOk_s: Math.round((firstOk - started) / 10) / 100,
     okSpan_s: ok >= 2 ? (lastOk - firstOk) / 1000 : 0,
     okLatencies_ms,

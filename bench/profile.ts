@@ -64,11 +64,14 @@ export class InspectorSession {
   }
 
   static async connect(inspectorPort: number): Promise<InspectorSession> {
-    const list = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`, { signal: AbortSignal.timeout(connect_timeout_ms) })).json()) as Array<{
+    const list = (await (
+      await fetch(`http://127.0.0.1:${inspectorPort}/json`, { signal: AbortSignal.timeout(connect_timeout_ms) })
+    ).json()) as Array<{
       webSocketDebuggerUrl?: string;
     }>;
     const url = list[0]?.webSocketDebuggerUrl;
-    if (url === undefined || new URL(url).hostname !== "127.0.0.1") throw new Error(`no loopback inspector target: ${JSON.stringify(list).slice(0, 300)}`);
+    if (url === undefined || new URL(url).hostname !== "127.0.0.1")
+      throw new Error(`no loopback inspector target: ${JSON.stringify(list).slice(0, 300)}`);
     // wrangler's inspector proxy wants an Origin it knows.
     const ws = new WebSocket(url, { headers: { Origin: "http://127.0.0.1" } });
     await new Promise<void>((resolve, reject) => {
@@ -147,7 +150,10 @@ function decodeVlq(segment: string): number[] {
 /** Maps a generated (0-based line, column) to `source:line` (1-based line). */
 class SourceMap {
   private readonly lines: Array<Array<{ col: number; source: number; line: number }>> = [];
-  constructor(private readonly sources: readonly string[], mappings: string) {
+  constructor(
+    private readonly sources: readonly string[],
+    mappings: string,
+  ) {
     let source = 0;
     let line = 0;
     mappings.split(";").forEach((text) => {
@@ -197,13 +203,17 @@ export function summarizeProfile(profile: CpuProfile, map: SourceMap | undefined
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const selfTime = new Map<number, number>();
-  for (const [i, s] of profile.samples.entries()) selfTime.set(s, (selfTime.get(s) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  for (const [i, s] of profile.samples.entries())
+    selfTime.set(s, (selfTime.get(s) ?? 0) + (profile.timeDeltas[i] ?? 0));
   const total = [...selfTime.values()].reduce((a, x) => a + x, 0) || 1;
   const name = (n: ProfileNode): string => {
     const f = n.callFrame;
     const fn = f.functionName || "(anonymous)";
     if (f.url === "") return fn;
-    const where = f.url === "index.js" ? (map?.lookup(f.lineNumber, f.columnNumber) ?? `bundle:${f.lineNumber + 1}`) : `${f.url}:${f.lineNumber + 1}`;
+    const where =
+      f.url === "index.js"
+        ? (map?.lookup(f.lineNumber, f.columnNumber) ?? `bundle:${f.lineNumber + 1}`)
+        : `${f.url}:${f.lineNumber + 1}`;
     return `${fn} ${where}`;
   };
   const self = new Map<string, number>();

@@ -1,7 +1,7 @@
 /** A bench result as written to `<date>.json`, and its chart and Markdown summary. */
-import { renderChart, type CdfSeries } from "./chart.js";
+import { type CdfSeries, renderChart } from "./chart.js";
 import { bestPair, summaryMarkdown, type Target } from "./report.js";
-import { local_floor_mode, type LatencyScenario, type Sizes, type ThroughputScenario } from "./scenarios.js";
+import { type LatencyScenario, local_floor_mode, type Sizes, type ThroughputScenario } from "./scenarios.js";
 
 export interface BenchResult {
   readonly bench: "quorum-ledger";
@@ -39,7 +39,12 @@ export function renderResult(result: BenchResult): { svg: string; markdown: stri
   const environment = result.environment;
   const date = result.startedAt.slice(0, 10);
   const cdf: CdfSeries[] = [];
-  const colors: Record<string, string> = { "multi-paxos warm": "#1f6fd1", "cold isolate": "#e07b00", "classic paxos": "#777777", [local_floor_mode]: "#bbbbbb" };
+  const colors: Record<string, string> = {
+    "multi-paxos warm": "#1f6fd1",
+    "cold isolate": "#e07b00",
+    "classic paxos": "#777777",
+    [local_floor_mode]: "#bbbbbb",
+  };
   for (const m of latency3?.modes ?? []) {
     const floor = m.mode === local_floor_mode;
     cdf.push({
@@ -62,7 +67,8 @@ export function renderResult(result: BenchResult): { svg: string; markdown: stri
     const best = bestPair(s);
     return [
       {
-        title: s.entriesPerRequest === 1 ? "Single entries" : `Batches of ${s.entriesPerRequest.toLocaleString("en-US")}`,
+        title:
+          s.entriesPerRequest === 1 ? "Single entries" : `Batches of ${s.entriesPerRequest.toLocaleString("en-US")}`,
         note: `${best.connections} connections\nreplicated / unreplicated ${best.ratio.toFixed(2)}`,
         bars: [
           { label: "3 acceptors", value: best.replicated.entries_per_s, color: "#1f6fd1" },
@@ -82,7 +88,11 @@ export function renderResult(result: BenchResult): { svg: string; markdown: stri
     ],
     bars,
   });
-  let markdown = summaryMarkdown(result.scenarios, result.targets, environment, { quick: result.quick, date, wall_ms: result.wall_ms });
+  let markdown = summaryMarkdown(result.scenarios, result.targets, environment, {
+    quick: result.quick,
+    date,
+    wall_ms: result.wall_ms,
+  });
   const failed = Object.keys(result.failures);
   if (failed.length > 0) markdown += `\n**Failed scenarios** (see the JSON): ${failed.join(", ")}\n`;
   return { svg, markdown };

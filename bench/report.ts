@@ -36,31 +36,81 @@ export function targetsOf(s: Scenarios): Target[] {
   const classic3 = mode(s.latency3, "classic paxos");
   const warm5 = mode(s.latency5, "multi-paxos warm");
   if (warm3) {
-    t.push({ target: "3 acceptors: warm median / quorum RTT", measured: r3(warm3.rtt.median), limit: "≤ 1.15", met: warm3.rtt.median <= 1.15 });
-    t.push({ target: "3 acceptors: warm p99 / quorum RTT", measured: r3(warm3.rtt.p99), limit: "≤ 1.5", met: warm3.rtt.p99 <= 1.5 });
+    t.push({
+      target: "3 acceptors: warm median / quorum RTT",
+      measured: r3(warm3.rtt.median),
+      limit: "≤ 1.15",
+      met: warm3.rtt.median <= 1.15,
+    });
+    t.push({
+      target: "3 acceptors: warm p99 / quorum RTT",
+      measured: r3(warm3.rtt.p99),
+      limit: "≤ 1.5",
+      met: warm3.rtt.p99 <= 1.5,
+    });
   }
   if (cold3) {
-    t.push({ target: "3 acceptors: cold isolate's first request, median / quorum RTT", measured: r3(cold3.rtt.median), limit: "≤ 2.3", met: cold3.rtt.median <= 2.3 });
+    t.push({
+      target: "3 acceptors: cold isolate's first request, median / quorum RTT",
+      measured: r3(cold3.rtt.median),
+      limit: "≤ 2.3",
+      met: cold3.rtt.median <= 2.3,
+    });
   }
   if (classic3) {
-    t.push({ target: "3 acceptors: classic Paxos median / quorum RTT (baseline)", measured: r3(classic3.rtt.median), limit: "≈ 2.0 (reported)", met: true });
+    t.push({
+      target: "3 acceptors: classic Paxos median / quorum RTT (baseline)",
+      measured: r3(classic3.rtt.median),
+      limit: "≈ 2.0 (reported)",
+      met: true,
+    });
     if (warm3) {
-      t.push({ target: "3 acceptors: warm median / classic median", measured: r3(warm3.ms.median / classic3.ms.median), limit: "reported", met: true });
+      t.push({
+        target: "3 acceptors: warm median / classic median",
+        measured: r3(warm3.ms.median / classic3.ms.median),
+        limit: "reported",
+        met: true,
+      });
     }
   }
   if (warm5) {
-    t.push({ target: "5 acceptors Q2=2: warm median / RTT to the 2nd nearest", measured: r3(warm5.rtt.median), limit: "≤ 1.15", met: warm5.rtt.median <= 1.15 });
+    t.push({
+      target: "5 acceptors Q2=2: warm median / RTT to the 2nd nearest",
+      measured: r3(warm5.rtt.median),
+      limit: "≤ 1.15",
+      met: warm5.rtt.median <= 1.15,
+    });
   }
   if (s.single) {
     const p = bestPair(s.single);
-    t.push({ target: `single entries, ${p.connections} clients: replicated / unreplicated entries/s`, measured: r3(p.ratio), limit: "≥ 1.0", met: p.ratio >= 1.0 });
+    t.push({
+      target: `single entries, ${p.connections} clients: replicated / unreplicated entries/s`,
+      measured: r3(p.ratio),
+      limit: "≥ 1.0",
+      met: p.ratio >= 1.0,
+    });
     const calls = p.replicated.proposer?.acceptorCallsPerEntry ?? Number.NaN;
-    t.push({ target: `single entries, ${p.connections} clients: acceptor calls per committed entry`, measured: r3(calls), limit: "≤ 0.25", met: calls <= 0.25 });
+    t.push({
+      target: `single entries, ${p.connections} clients: acceptor calls per committed entry`,
+      measured: r3(calls),
+      limit: "≤ 0.25",
+      met: calls <= 0.25,
+    });
   }
   if (s.batch) {
     const p = bestPair(s.batch);
-    t.push({ target: `batches of ${s.batch.entriesPerRequest}, ${p.connections} conn.: replicated entries/s`, measured: Math.round(p.replicated.entries_per_s), limit: "≥ 20,000", met: p.replicated.entries_per_s >= 20_000 });
-    t.push({ target: `batches of ${s.batch.entriesPerRequest}, ${p.connections} conn.: replicated / unreplicated entries/s`, measured: r3(p.ratio), limit: "reported", met: true });
+    t.push({
+      target: `batches of ${s.batch.entriesPerRequest}, ${p.connections} conn.: replicated entries/s`,
+      measured: Math.round(p.replicated.entries_per_s),
+      limit: "≥ 20,000",
+      met: p.replicated.entries_per_s >= 20_000,
+    });
+    t.push({
+      target: `batches of ${s.batch.entriesPerRequest}, ${p.connections} conn.: replicated / unreplicated entries/s`,
+      measured: r3(p.ratio),
+      limit: "reported",
+      met: true,
+    });
   }
   return t;
 }
@@ -81,13 +131,14 @@ export function summaryMarkdown(
   const latency = [s.latency3, s.latency5].filter((x): x is LatencyScenario => x !== undefined);
   if (latency.length > 0) {
     lines.push(
-      "Commit latency, sequential single-entry POSTs from one client, proposer simulated in enam (`{\"rtt_from\":\"enam\"}`), in units of the quorum RTT (to the Q2-th nearest acceptor):",
+      'Commit latency, sequential single-entry POSTs from one client, proposer simulated in enam (`{"rtt_from":"enam"}`), in units of the quorum RTT (to the Q2-th nearest acceptor):',
       "",
       "| cluster | mode | quorum RTT (ms) | samples | median (ms) | median | p90 | p99 | max | vs classic median | failed |",
       "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     );
     for (const sc of latency) {
-      const classic = sc.modes.find((m) => m.mode === "classic paxos") ?? s.latency3?.modes.find((m) => m.mode === "classic paxos");
+      const classic =
+        sc.modes.find((m) => m.mode === "classic paxos") ?? s.latency3?.modes.find((m) => m.mode === "classic paxos");
       const cluster = `${sc.regions.length} acceptors ${sc.regions.join(",")} (Q1=${sc.quorum.prepare}, Q2=${sc.quorum.accept})`;
       for (const m of sc.modes) {
         const vs = classic ? (m.ms.median / classic.ms.median).toFixed(2) : "–";
@@ -113,7 +164,9 @@ export function summaryMarkdown(
         );
       }
     }
-    const other = Math.max(...throughput.flatMap((sc) => sc.runs.map((r) => r.cpu.otherProcesses_cores + r.cpu.steal_cores)));
+    const other = Math.max(
+      ...throughput.flatMap((sc) => sc.runs.map((r) => r.cpu.otherProcesses_cores + r.cpu.steal_cores)),
+    );
     lines.push(
       "",
       `Each figure sums ${throughput[0]!.runs[0]!.segments.length} segment(s), replicated and unreplicated alternating. Other processes on the machine (and hypervisor steal) took at most ${other.toFixed(2)} cores on average over a run.`,
@@ -122,7 +175,10 @@ export function summaryMarkdown(
   }
   if (targets.length > 0) {
     lines.push("Issue #4's targets, from this run:", "", "| target | measured | limit | met |", "|---|---:|---|---|");
-    for (const t of targets) lines.push(`| ${t.target} | ${t.measured.toLocaleString("en-US")} | ${t.limit} | ${t.limit.startsWith("≤") || t.limit.startsWith("≥") ? (t.met ? "yes" : "**no**") : "–"} |`);
+    for (const t of targets)
+      lines.push(
+        `| ${t.target} | ${t.measured.toLocaleString("en-US")} | ${t.limit} | ${t.limit.startsWith("≤") || t.limit.startsWith("≥") ? (t.met ? "yes" : "**no**") : "–"} |`,
+      );
     lines.push("");
   }
   return lines.join("\n");

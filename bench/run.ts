@@ -22,15 +22,15 @@ import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { project_root } from "../scripts/wrangler-dev.js";
 import { EntryFactory } from "./client.js";
-import { renderResult, type BenchResult } from "./render.js";
+import { type BenchResult, renderResult } from "./render.js";
 import { targetsOf } from "./report.js";
 import {
-  latencyScenario,
-  sizesFor,
-  throughputScenario,
   type BenchContext,
   type LatencyScenario,
+  latencyScenario,
+  sizesFor,
   type ThroughputScenario,
+  throughputScenario,
 } from "./scenarios.js";
 
 const scenario_names = ["latency-3", "latency-5-flexible", "throughput-single", "throughput-batch"] as const;
@@ -51,7 +51,14 @@ interface Args {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { quick: false, profile: false, scratch: tmpdir(), out: join(project_root, "bench", "results"), only: [...scenario_names], from: undefined };
+  const args: Args = {
+    quick: false,
+    profile: false,
+    scratch: tmpdir(),
+    out: join(project_root, "bench", "results"),
+    only: [...scenario_names],
+    from: undefined,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--quick") args.quick = true;
@@ -71,10 +78,14 @@ function parseArgs(argv: readonly string[]): Args {
     } else if (a === "--only") {
       const v = argv[++i] ?? "";
       const names = v.split(",").filter((s) => s.length > 0);
-      for (const n of names) if (!(scenario_names as readonly string[]).includes(n)) throw new Error(`unknown scenario ${n}; one of ${scenario_names.join(", ")}`);
+      for (const n of names)
+        if (!(scenario_names as readonly string[]).includes(n))
+          throw new Error(`unknown scenario ${n}; one of ${scenario_names.join(", ")}`);
       args.only = names as ScenarioName[];
     } else if (a === "--help" || a === "-h") {
-      process.stdout.write(`usage: npm run bench -- [--quick] [--profile] [--out <dir>] [--scratch <dir for persistence>] [--only ${scenario_names.join(",")}]\n       npm run bench -- --from <result.json> [--out <dir>]   (re-render its chart and summary)\n`);
+      process.stdout.write(
+        `usage: npm run bench -- [--quick] [--profile] [--out <dir>] [--scratch <dir for persistence>] [--only ${scenario_names.join(",")}]\n       npm run bench -- --from <result.json> [--out <dir>]   (re-render its chart and summary)\n`,
+      );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -83,12 +94,29 @@ function parseArgs(argv: readonly string[]): Args {
 
 function gitCommit(): string | undefined {
   try {
-    const head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: project_root, encoding: "utf8", timeout: 5000 }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: project_root, encoding: "utf8", timeout: 5000 }).trim();
+    const head = execFileSync("git", ["rev-parse", "HEAD"], {
+      cwd: project_root,
+      encoding: "utf8",
+      timeout: 5000,
+    }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], {
+      cwd: project_root,
+      encoding: "utf8",
+      timeout: 5000,
+    }).trim();
     if (dirty.length === 0) return head;
-    const srcDirty = execFileSync("git", ["status", "--porcelain", "--", "src", "wrangler.toml"], { cwd: project_root, encoding: "utf8", timeout: 5000 }).trim();
+    const srcDirty = execFileSync("git", ["status", "--porcelain", "--", "src", "wrangler.toml"], {
+      cwd: project_root,
+      encoding: "utf8",
+      timeout: 5000,
+    }).trim();
     // Ties the figures to the exact tree they measured: a digest of the uncommitted diff.
-    const diff = execFileSync("git", ["diff", "HEAD"], { cwd: project_root, encoding: "utf8", timeout: 5000, maxBuffer: 64 * 1024 * 1024 });
+    const diff = execFileSync("git", ["diff", "HEAD"], {
+      cwd: project_root,
+      encoding: "utf8",
+      timeout: 5000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     const digest = createHash("sha256").update(diff).digest("hex").slice(0, 16);
     return `${head} with uncommitted changes (${srcDirty.length > 0 ? "src/ or wrangler.toml among them" : "none in src/ or wrangler.toml"}; git diff HEAD sha256 ${digest})`;
   } catch {
@@ -98,7 +126,11 @@ function gitCommit(): string | undefined {
 
 async function packageVersion(name: string): Promise<string | undefined> {
   try {
-    return (JSON.parse(await readFile(join(project_root, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+    return (
+      JSON.parse(await readFile(join(project_root, "node_modules", name, "package.json"), "utf8")) as {
+        version: string;
+      }
+    ).version;
   } catch {
     return undefined;
   }
@@ -127,11 +159,15 @@ async function main(): Promise<void> {
   }
   const t0 = performance.now();
   const loadAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
-  const progress = (message: string) => process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
-  const watchdog = setTimeout(() => {
-    progress(`the run exceeded ${run_timeout_ms[args.quick ? "quick" : "full"] / 1000} s; giving up`);
-    process.exit(1); // the exit handler of scripts/wrangler-dev.ts kills every wrangler dev still up
-  }, run_timeout_ms[args.quick ? "quick" : "full"]);
+  const progress = (message: string) =>
+    process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
+  const watchdog = setTimeout(
+    () => {
+      progress(`the run exceeded ${run_timeout_ms[args.quick ? "quick" : "full"] / 1000} s; giving up`);
+      process.exit(1); // the exit handler of scripts/wrangler-dev.ts kills every wrangler dev still up
+    },
+    run_timeout_ms[args.quick ? "quick" : "full"],
+  );
   watchdog.unref();
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(130));
 
@@ -173,19 +209,35 @@ async function main(): Promise<void> {
   try {
     if (args.only.includes("latency-3")) {
       latency3 = await timed("latency-3", () =>
-        latencyScenario(ctx, "latency-3", ["enam", "wnam", "weur"], { prepare: 2, accept: 2 }, { floor: sizes.floor, warm: sizes.warm, cold: sizes.cold, classic: sizes.classic }),
+        latencyScenario(
+          ctx,
+          "latency-3",
+          ["enam", "wnam", "weur"],
+          { prepare: 2, accept: 2 },
+          { floor: sizes.floor, warm: sizes.warm, cold: sizes.cold, classic: sizes.classic },
+        ),
       );
     }
     if (args.only.includes("latency-5-flexible")) {
       latency5 = await timed("latency-5-flexible", () =>
-        latencyScenario(ctx, "latency-5-flexible", ["enam", "wnam", "weur", "apac", "sam"], { prepare: 4, accept: 2 }, { floor: 0, warm: sizes.warm5, cold: sizes.cold5, classic: 0 }),
+        latencyScenario(
+          ctx,
+          "latency-5-flexible",
+          ["enam", "wnam", "weur", "apac", "sam"],
+          { prepare: 4, accept: 2 },
+          { floor: 0, warm: sizes.warm5, cold: sizes.cold5, classic: 0 },
+        ),
       );
     }
     if (args.only.includes("throughput-single")) {
-      single = await timed("throughput-single", () => throughputScenario(ctx, "throughput-single", 1, [sizes.singleConnections], sizes));
+      single = await timed("throughput-single", () =>
+        throughputScenario(ctx, "throughput-single", 1, [sizes.singleConnections], sizes),
+      );
     }
     if (args.only.includes("throughput-batch")) {
-      batch = await timed("throughput-batch", () => throughputScenario(ctx, "throughput-batch", sizes.batchSize, sizes.batchConnections, sizes));
+      batch = await timed("throughput-batch", () =>
+        throughputScenario(ctx, "throughput-batch", sizes.batchSize, sizes.batchConnections, sizes),
+      );
     }
   } finally {
     await rm(scratch, { recursive: true, force: true });
@@ -225,7 +277,9 @@ async function main(): Promise<void> {
   await writeFile(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
 
   const svgPath = await writeRendered(result, args.out);
-  progress(`wrote ${jsonPath}, ${svgPath}${args.quick || args.profile ? "" : " and latest.svg"}; wall clock ${(wall_ms / 1000).toFixed(1)} s`);
+  progress(
+    `wrote ${jsonPath}, ${svgPath}${args.quick || args.profile ? "" : " and latest.svg"}; wall clock ${(wall_ms / 1000).toFixed(1)} s`,
+  );
   clearTimeout(watchdog);
   if (Object.keys(failures).length > 0) {
     progress(`failed: ${Object.keys(failures).join(", ")}`);

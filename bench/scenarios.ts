@@ -5,13 +5,13 @@
  */
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { clock_ticks_per_s, freePort, sleep, WranglerDev } from "../scripts/wrangler-dev.js";
 import { nthNearestRtt_ms, type RegionHint } from "../src/core/region-rtt.js";
-import { WranglerDev, clock_ticks_per_s, freePort, sleep } from "../scripts/wrangler-dev.js";
 import { call, callOk, type EntryFactory } from "./client.js";
-import { cpuSnapshot, cpuUse, type CpuUse } from "./cpu.js";
-import { runLoad, type LoadResult } from "./load.js";
-import { InspectorSession, findBundleMap, summarizeProfile, type ProfileSummary } from "./profile.js";
-import { round, roundSummary, scaled, summarize, type Summary } from "./stats.js";
+import { type CpuUse, cpuSnapshot, cpuUse } from "./cpu.js";
+import { type LoadResult, runLoad } from "./load.js";
+import { findBundleMap, InspectorSession, type ProfileSummary, summarizeProfile } from "./profile.js";
+import { round, roundSummary, type Summary, scaled, summarize } from "./stats.js";
 
 export interface BenchContext {
   readonly quick: boolean;
@@ -43,8 +43,34 @@ export interface Sizes {
 
 export function sizesFor(quick: boolean): Sizes {
   return quick
-    ? { floor: 30, warm: 40, cold: 8, classic: 25, warm5: 40, cold5: 6, loadWarmup_s: 1, load_s: 6, loadRounds: 1, singleConnections: 64, batchConnections: [4], batchSize: 1000 }
-    : { floor: 100, warm: 300, cold: 40, classic: 150, warm5: 300, cold5: 30, loadWarmup_s: 2, load_s: 20, loadRounds: 2, singleConnections: 64, batchConnections: [4, 8], batchSize: 1000 };
+    ? {
+        floor: 30,
+        warm: 40,
+        cold: 8,
+        classic: 25,
+        warm5: 40,
+        cold5: 6,
+        loadWarmup_s: 1,
+        load_s: 6,
+        loadRounds: 1,
+        singleConnections: 64,
+        batchConnections: [4],
+        batchSize: 1000,
+      }
+    : {
+        floor: 100,
+        warm: 300,
+        cold: 40,
+        classic: 150,
+        warm5: 300,
+        cold5: 30,
+        loadWarmup_s: 2,
+        load_s: 20,
+        loadRounds: 2,
+        singleConnections: 64,
+        batchConnections: [4, 8],
+        batchSize: 1000,
+      };
 }
 
 /** The latency mode with no simulated RTT. */
@@ -62,7 +88,15 @@ async function withWrangler<T>(
 ): Promise<T & { startup_ms: number; workerErrors: readonly string[] }> {
   const persistTo = await mkdtemp(join(ctx.scratch, `${label}-`));
   const started = performance.now();
-  ctx.progress(`${label}: starting wrangler dev${Object.keys(vars).length ? ` (${Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(" ")})` : ""}`);
+  ctx.progress(
+    `${label}: starting wrangler dev${
+      Object.keys(vars).length
+        ? ` (${Object.entries(vars)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(" ")})`
+        : ""
+    }`,
+  );
   const dev = await WranglerDev.start({ port: await freePort(), persistTo, label, vars, logLevel: "warn" });
   const startup_ms = Math.round(performance.now() - started);
   ctx.progress(`${label}: wrangler dev ready on ${dev.url} after ${(startup_ms / 1000).toFixed(1)} s`);
@@ -115,7 +149,12 @@ export interface LatencyScenario {
   readonly workerErrors: readonly string[];
 }
 
-async function timedAppend(ctx: BenchContext, base: string, ledger: string, label: string): Promise<number | undefined> {
+async function timedAppend(
+  ctx: BenchContext,
+  base: string,
+  ledger: string,
+  label: string,
+): Promise<number | undefined> {
   try {
     const r = await call(base, "POST", `/v1/ledgers/${ledger}/entries`, ctx.entries.single(label));
     if (r.status === 201) return r.ms;
@@ -148,7 +187,9 @@ async function timeMode(
     if (performance.now() - lastReport > 2000 || i === count - 1) {
       lastReport = performance.now();
       const s = samples.length > 0 ? summarize(samples) : undefined;
-      ctx.progress(`  ${mode}: ${i + 1}/${count}${s ? `, median ${s.median.toFixed(1)} ms (${(s.median / unit).toFixed(2)} RTT)` : ""}${failures ? `, ${failures} failed` : ""}`);
+      ctx.progress(
+        `  ${mode}: ${i + 1}/${count}${s ? `, median ${s.median.toFixed(1)} ms (${(s.median / unit).toFixed(2)} RTT)` : ""}${failures ? `, ${failures} failed` : ""}`,
+      );
     }
   }
   if (samples.length === 0) throw new Error(`${mode}: every request failed`);
@@ -191,7 +232,9 @@ export async function latencyScenario(
     const base = dev.url;
     const root = (await callOk(base, "GET", "/")).body as { regions?: string[] };
     if (JSON.stringify(root.regions) !== JSON.stringify(regions)) {
-      throw new Error(`${name}: the Worker runs regions ${JSON.stringify(root.regions)}, not ${JSON.stringify(regions)}`);
+      throw new Error(
+        `${name}: the Worker runs regions ${JSON.stringify(root.regions)}, not ${JSON.stringify(regions)}`,
+      );
     }
     await callOk(base, "PUT", "/v1/_bench/mode", { classic: false });
     const results: LatencyMode[] = [];
@@ -202,16 +245,27 @@ export async function latencyScenario(
       results.push(await timeMode(ctx, base, ledger, local_floor_mode, modes.floor, unit, async () => {}));
     }
     await callOk(base, "PUT", "/v1/_faults", { rtt_from: proposer_region });
-    ctx.progress(`${name}: regions ${regions.join(",")}, Q1=${quorum.prepare} Q2=${quorum.accept}, quorum RTT ${unit} ms (rtt_from ${proposer_region})`);
+    ctx.progress(
+      `${name}: regions ${regions.join(",")}, Q1=${quorum.prepare} Q2=${quorum.accept}, quorum RTT ${unit} ms (rtt_from ${proposer_region})`,
+    );
     if (modes.warm > 0) {
       await warmup(ctx, base, ledger);
       results.push(await timeMode(ctx, base, ledger, "multi-paxos warm", modes.warm, unit, async () => {}));
     }
     if (modes.cold > 0) {
       results.push(
-        await timeMode(ctx, base, ledger, "cold isolate", modes.cold, unit, async () => {
-          await callOk(base, "POST", "/v1/_bench/reset");
-        }, true),
+        await timeMode(
+          ctx,
+          base,
+          ledger,
+          "cold isolate",
+          modes.cold,
+          unit,
+          async () => {
+            await callOk(base, "POST", "/v1/_bench/reset");
+          },
+          true,
+        ),
       );
     }
     if (modes.classic > 0) {
@@ -290,7 +344,13 @@ export interface LoadRun {
   /** Between the first and the last answer of each segment: the closed loop's steady state. */
   readonly steady_entries_per_s: number;
   /** Of every 2xx response of every segment (ms). */
-  readonly latency_ms: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number; readonly mean: number };
+  readonly latency_ms: {
+    readonly p50: number;
+    readonly p90: number;
+    readonly p99: number;
+    readonly max: number;
+    readonly mean: number;
+  };
   /** Cores busy, averaged over the segments (weighted by their length). */
   readonly cpu: {
     readonly userWorkerdMainThread_cores: number;
@@ -353,7 +413,8 @@ async function segment(
   profiler?: { session: InspectorSession; map: ReturnType<typeof findBundleMap>; file: string },
 ): Promise<{ segment: Segment; okLatencies_ms: number[] }> {
   const base = dev.url;
-  const body = entriesPerRequest === 1 ? () => ctx.entries.single(label) : () => ctx.entries.batch(label, entriesPerRequest);
+  const body =
+    entriesPerRequest === 1 ? () => ctx.entries.single(label) : () => ctx.entries.batch(label, entriesPerRequest);
   const stats0 = target === "replicated" ? await proposerStats(base, ledger) : null;
   if (profiler) await profiler.session.startProfile();
   const cpu0 = cpuSnapshot(dev.processes());
@@ -366,7 +427,9 @@ async function segment(
     entriesPerRequest,
     onTick: (t, ok, other) => {
       if (Math.round(t) % 2 === 0 || t >= duration_s - 0.5) {
-        ctx.progress(`  ${target} ×${connections}: ${t.toFixed(0)}/${duration_s} s, ${ok} ok${other ? `, ${other} other` : ""}, ${((ok * entriesPerRequest) / t).toFixed(0)} entries/s`);
+        ctx.progress(
+          `  ${target} ×${connections}: ${t.toFixed(0)}/${duration_s} s, ${ok} ok${other ? `, ${other} other` : ""}, ${((ok * entriesPerRequest) / t).toFixed(0)} entries/s`,
+        );
       }
     },
   });
@@ -376,43 +439,77 @@ async function segment(
     const p = await profiler.session.stopProfile();
     await writeFile(profiler.file, JSON.stringify(p));
     profile = { ...summarizeProfile(p, profiler.map), file: profiler.file };
-    ctx.progress(`  profile: ${profiler.file}; idle ${profile.idle}, top: ${profile.topSelf.slice(0, 3).map((f) => `${f.fn} ${f.share}`).join("; ")}`);
+    ctx.progress(
+      `  profile: ${profiler.file}; idle ${profile.idle}, top: ${profile.topSelf
+        .slice(0, 3)
+        .map((f) => `${f.fn} ${f.share}`)
+        .join("; ")}`,
+    );
   }
   const drained_ms = await drain(dev);
   // The drain noticed the idle thread somewhere in its last window.
   const busy_s = round(result.duration_s + Math.max(0, drained_ms - drain_window_ms / 2) / 1000, 2);
-  const proposer = target === "replicated" ? proposerFigures(statsDelta(stats0, await proposerStats(base, ledger)), busy_s) : undefined;
+  const proposer =
+    target === "replicated"
+      ? proposerFigures(statsDelta(stats0, await proposerStats(base, ledger)), busy_s)
+      : undefined;
   ctx.progress(
     `  ${target} ×${connections}: ${result.entries_per_s.toFixed(0)} entries/s (steady ${result.steady_entries_per_s.toFixed(0)}, first answer after ${result.firstOk_s} s), ${result.requests_2xx} ok, ${result.requests_non2xx} non-2xx, ${result.errors} errors, p50 ${result.latency_ms.p50} ms p99 ${result.latency_ms.p99} ms; CPU: Worker+DO main thread ${cpu.userWorkerdMainThread_cores}, all workerd ${cpu.workerd_cores}, load generator ${cpu.loadGenerator_cores} cores; drained in ${(drained_ms / 1000).toFixed(1)} s` +
-      (proposer ? `; server side ${proposer.entriesPerSecond} entries/s, ${proposer.slotsPerSecond} slots/s, ${proposer.entriesPerSlot} entries/slot, ${proposer.acceptorCallsPerEntry} acceptor calls/entry` : ""),
+      (proposer
+        ? `; server side ${proposer.entriesPerSecond} entries/s, ${proposer.slotsPerSecond} slots/s, ${proposer.entriesPerSlot} entries/slot, ${proposer.acceptorCallsPerEntry} acceptor calls/entry`
+        : ""),
   );
   if (cpu.otherProcesses_cores > 0.2 || cpu.steal_cores > 0.2) {
-    ctx.progress(`  warning: other processes used ${cpu.otherProcesses_cores} cores and steal was ${cpu.steal_cores} cores during this segment`);
+    ctx.progress(
+      `  warning: other processes used ${cpu.otherProcesses_cores} cores and steal was ${cpu.steal_cores} cores during this segment`,
+    );
   }
   return {
-    segment: { ...result, target, cpu, drained_ms, busy_s, ...(proposer ? { proposer } : {}), ...(profile ? { profile } : {}) },
+    segment: {
+      ...result,
+      target,
+      cpu,
+      drained_ms,
+      busy_s,
+      ...(proposer ? { proposer } : {}),
+      ...(profile ? { profile } : {}),
+    },
     okLatencies_ms,
   };
 }
 
-function combine(target: Target, ledger: string, connections: number, entriesPerRequest: number, parts: ReadonlyArray<{ segment: Segment; okLatencies_ms: number[] }>): LoadRun {
+function combine(
+  target: Target,
+  ledger: string,
+  connections: number,
+  entriesPerRequest: number,
+  parts: ReadonlyArray<{ segment: Segment; okLatencies_ms: number[] }>,
+): LoadRun {
   const segments = parts.map((p) => p.segment);
   const sum = (f: (s: Segment) => number) => segments.reduce((a, s) => a + f(s), 0);
   const duration_s = sum((s) => s.duration_s);
   const wall = sum((s) => s.cpu.wall_s);
-  const cpuAvg = (f: (c: CpuUse) => number) => round(segments.reduce((a, s) => a + f(s.cpu) * s.cpu.wall_s, 0) / wall, 2);
+  const cpuAvg = (f: (c: CpuUse) => number) =>
+    round(segments.reduce((a, s) => a + f(s.cpu) * s.cpu.wall_s, 0) / wall, 2);
   const statusCodes: Record<string, number> = {};
-  for (const s of segments) for (const [code, n] of Object.entries(s.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
+  for (const s of segments)
+    for (const [code, n] of Object.entries(s.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
   const latencies = parts.flatMap((p) => p.okLatencies_ms);
   const lat = latencies.length > 0 ? summarize(latencies) : undefined;
-  const steadyEntries = sum((s) => (s.requests_2xx >= 2 && s.okSpan_s > 0 ? (s.requests_2xx - 1) * s.entriesPerRequest : 0));
+  const steadyEntries = sum((s) =>
+    s.requests_2xx >= 2 && s.okSpan_s > 0 ? (s.requests_2xx - 1) * s.entriesPerRequest : 0,
+  );
   const steadySpan = sum((s) => (s.requests_2xx >= 2 ? s.okSpan_s : 0));
   const entries_committed = sum((s) => s.entries_committed);
   let proposer: ProposerFigures | undefined;
   if (target === "replicated") {
     const delta: Stats = {};
-    for (const s of segments) for (const [k, v] of Object.entries(s.proposer?.delta ?? {})) delta[k] = (delta[k] ?? 0) + v;
-    proposer = proposerFigures(delta, sum((s) => s.busy_s));
+    for (const s of segments)
+      for (const [k, v] of Object.entries(s.proposer?.delta ?? {})) delta[k] = (delta[k] ?? 0) + v;
+    proposer = proposerFigures(
+      delta,
+      sum((s) => s.busy_s),
+    );
   }
   return {
     target,
@@ -431,7 +528,13 @@ function combine(target: Target, ledger: string, connections: number, entriesPer
     requests_per_s: round(sum((s) => s.requests_2xx) / duration_s, 1),
     steady_entries_per_s: steadySpan > 0 ? round(steadyEntries / steadySpan, 1) : Number.NaN,
     latency_ms: lat
-      ? { p50: round(lat.median, 1), p90: round(lat.p90, 1), p99: round(lat.p99, 1), max: round(lat.max, 1), mean: round(lat.mean, 1) }
+      ? {
+          p50: round(lat.median, 1),
+          p90: round(lat.p90, 1),
+          p99: round(lat.p99, 1),
+          max: round(lat.max, 1),
+          mean: round(lat.mean, 1),
+        }
       : { p50: Number.NaN, p90: Number.NaN, p99: Number.NaN, max: Number.NaN, mean: Number.NaN },
     cpu: {
       userWorkerdMainThread_cores: cpuAvg((c) => c.userWorkerdMainThread_cores),
@@ -463,12 +566,22 @@ export async function throughputScenario(
     await callOk(dev.url, "PUT", "/v1/_bench/mode", { classic: false });
     const ledgers: Record<Target, string> = { replicated: `bench-${name}`, unreplicated: `bench-${name}-unrepl` };
     const warmConnections = Math.max(...connectionCounts);
-    const body = () => (entriesPerRequest === 1 ? ctx.entries.single("warmup") : ctx.entries.batch("warmup", entriesPerRequest));
+    const body = () =>
+      entriesPerRequest === 1 ? ctx.entries.single("warmup") : ctx.entries.batch("warmup", entriesPerRequest);
     ctx.progress(`${name}: warm-up (${sizes.loadWarmup_s} s each, ${warmConnections} connections)`);
     for (const target of ["replicated", "unreplicated"] as const) {
-      await runLoad({ base: dev.url, path: pathOf(target, ledgers[target]), connections: warmConnections, duration_s: sizes.loadWarmup_s, body, entriesPerRequest });
+      await runLoad({
+        base: dev.url,
+        path: pathOf(target, ledgers[target]),
+        connections: warmConnections,
+        duration_s: sizes.loadWarmup_s,
+        body,
+        entriesPerRequest,
+      });
       const drained_ms = await drain(dev);
-      ctx.progress(`${name}: ${target} warm-up done; the Worker went idle ${(drained_ms / 1000).toFixed(1)} s after it`);
+      ctx.progress(
+        `${name}: ${target} warm-up done; the Worker went idle ${(drained_ms / 1000).toFixed(1)} s after it`,
+      );
     }
     const runs: LoadRun[] = [];
     const session = ctx.profile ? await InspectorSession.connect(dev.inspectorPort) : undefined;
@@ -480,16 +593,35 @@ export async function throughputScenario(
         ctx.progress(
           `${name}: ${connections} connections, ${entriesPerRequest} entr${entriesPerRequest === 1 ? "y" : "ies"} per POST, ${sizes.load_s} s per target in ${sizes.loadRounds} round(s) of alternating ${segment_s} s segments`,
         );
-        const parts: Record<Target, Array<{ segment: Segment; okLatencies_ms: number[] }>> = { replicated: [], unreplicated: [] };
+        const parts: Record<Target, Array<{ segment: Segment; okLatencies_ms: number[] }>> = {
+          replicated: [],
+          unreplicated: [],
+        };
         for (let r = 0; r < sizes.loadRounds; r++) {
           const order: Target[] = r % 2 === 0 ? ["replicated", "unreplicated"] : ["unreplicated", "replicated"];
           for (const target of order) {
             // Profile the first segment of each target only.
             const profiler =
               session && ctx.profile && r < 2 && parts[target].length === 0
-                ? { session, map, file: join(ctx.profile.dir, `${ctx.profile.stem}-${name}-${target}-${connections}.cpuprofile`) }
+                ? {
+                    session,
+                    map,
+                    file: join(ctx.profile.dir, `${ctx.profile.stem}-${name}-${target}-${connections}.cpuprofile`),
+                  }
                 : undefined;
-            parts[target].push(await segment(ctx, dev, target, ledgers[target], connections, segment_s, entriesPerRequest, `${name}-${connections}`, profiler));
+            parts[target].push(
+              await segment(
+                ctx,
+                dev,
+                target,
+                ledgers[target],
+                connections,
+                segment_s,
+                entriesPerRequest,
+                `${name}-${connections}`,
+                profiler,
+              ),
+            );
           }
         }
         for (const target of ["replicated", "unreplicated"] as const) {

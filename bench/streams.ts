@@ -59,7 +59,12 @@ function percentile(sorted: readonly number[], p: number): number | null {
 function summary(values: readonly number[]) {
   const sorted = [...values].sort((a, b) => a - b);
   const r = (n: number | null) => (n === null ? null : Math.round(n));
-  return { count: sorted.length, p50_ms: r(percentile(sorted, 50)), p99_ms: r(percentile(sorted, 99)), max_ms: r(sorted.at(-1) ?? null) };
+  return {
+    count: sorted.length,
+    p50_ms: r(percentile(sorted, 50)),
+    p99_ms: r(percentile(sorted, 99)),
+    max_ms: r(sorted.at(-1) ?? null),
+  };
 }
 
 /** One open stream: reads its body in the background and records when each entry seq arrived. */
@@ -70,12 +75,18 @@ class OpenStream {
   ended = false;
   private readonly controller = new AbortController();
 
-  constructor(readonly index: number, readonly sent_ms: number) {}
+  constructor(
+    readonly index: number,
+    readonly sent_ms: number,
+  ) {}
 
   async run(url: string, key: string): Promise<void> {
     let res: Response;
     try {
-      res = await fetch(url, { headers: { authorization: `Bearer ${key}`, accept: "text/event-stream" }, signal: this.controller.signal });
+      res = await fetch(url, {
+        headers: { authorization: `Bearer ${key}`, accept: "text/event-stream" },
+        signal: this.controller.signal,
+      });
     } catch {
       this.ended = true;
       return;
@@ -138,7 +149,10 @@ async function append(base: string, ledger: string, id: string): Promise<{ seq: 
     });
     const text = await res.text();
     if (res.status !== 201) throw new Error(`append ${id}: ${res.status} ${text.slice(0, 300)}`);
-    return { seq: (JSON.parse(text) as { results: Array<{ seq: number }> }).results[0]!.seq, took_ms: performance.now() - started };
+    return {
+      seq: (JSON.parse(text) as { results: Array<{ seq: number }> }).results[0]!.seq,
+      took_ms: performance.now() - started,
+    };
   } catch (error) {
     process.stderr.write(`append ${id} failed after ${Math.round(performance.now() - started)} ms: ${String(error)}\n`);
     return { seq: undefined, took_ms: performance.now() - started };
@@ -164,7 +178,12 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const scratch = await mkdtemp(join(tmpdir(), "ql-streams-"));
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const dev = await WranglerDev.start({ port: await freePort(), persistTo: join(scratch, "state"), label: "streams", logLevel: "warn" });
+  const dev = await WranglerDev.start({
+    port: await freePort(),
+    persistTo: join(scratch, "state"),
+    label: "streams",
+    logLevel: "warn",
+  });
   const killer = setTimeout(() => {
     dev.killNow();
     process.exit(2);
@@ -193,7 +212,9 @@ async function main(): Promise<void> {
     const accepted = streams.filter((s) => s.status === 200);
     const refused = streams.filter((s) => s.status === 429);
     const nothing = streams.filter((s) => s.firstEntry_ms === undefined);
-    log(`${accepted.length} accepted, ${refused.length} refused (429), ${nothing.length} got nothing within ${args.firstEventTimeout_ms} ms`);
+    log(
+      `${accepted.length} accepted, ${refused.length} refused (429), ${nothing.length} got nothing within ${args.firstEventTimeout_ms} ms`,
+    );
 
     const appendLatencies: number[] = [];
     let lastSeq: number | undefined;
@@ -212,7 +233,8 @@ async function main(): Promise<void> {
     log(`appends: ${JSON.stringify(summary(appendLatencies))}`);
     const live = accepted.filter((s) => !s.ended);
     const has = (s: OpenStream) => lastSeq !== undefined && s.seen.has(lastSeq);
-    const delivered = lastSeq !== undefined && (await waitUntil(() => live.every((s) => has(s) || s.ended), delivery_timeout_ms));
+    const delivered =
+      lastSeq !== undefined && (await waitUntil(() => live.every((s) => has(s) || s.ended), delivery_timeout_ms));
     const delivery = live.filter(has).map((s) => Math.max(0, s.seen.get(lastSeq!)! - lastAnswered_ms));
 
     const result = {
@@ -223,11 +245,17 @@ async function main(): Promise<void> {
       other_status: streams.filter((s) => s.status !== 200 && s.status !== 429).map((s) => s.status),
       got_nothing_within_timeout: nothing.length,
       first_event_timeout_ms: args.firstEventTimeout_ms,
-      first_entry_of_accepted: summary(accepted.filter((s) => s.firstEntry_ms !== undefined).map((s) => s.firstEntry_ms! - s.sent_ms)),
+      first_entry_of_accepted: summary(
+        accepted.filter((s) => s.firstEntry_ms !== undefined).map((s) => s.firstEntry_ms! - s.sent_ms),
+      ),
       answer_of_refused: summary(refused.map((s) => s.firstEntry_ms! - s.sent_ms)),
       concurrent_heads_without_streams: summary(heads),
       appends_without_streams: summary(seedLatencies),
-      appends_while_open: { ...summary(appendLatencies), failed_or_timed_out: appendsFailed, timeout_ms: append_timeout_ms },
+      appends_while_open: {
+        ...summary(appendLatencies),
+        failed_or_timed_out: appendsFailed,
+        timeout_ms: append_timeout_ms,
+      },
       last_append_to_every_stream: { all_delivered: delivered, open: live.length, ...summary(delivery) },
       worker_errors: dev.errorLines().length,
     };

@@ -24,18 +24,19 @@
  * expected condition (a bad argument, a port held by something else, a refused key, the ledger gone)
  * ends with a plain message and exit code 1 or 2, never a stack trace.
  */
-import BigModule from "big.js";
+
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import BigModule from "big.js";
 import {
-  QuorumLedgerClient,
-  QuorumLedgerError,
   type Entry,
   type EntryInput,
   type Position,
+  QuorumLedgerClient,
+  QuorumLedgerError,
   type Receipt,
 } from "../src/client/index.js";
-import { WranglerDev, project_root } from "./wrangler-dev.js";
+import { project_root, WranglerDev } from "./wrangler-dev.js";
 
 /** Where `npm start` (wrangler.toml's dev port) serves, and so where the demo looks first. */
 export const demo_port_default = 8787;
@@ -112,9 +113,15 @@ export function parseDemoArgs(argv: readonly string[], random_seed: number): Par
   if (!/^[0-9]+$/.test(values.fills) || fills < 1 || fills > fills_max) {
     return { kind: "invalid", message: `--fills must be a whole number from 1 to ${fills_max}` };
   }
-  if (!ledger_name.test(values.ledger)) return { kind: "invalid", message: `--ledger must match ${ledger_name.source}` };
+  if (!ledger_name.test(values.ledger))
+    return { kind: "invalid", message: `--ledger must match ${ledger_name.source}` };
   const seed = values.seed === undefined ? random_seed : Number(values.seed);
-  if ((values.seed !== undefined && !/^[0-9]+$/.test(values.seed)) || !Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) {
+  if (
+    (values.seed !== undefined && !/^[0-9]+$/.test(values.seed)) ||
+    !Number.isInteger(seed) ||
+    seed < 0 ||
+    seed >= 2 ** 32
+  ) {
     return { kind: "invalid", message: "--seed must be a whole number from 0 to 2^32 - 1" };
   }
   if (values.port !== undefined && values.url !== undefined) {
@@ -133,10 +140,22 @@ export function parseDemoArgs(argv: readonly string[], random_seed: number): Par
     try {
       url = new URL(values.url);
     } catch {
-      return { kind: "invalid", message: `--url ${JSON.stringify(values.url)} is not a URL; e.g. --url http://127.0.0.1:8788` };
+      return {
+        kind: "invalid",
+        message: `--url ${JSON.stringify(values.url)} is not a URL; e.g. --url http://127.0.0.1:8788`,
+      };
     }
-    if ((url.protocol !== "http:" && url.protocol !== "https:") || url.pathname !== "/" || url.search !== "" || url.hash !== "" || url.username !== "") {
-      return { kind: "invalid", message: `--url takes the ledger's address only, http(s)://host[:port], e.g. --url http://127.0.0.1:8788` };
+    if (
+      (url.protocol !== "http:" && url.protocol !== "https:") ||
+      url.pathname !== "/" ||
+      url.search !== "" ||
+      url.hash !== "" ||
+      url.username !== ""
+    ) {
+      return {
+        kind: "invalid",
+        message: `--url takes the ledger's address only, http(s)://host[:port], e.g. --url http://127.0.0.1:8788`,
+      };
     }
     target = { kind: "url", url: url.origin };
   }
@@ -277,7 +296,11 @@ function nextRequest(): EntryInput[] {
   for (let i = 0; i < size; i++) {
     const roll = random();
     const amended =
-      roll < bust_probability ? amendment("bust") : roll < bust_probability + correction_probability ? amendment("correction") : undefined;
+      roll < bust_probability
+        ? amendment("bust")
+        : roll < bust_probability + correction_probability
+          ? amendment("correction")
+          : undefined;
     entries.push(amended ?? trade());
   }
   return entries;
@@ -314,7 +337,11 @@ function expectedPositions(fills: readonly Fill[]): Map<string, Map<string, Posi
     const key = JSON.stringify([entry.account, entry.symbol]);
     let slot = totals.get(key);
     if (slot === undefined) {
-      slot = { account: entry.account, symbol: entry.symbol, t: { quantity: zero, costBasis: zero, realizedPnl: zero, fees: zero, lastSeq: 0 } };
+      slot = {
+        account: entry.account,
+        symbol: entry.symbol,
+        t: { quantity: zero, costBasis: zero, realizedPnl: zero, fees: zero, lastSeq: 0 },
+      };
       totals.set(key, slot);
     }
     const t = slot.t;
@@ -389,8 +416,11 @@ function positionLine(p: Position | undefined): string {
 const position_fields = ["quantity", "costBasis", "averagePrice", "realizedPnl", "fees", "lastSeq"] as const;
 
 function differences(expected: Position | undefined, reported: Position | undefined): string[] {
-  if (expected === undefined || reported === undefined) return [expected === undefined ? "not expected" : "not reported"];
-  return position_fields.filter((f) => String(expected[f]) !== String(reported[f])).map((f) => `${f} ${expected[f]} != ${reported[f]}`);
+  if (expected === undefined || reported === undefined)
+    return [expected === undefined ? "not expected" : "not reported"];
+  return position_fields
+    .filter((f) => String(expected[f]) !== String(reported[f]))
+    .map((f) => `${f} ${expected[f]} != ${reported[f]}`);
 }
 
 // ---- the ledger server ----
@@ -411,7 +441,8 @@ export type ProbeResult =
 function failureOf(error: unknown): { code: string | undefined; reason: string } {
   const cause = (error as { cause?: { code?: unknown; message?: unknown; errors?: Array<{ code?: unknown }> } }).cause;
   const code = cause?.code ?? cause?.errors?.[0]?.code;
-  const reason = typeof code === "string" ? code : typeof cause?.message === "string" ? cause.message : (error as Error).message;
+  const reason =
+    typeof code === "string" ? code : typeof cause?.message === "string" ? cause.message : (error as Error).message;
   return { code: typeof code === "string" ? code : undefined, reason };
 }
 
@@ -419,7 +450,10 @@ function failureOf(error: unknown): { code: string | undefined; reason: string }
 export async function probeLedger(base: string, timeout_ms = probe_timeout_ms): Promise<ProbeResult> {
   let response: Response;
   try {
-    response = await fetch(`${base}/`, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(timeout_ms) });
+    response = await fetch(`${base}/`, {
+      headers: { accept: "application/json" },
+      signal: AbortSignal.timeout(timeout_ms),
+    });
   } catch (error) {
     if ((error as Error).name === "TimeoutError") {
       return { kind: "silent", what: `it accepts connections but sends no HTTP answer within ${timeout_ms} ms` };
@@ -435,10 +469,19 @@ export async function probeLedger(base: string, timeout_ms = probe_timeout_ms): 
   const type = response.headers.get("content-type") ?? "no content type";
   const server = response.headers.get("server");
   const body: unknown = await response.json().catch(() => undefined);
-  if (typeof body === "object" && body !== null && "service" in body && body.service === "quorum-ledger" && response.status === 200) {
+  if (
+    typeof body === "object" &&
+    body !== null &&
+    "service" in body &&
+    body.service === "quorum-ledger" &&
+    response.status === 200
+  ) {
     return { kind: "ledger" };
   }
-  return { kind: "other", what: `HTTP ${response.status}, ${type.split(";")[0]}${server === null ? "" : `, server: ${server}`}` };
+  return {
+    kind: "other",
+    what: `HTTP ${response.status}, ${type.split(";")[0]}${server === null ? "" : `, server: ${server}`}`,
+  };
 }
 
 /** An expected reason to stop: printed as a plain message, without a stack trace. */
@@ -453,7 +496,10 @@ export class DemoStop extends Error {
 }
 
 /** What the user is told about a port where no Quorum Ledger answers, with what to do instead. */
-export async function portTakenMessage(port: number, found: ProbeResult & { kind: "other" | "silent" }): Promise<string> {
+export async function portTakenMessage(
+  port: number,
+  found: ProbeResult & { kind: "other" | "silent" },
+): Promise<string> {
   const lines = [
     `Something answers on 127.0.0.1:${port}, but it is not Quorum Ledger (${found.what}).`,
     `The demo does not start wrangler dev there: wrangler would silently move to another port.`,
@@ -461,7 +507,9 @@ export async function portTakenMessage(port: number, found: ProbeResult & { kind
   // `npm start` moves to the next port when its own is taken: point at it when the ledger is there.
   const next = port + 1;
   if (next <= 65_535 && (await probeLedger(`http://127.0.0.1:${next}`)).kind === "ledger") {
-    lines.push(`Quorum Ledger answers on 127.0.0.1:${next} (npm start moves there when ${port} is taken): npm run demo -- --port ${next}`);
+    lines.push(
+      `Quorum Ledger answers on 127.0.0.1:${next} (npm start moves there when ${port} is taken): npm run demo -- --port ${next}`,
+    );
   } else {
     lines.push(`Stop what holds port ${port}, or run the demo on a free port: npm run demo -- --port <P>`);
   }
@@ -469,7 +517,11 @@ export async function portTakenMessage(port: number, found: ProbeResult & { kind
 }
 
 /** The demo's last lines: where to look next, true to what is still running. */
-export function closingLines(state: { readonly base: string; readonly startedByDemo: boolean; readonly keptRunning: boolean }): string[] {
+export function closingLines(state: {
+  readonly base: string;
+  readonly startedByDemo: boolean;
+  readonly keptRunning: boolean;
+}): string[] {
   if (state.startedByDemo && !state.keptRunning) {
     return [
       "Stopped the wrangler dev the demo started (--exit).",
@@ -492,21 +544,37 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   if (found.kind === "ledger") {
     console.log(`Using the Quorum Ledger already running at ${base}`);
   } else if (options.target.kind === "url") {
-    const what = found.kind === "nothing" ? "nothing listens there (connection refused)" : found.kind === "other" ? `it is not Quorum Ledger (${found.what})` : found.what;
-    throw new DemoStop(`No Quorum Ledger at ${base}: ${what}.\nStart it (npm start), or leave out --url and the demo starts one itself.`);
+    const what =
+      found.kind === "nothing"
+        ? "nothing listens there (connection refused)"
+        : found.kind === "other"
+          ? `it is not Quorum Ledger (${found.what})`
+          : found.what;
+    throw new DemoStop(
+      `No Quorum Ledger at ${base}: ${what}.\nStart it (npm start), or leave out --url and the demo starts one itself.`,
+    );
   } else if (found.kind === "nothing") {
     const port = options.target.port;
-    console.log(`Nothing listens on 127.0.0.1:${port}: starting wrangler dev there (local persistence in .wrangler/state; about 20 s) ...`);
+    console.log(
+      `Nothing listens on 127.0.0.1:${port}: starting wrangler dev there (local persistence in .wrangler/state; about 20 s) ...`,
+    );
     // .wrangler/state is where `npm start` (plain `wrangler dev`) persists by default: the demo's
     // data is there for a later `npm start`, and vice versa.
     try {
-      started = await WranglerDev.start({ port, persistTo: `${project_root}.wrangler/state`, label: "demo", logLevel: "warn" });
+      started = await WranglerDev.start({
+        port,
+        persistTo: `${project_root}.wrangler/state`,
+        label: "demo",
+        logLevel: "warn",
+      });
     } catch (error) {
       throw new DemoStop(`wrangler dev did not start on 127.0.0.1:${port}.\n${(error as Error).message}`);
     }
     console.log(`wrangler dev is up at ${started.url}`);
   } else if (found.kind === "unreachable") {
-    throw new DemoStop(`The demo cannot use 127.0.0.1:${options.target.port}: ${found.what}. Choose another port with --port.`);
+    throw new DemoStop(
+      `The demo cannot use 127.0.0.1:${options.target.port}: ${found.what}. Choose another port with --port.`,
+    );
   } else {
     throw new DemoStop(await portTakenMessage(options.target.port, found));
   }
@@ -516,7 +584,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     if (!keepRunning) {
       await started?.stop();
       console.log("");
-      for (const line of closingLines({ base, startedByDemo: started !== undefined, keptRunning: false })) console.log(line);
+      for (const line of closingLines({ base, startedByDemo: started !== undefined, keptRunning: false }))
+        console.log(line);
       started = undefined;
       return code;
     }
@@ -537,7 +606,9 @@ async function demo(options: DemoOptions, base: string): Promise<number> {
   const { ledger, seed, fills: fills_wanted } = options;
   const client = new QuorumLedgerClient({ baseUrl: base, apiKey: dev_api_key, ledger });
   const startHead = await client.head();
-  console.log(`\nLedger "${ledger}": ${startHead.seq} entries before this run. Posting ${fills_wanted} fills (seed ${seed}) ...`);
+  console.log(
+    `\nLedger "${ledger}": ${startHead.seq} entries before this run. Posting ${fills_wanted} fills (seed ${seed}) ...`,
+  );
 
   const own: Fill[] = [];
   const problems: string[] = [];
@@ -549,7 +620,8 @@ async function demo(options: DemoOptions, base: string): Promise<number> {
   const started_ms = Date.now();
   // Bounded: every request posts at least one fill, and at most fills_wanted are posted.
   while (own.length < fills_wanted) {
-    if (interrupted.signal.aborted) throw new DemoStop(`Interrupted after ${own.length} of ${fills_wanted} fills.`, 130);
+    if (interrupted.signal.aborted)
+      throw new DemoStop(`Interrupted after ${own.length} of ${fills_wanted} fills.`, 130);
     const entries = nextRequest().slice(0, fills_wanted - own.length);
     const result = await client.append(entries.length === 1 ? entries[0]! : entries);
     requests += 1;
@@ -567,13 +639,21 @@ async function demo(options: DemoOptions, base: string): Promise<number> {
       requests += 1;
       resends += 1;
       const same = again.results.every(
-        (r: Receipt, i) => r.status === "exists" && r.seq === result.results[i]!.seq && r.hash === result.results[i]!.hash,
+        (r: Receipt, i) =>
+          r.status === "exists" && r.seq === result.results[i]!.seq && r.hash === result.results[i]!.hash,
       );
       if (same && !again.created) resendsExisting += 1;
-      else problems.push(`re-sent request (${entries.map((e) => e.id).join(", ")}) did not answer the original receipts as exists`);
+      else
+        problems.push(
+          `re-sent request (${entries.map((e) => e.id).join(", ")}) did not answer the original receipts as exists`,
+        );
     }
     const elapsed_s = (Date.now() - started_ms) / 1000;
-    progress(own.length, fills_wanted, `${requests} requests, ${Math.round(own.length / Math.max(elapsed_s, 0.001))} fills/s`);
+    progress(
+      own.length,
+      fills_wanted,
+      `${requests} requests, ${Math.round(own.length / Math.max(elapsed_s, 0.001))} fills/s`,
+    );
   }
   const elapsed_s = (Date.now() - started_ms) / 1000;
   console.log(
@@ -598,20 +678,28 @@ async function demo(options: DemoOptions, base: string): Promise<number> {
       problems.push(`seq ${e.seq} (${e.id}) was appended by someone else during the run`);
       prior.push({ seq: e.seq, entry: clientFields(e) }); // it counts in the ledger's positions all the same
     } else if (JSON.stringify(sortedFields(clientFields(e))) !== JSON.stringify(sortedFields(sent))) {
-      problems.push(`seq ${e.seq}: the ledger holds ${JSON.stringify(clientFields(e))}, the demo sent ${JSON.stringify(sent)}`);
+      problems.push(
+        `seq ${e.seq}: the ledger holds ${JSON.stringify(clientFields(e))}, the demo sent ${JSON.stringify(sent)}`,
+      );
     }
   }
   const head = await client.head();
-  console.log(`Read back ${readBack} entries; hash chain verified client-side through seq ${head.seq} (head ${lastHash.slice(0, 16)}...).`);
+  console.log(
+    `Read back ${readBack} entries; hash chain verified client-side through seq ${head.seq} (head ${lastHash.slice(0, 16)}...).`,
+  );
   const serverCheck = await client.verify();
-  console.log(`Server-side verify on ${serverCheck.region}: ${serverCheck.verified ? "verified" : `BROKEN at ${serverCheck.brokenAt}`} through seq ${serverCheck.checkedThrough}.`);
+  console.log(
+    `Server-side verify on ${serverCheck.region}: ${serverCheck.verified ? "verified" : `BROKEN at ${serverCheck.brokenAt}`} through seq ${serverCheck.checkedThrough}.`,
+  );
   if (!serverCheck.verified) problems.push(`the server's verify found the chain broken at ${serverCheck.brokenAt}`);
 
   // Positions: expected (computed here) next to reported (GET /positions), per account.
   const expected = expectedPositions([...prior, ...own]);
   let compared = 0;
   let mismatched = 0;
-  console.log(`\nPositions (expected = computed by the demo from the fills; ledger = GET /v1/ledgers/${ledger}/positions)`);
+  console.log(
+    `\nPositions (expected = computed by the demo from the fills; ledger = GET /v1/ledgers/${ledger}/positions)`,
+  );
   for (const account of [...new Set([...accounts, ...expected.keys()])].sort()) {
     const reported = await client.positions(account, { minSeq: head.seq });
     const reportedBySymbol = new Map(reported.positions.map((p) => [p.symbol, p]));
@@ -626,14 +714,18 @@ async function demo(options: DemoOptions, base: string): Promise<number> {
       compared += 1;
       if (diff.length > 0) mismatched += 1;
       console.log(`  ${pad(symbol, 8)} expected ${positionLine(e)}`);
-      console.log(`  ${pad("", 8)} ledger   ${positionLine(r)}   ${diff.length === 0 ? "match" : `DIFFERENT: ${diff.join("; ")}`}`);
+      console.log(
+        `  ${pad("", 8)} ledger   ${positionLine(r)}   ${diff.length === 0 ? "match" : `DIFFERENT: ${diff.join("; ")}`}`,
+      );
     }
   }
   if (mismatched > 0) problems.push(`${mismatched} of ${compared} positions differ from the ledger's`);
 
   console.log("");
   if (problems.length === 0) {
-    console.log(`All ${compared} positions match the ledger's; every re-send answered "exists"; the hash chain verifies.`);
+    console.log(
+      `All ${compared} positions match the ledger's; every re-send answered "exists"; the hash chain verifies.`,
+    );
   } else {
     console.log(`${problems.length} problem(s):`);
     for (const p of problems.slice(0, 50)) console.log(`  - ${p}`);

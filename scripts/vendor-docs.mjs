@@ -18,7 +18,8 @@ import { fileURLToPath } from "node:url";
 
 const package_name = "@scalar/api-reference";
 const package_version = "1.72.1";
-const package_integrity = "sha512-XpEJ0rfc/cXbCrR+iC4kK0o/WwX2dTtGQbT049OlPKAHD6IMIFdTeGz2r+M27P2EDWKyUITRm/NzlP8z2pw/Ow==";
+const package_integrity =
+  "sha512-XpEJ0rfc/cXbCrR+iC4kK0o/WwX2dTtGQbT049OlPKAHD6IMIFdTeGz2r+M27P2EDWKyUITRm/NzlP8z2pw/Ow==";
 const file_in_package = "package/dist/browser/standalone.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -26,7 +27,11 @@ const out_dir = join(root, "public", "vendor");
 const out_file = join(out_dir, "scalar-api-reference.js");
 const stamp_file = join(out_dir, "scalar-api-reference.version");
 
-if (existsSync(out_file) && existsSync(stamp_file) && readFileSync(stamp_file, "utf8").trim() === `${package_version} ${package_integrity}`) {
+if (
+  existsSync(out_file) &&
+  existsSync(stamp_file) &&
+  readFileSync(stamp_file, "utf8").trim() === `${package_version} ${package_integrity}`
+) {
   process.exit(0);
 }
 
@@ -40,7 +45,9 @@ try {
   const tarball = join(scratch, `scalar-api-reference-${package_version}.tgz`);
   const digest = `sha512-${createHash("sha512").update(readFileSync(tarball)).digest("base64")}`;
   if (digest !== package_integrity) {
-    throw new Error(`${package_name}@${package_version}: tarball integrity ${digest} is not the pinned ${package_integrity}`);
+    throw new Error(
+      `${package_name}@${package_version}: tarball integrity ${digest} is not the pinned ${package_integrity}`,
+    );
   }
   execFileSync("tar", ["-xzf", tarball, "-C", scratch, file_in_package], { timeout: 60_000 });
   mkdirSync(out_dir, { recursive: true });

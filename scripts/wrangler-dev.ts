@@ -4,7 +4,7 @@
  * that one SIGKILL to the group is a kill -9 of the whole local deployment. Only loopback traffic:
  * telemetry, the update check and the `Request.cf` download are switched off.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -264,7 +264,13 @@ export class WranglerDev {
       try {
         const response = await fetch(`${this.url}/`, { signal: AbortSignal.timeout(probe_timeout_ms) });
         const body: unknown = await response.json();
-        if (response.status === 200 && typeof body === "object" && body !== null && "service" in body && body.service === "quorum-ledger") {
+        if (
+          response.status === 200 &&
+          typeof body === "object" &&
+          body !== null &&
+          "service" in body &&
+          body.service === "quorum-ledger"
+        ) {
           return;
         }
         last = `status ${response.status}: ${JSON.stringify(body).slice(0, 200)}`;
@@ -286,7 +292,10 @@ export class WranglerDev {
     killGroup(this.pgid);
     const deadline = Date.now() + exit_timeout_ms;
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.exitPromise, new Promise<void>((resolve) => (timer = setTimeout(resolve, exit_timeout_ms)))]);
+    await Promise.race([
+      this.exitPromise,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, exit_timeout_ms))),
+    ]);
     clearTimeout(timer); // a pending timer would keep the caller's process alive for exit_timeout_ms
     while (groupAlive(this.pgid)) {
       if (Date.now() > deadline) throw new Error(`[${this.options.label}] process group ${this.pgid} survived SIGKILL`);
@@ -295,7 +304,8 @@ export class WranglerDev {
     }
     live_groups.delete(this.pgid);
     while (!(await portIsFree(this.options.port))) {
-      if (Date.now() > deadline) throw new Error(`[${this.options.label}] port ${this.options.port} still taken after the kill`);
+      if (Date.now() > deadline)
+        throw new Error(`[${this.options.label}] port ${this.options.port} still taken after the kill`);
       await sleep(poll_interval_ms);
     }
   }

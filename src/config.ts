@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { limits } from "./core/limits.js";
-import { acceptor_counts_supported, quorumConfig, type QuorumConfig } from "./core/quorum.js";
+import { acceptor_counts_supported, type QuorumConfig, quorumConfig } from "./core/quorum.js";
 import { isRegionHint, type RegionHint } from "./core/region-rtt.js";
 
 export interface LedgerConfig {
@@ -54,7 +54,10 @@ export function parseLedgerConfig(env: {
   SUBREQUESTS_PER_REQUEST_MAX?: string;
   CORS_ALLOWED_ORIGINS?: string;
 }): LedgerConfig {
-  const raw = (env.ACCEPTOR_REGIONS ?? "enam,wnam,weur").split(",").map((r) => r.trim()).filter((r) => r !== "");
+  const raw = (env.ACCEPTOR_REGIONS ?? "enam,wnam,weur")
+    .split(",")
+    .map((r) => r.trim())
+    .filter((r) => r !== "");
   const unknown = raw.filter((r) => !isRegionHint(r));
   if (unknown.length > 0) throw new ConfigError(`ACCEPTOR_REGIONS: unknown location hints ${unknown.join(", ")}`);
   if (new Set(raw).size !== raw.length) throw new ConfigError("ACCEPTOR_REGIONS: a region is listed twice");
@@ -73,7 +76,9 @@ export function parseLedgerConfig(env: {
   }
   const flag = (env.ALLOW_FAULT_INJECTION ?? "").toLowerCase();
   const budget = subrequestBudget.safeParse(
-    env.SUBREQUESTS_PER_REQUEST_MAX === undefined || env.SUBREQUESTS_PER_REQUEST_MAX === "" ? undefined : env.SUBREQUESTS_PER_REQUEST_MAX,
+    env.SUBREQUESTS_PER_REQUEST_MAX === undefined || env.SUBREQUESTS_PER_REQUEST_MAX === ""
+      ? undefined
+      : env.SUBREQUESTS_PER_REQUEST_MAX,
   );
   if (!budget.success) throw new ConfigError(`SUBREQUESTS_PER_REQUEST_MAX ${budget.error.issues[0]?.message}`);
   // A driving request's first group round needs this many calls of each region
@@ -89,12 +94,16 @@ export function parseLedgerConfig(env: {
   // exact strings, so each must be written exactly as a browser sends it: http(s)://host[:port], lower
   // case, no default port, no path (not even "/"). "*" is refused: a ledger that moves money names the
   // front-ends it trusts. Anything else is an operator's typo that would silently never match.
-  const origins = (env.CORS_ALLOWED_ORIGINS ?? "").split(",").map((o) => o.trim()).filter((o) => o !== "");
+  const origins = (env.CORS_ALLOWED_ORIGINS ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o !== "");
   for (const origin of origins) {
     let canonical: string | undefined;
     try {
       const url = new URL(origin);
-      canonical = (url.protocol === "http:" || url.protocol === "https:") && !origin.includes("*") ? url.origin : undefined;
+      canonical =
+        (url.protocol === "http:" || url.protocol === "https:") && !origin.includes("*") ? url.origin : undefined;
     } catch {
       canonical = undefined;
     }
@@ -105,7 +114,8 @@ export function parseLedgerConfig(env: {
       );
     }
   }
-  if (new Set(origins).size !== origins.length) throw new ConfigError("CORS_ALLOWED_ORIGINS: an origin is listed twice");
+  if (new Set(origins).size !== origins.length)
+    throw new ConfigError("CORS_ALLOWED_ORIGINS: an origin is listed twice");
   return {
     regions: raw as RegionHint[],
     quorum,

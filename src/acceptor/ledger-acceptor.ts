@@ -9,12 +9,12 @@ import { Acceptor } from "../core/acceptor.js";
 import { applySlot } from "../core/apply.js";
 import { ballot_zero } from "../core/ballot.js";
 import type { EntryInput } from "../core/entry-schema.js";
-import type { SlotValue } from "../core/slot-value.js";
 import { entryHash } from "../core/hash.js";
 import type { BatchOutcome, Entry, Position } from "../core/ledger-types.js";
 import { anti_entropy } from "../core/limits.js";
 import type { AcceptorReply, AcceptorRequest, CatchUpReply } from "../core/messages.js";
 import type { ReplicaState } from "../core/read-index.js";
+import type { SlotValue } from "../core/slot-value.js";
 import { type AcceptorIdentity, acceptorName } from "./identity.js";
 import { SqliteAcceptorStore } from "./sqlite-store.js";
 
@@ -34,8 +34,14 @@ export interface VerifyPage {
 }
 
 /** The alarm's timings live in the core (`anti_entropy`), shared with the simulator's acceptor. */
-const { unchosen_alarm_ms, idle_probe_ms, unreachable_retry_ms, gap_retry_ms, catch_up_rounds_per_alarm_max, restart_probe_ms } =
-  anti_entropy;
+const {
+  unchosen_alarm_ms,
+  idle_probe_ms,
+  unreachable_retry_ms,
+  gap_retry_ms,
+  catch_up_rounds_per_alarm_max,
+  restart_probe_ms,
+} = anti_entropy;
 /** Entries one read or one verify page returns at most. */
 export const read_entries_max = 1000;
 export const verify_page_entries_max = 5000;
@@ -143,7 +149,11 @@ export class LedgerAcceptor extends DurableObject<Env> {
   // Reads. Each returns the replica's state with its data.
 
   private state(): ReplicaState {
-    return { chosenThrough: this.store.chosenThrough(), head: this.store.head(), highestSlot: this.store.highestSlot() };
+    return {
+      chosenThrough: this.store.chosenThrough(),
+      head: this.store.head(),
+      highestSlot: this.store.highestSlot(),
+    };
   }
 
   readState(): ReplicaState {

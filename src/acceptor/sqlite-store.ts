@@ -10,10 +10,10 @@
  */
 import type { AcceptorStore, SlotRecord } from "../core/acceptor-store.js";
 import { assert } from "../core/assert.js";
-import { ballot_zero, ballotsEqual, type Ballot } from "../core/ballot.js";
+import { type Ballot, ballot_zero, ballotsEqual } from "../core/ballot.js";
 import { genesis_hash } from "../core/hash.js";
-import { limits } from "../core/limits.js";
 import type { Entry, LedgerHead, LedgerWrites, Position, SlotOutcome } from "../core/ledger-types.js";
+import { limits } from "../core/limits.js";
 import type { SlotValue } from "../core/slot-value.js";
 
 /** The part of `DurableObjectStorage` the store needs (so a test can hand it any SQLite-backed storage). */
@@ -88,7 +88,11 @@ export class SqliteAcceptorStore implements AcceptorStore {
   /** True when any table of the schema exists (read-only: a query of sqlite_master). */
   private schemaExists(): boolean {
     const names = schema_tables.map((t) => `'${t}'`).join(", ");
-    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN (${names})`).one().n > 0;
+    return (
+      this.sql
+        .exec<{ n: number }>(`SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN (${names})`)
+        .one().n > 0
+    );
   }
 
   /** Creates the tables before the first write. */
@@ -178,9 +182,18 @@ export class SqliteAcceptorStore implements AcceptorStore {
     this.ensureSchema();
     const cached = this.slotCache.get(record.slot);
     const outcomeJson = record.outcome === undefined ? null : JSON.stringify(record.outcome);
-    if (cached !== undefined && cached.record.value === record.value && ballotsEqual(cached.record.ballot, record.ballot)) {
+    if (
+      cached !== undefined &&
+      cached.record.value === record.value &&
+      ballotsEqual(cached.record.ballot, record.ballot)
+    ) {
       // Same value at the same ballot: only the chosen mark or the outcome changes.
-      this.sql.exec("UPDATE slots SET chosen = ?, outcome = ? WHERE slot = ?", record.chosen ? 1 : 0, outcomeJson, record.slot);
+      this.sql.exec(
+        "UPDATE slots SET chosen = ?, outcome = ? WHERE slot = ?",
+        record.chosen ? 1 : 0,
+        outcomeJson,
+        record.slot,
+      );
       this.remember(record, cached.valueJson);
       return;
     }
@@ -203,7 +216,10 @@ export class SqliteAcceptorStore implements AcceptorStore {
     this.slotCache.set(record.slot, { record, valueJson });
     let chars = 0;
     for (const c of this.slotCache.values()) chars += c.valueJson.length;
-    while (this.slotCache.size > slot_cache_entries_max || (this.slotCache.size > 1 && chars > slot_cache_value_chars_max)) {
+    while (
+      this.slotCache.size > slot_cache_entries_max ||
+      (this.slotCache.size > 1 && chars > slot_cache_value_chars_max)
+    ) {
       const [oldest, entry] = this.slotCache.entries().next().value!;
       chars -= entry.valueJson.length;
       this.slotCache.delete(oldest);

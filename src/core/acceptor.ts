@@ -3,12 +3,13 @@
  * store transaction and its reply is returned only after that transaction; the Durable Object sends
  * the reply after the write is durable (output gate), the simulator after a simulated write delay.
  */
-import { LedgerOverlay, applySlot, applySlotOnto } from "./apply.js";
+
 import type { AcceptorStore, SlotRecord } from "./acceptor-store.js";
+import { applySlot, applySlotOnto, LedgerOverlay } from "./apply.js";
 import { assert } from "./assert.js";
-import { ballotsEqual, compareBallots, formatBallot, maxBallot, type Ballot } from "./ballot.js";
-import { limits, type CoreLimits } from "./limits.js";
+import { type Ballot, ballotsEqual, compareBallots, formatBallot, maxBallot } from "./ballot.js";
 import type { LedgerWrites, SlotOutcome } from "./ledger-types.js";
+import { type CoreLimits, limits } from "./limits.js";
 import type {
   Accept,
   AcceptedSlot,
@@ -20,7 +21,7 @@ import type {
   Prepare,
 } from "./messages.js";
 import type { Sabotage } from "./sabotage.js";
-import { slotValuesEqual, type SlotValue } from "./slot-value.js";
+import { type SlotValue, slotValuesEqual } from "./slot-value.js";
 
 export interface AcceptorOptions {
   /** This acceptor's name among its peers (the Durable Object name `ledger:region`). */
@@ -207,7 +208,8 @@ export class Acceptor {
   private onCommit(commits: readonly CommitItem[], outcomeOf: number | undefined): Committed {
     this.learnCommits(commits);
     const chosenThrough = this.store.chosenThrough();
-    const outcome = outcomeOf !== undefined && outcomeOf <= chosenThrough ? this.store.slot(outcomeOf)?.outcome : undefined;
+    const outcome =
+      outcomeOf !== undefined && outcomeOf <= chosenThrough ? this.store.slot(outcomeOf)?.outcome : undefined;
     return outcome === undefined ? { type: "committed", chosenThrough } : { type: "committed", chosenThrough, outcome };
   }
 

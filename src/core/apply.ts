@@ -11,8 +11,6 @@ import { decimal } from "./decimal.js";
 import type { EntryInput } from "./entry-schema.js";
 import { entryHash } from "./hash.js";
 import {
-  positionKey,
-  server_fields,
   type BatchOutcome,
   type BatchRejection,
   type Entry,
@@ -20,11 +18,13 @@ import {
   type LedgerView,
   type LedgerWrites,
   type Position,
+  positionKey,
   type Receipt,
   type SlotOutcome,
+  server_fields,
 } from "./ledger-types.js";
 import { limits } from "./limits.js";
-import { countsAsFill, foldFill, recomputePosition, stateOf, toPosition, type PositionState } from "./positions.js";
+import { countsAsFill, foldFill, type PositionState, recomputePosition, stateOf, toPosition } from "./positions.js";
 import type { SlotValue } from "./slot-value.js";
 
 /** The largest time a JavaScript Date holds (year 275760); ISO formatting fails beyond it. */
@@ -89,7 +89,9 @@ export class LedgerOverlay implements LedgerView {
   positionState(account: string, symbol: string): PositionState {
     const mine = this.positions.get(positionKey(account, symbol));
     if (mine !== undefined) return mine.state;
-    return this.base instanceof LedgerOverlay ? this.base.positionState(account, symbol) : stateOf(this.base.position(account, symbol));
+    return this.base instanceof LedgerOverlay
+      ? this.base.positionState(account, symbol)
+      : stateOf(this.base.position(account, symbol));
   }
   entriesOf(account: string, symbol: string): readonly Entry[] {
     const mine = this.byKey.get(positionKey(account, symbol));
@@ -233,7 +235,11 @@ function applyBatch(
       );
     } else {
       assert(countsAsFill(entry), "only a bust has no fill, and a bust has a refId");
-      overlay.putPositionState(entry.account, entry.symbol, foldFill(overlay.positionState(entry.account, entry.symbol), entry));
+      overlay.putPositionState(
+        entry.account,
+        entry.symbol,
+        foldFill(overlay.positionState(entry.account, entry.symbol), entry),
+      );
     }
     receipts.push(receiptOf(entry, "created"));
   }
@@ -275,7 +281,11 @@ export function applySlotOnto(overlay: LedgerOverlay, slot: number, value: SlotV
 }
 
 /** Applies one chosen slot on top of `view` and returns its outcome and the writes to persist. */
-export function applySlot(view: LedgerView, slot: number, value: SlotValue): { outcome: SlotOutcome; writes: LedgerWrites } {
+export function applySlot(
+  view: LedgerView,
+  slot: number,
+  value: SlotValue,
+): { outcome: SlotOutcome; writes: LedgerWrites } {
   const overlay = new LedgerOverlay(view);
   const outcome = applySlotOnto(overlay, slot, value);
   return { outcome, writes: overlay.writes() };

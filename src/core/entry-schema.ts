@@ -34,7 +34,8 @@ function refuseProtoKey(value: unknown, ctx: { issues: z.core.$ZodRawIssue[] }):
     ctx.issues.push({
       code: "custom",
       path: ["__proto__"],
-      message: "metadata key __proto__ is not allowed: JavaScript objects cannot hold it as a plain key; use another key",
+      message:
+        "metadata key __proto__ is not allowed: JavaScript objects cannot hold it as a plain key; use another key",
       input: value,
     });
   }

@@ -5,10 +5,10 @@
  */
 import type { AcceptorStore, SlotRecord } from "./acceptor-store.js";
 import { assert } from "./assert.js";
-import { ballot_zero, type Ballot } from "./ballot.js";
+import { type Ballot, ballot_zero } from "./ballot.js";
 import { genesis_hash } from "./hash.js";
-import { limits, type CoreLimits } from "./limits.js";
-import { positionKey, type Entry, type LedgerHead, type LedgerWrites, type Position } from "./ledger-types.js";
+import { type Entry, type LedgerHead, type LedgerWrites, type Position, positionKey } from "./ledger-types.js";
+import { type CoreLimits, limits } from "./limits.js";
 
 export class MemoryAcceptorStore implements AcceptorStore {
   private promisedBallot: Ballot = ballot_zero;

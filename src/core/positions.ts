@@ -11,7 +11,7 @@
  *   stored position always equals a recomputation from the ledger.
  */
 import { assert } from "./assert.js";
-import { decimal, decimal_zero, formatDecimal, mulDiv, type Decimal } from "./decimal.js";
+import { type Decimal, decimal, decimal_zero, formatDecimal, mulDiv } from "./decimal.js";
 import type { Entry, Position } from "./ledger-types.js";
 
 /** A position's running totals, exact; formatted (and its average divided out) only when written. */

@@ -30,7 +30,10 @@ export function quorumConfig(acceptors: number, prepare?: number, accept?: numbe
   }
   const q1 = prepare ?? (accept === undefined ? majority(acceptors) : acceptors - accept + 1);
   const q2 = accept ?? (prepare === undefined ? majority(acceptors) : acceptors - q1 + 1);
-  for (const [name, q] of [["prepare", q1], ["accept", q2]] as const) {
+  for (const [name, q] of [
+    ["prepare", q1],
+    ["accept", q2],
+  ] as const) {
     if (!Number.isInteger(q) || q < 1 || q > acceptors) {
       throw new QuorumConfigError(`${name} quorum must be an integer in 1..${acceptors}, got ${q}`);
     }

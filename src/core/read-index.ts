@@ -39,7 +39,8 @@ export const read_index_polls_between_syncs = 20;
  * Polls one read index may run: a bound on the loop beside its time bound (`read_index_wait_ms`),
  * which an env whose sleep returns at once could otherwise never reach.
  */
-export const read_index_polls_limit = Math.ceil(read_index_wait_ms / read_index_poll_interval_ms) + read_index_polls_max;
+export const read_index_polls_limit =
+  Math.ceil(read_index_wait_ms / read_index_poll_interval_ms) + read_index_polls_max;
 
 export type Consistency = { readonly mode: "linearizable" } | { readonly mode: "local"; readonly minSeq?: number };
 
@@ -116,7 +117,11 @@ export function readIndexOf(states: readonly ReplicaStateOf[], quorum: QuorumCon
 }
 
 /** The replicas among `states` that have applied `minSlot`, in the order of `nearestFirst`. */
-export function readyReplicas<Id extends string>(states: readonly ReplicaStateOf<Id>[], minSlot: number, nearestFirst: readonly Id[]): Id[] {
+export function readyReplicas<Id extends string>(
+  states: readonly ReplicaStateOf<Id>[],
+  minSlot: number,
+  nearestFirst: readonly Id[],
+): Id[] {
   return states
     .filter(({ state }) => state.chosenThrough >= minSlot)
     .map(({ replica }) => replica)
@@ -125,7 +130,10 @@ export function readyReplicas<Id extends string>(states: readonly ReplicaStateOf
 
 /** Whether the recovery (`sync`) of a read index is due at this poll (the first poll is 1). */
 export function readIndexSyncDue(poll: number): boolean {
-  return poll === read_index_polls_max || (poll > read_index_polls_max && (poll - read_index_polls_max) % read_index_polls_between_syncs === 0);
+  return (
+    poll === read_index_polls_max ||
+    (poll > read_index_polls_max && (poll - read_index_polls_max) % read_index_polls_between_syncs === 0)
+  );
 }
 
 export class LedgerReader<Id extends string = string> {
@@ -158,7 +166,9 @@ export class LedgerReader<Id extends string = string> {
     for (let poll = 1; ready.length === 0; poll++) {
       const left_ms = started_ms + read_index_wait_ms - env.now_ms();
       if (left_ms <= 0 || poll > read_index_polls_limit) {
-        throw new ReadUnavailableError(`no replica has applied every acknowledged slot (through slot ${minSlot}) within ${read_index_wait_ms} ms`);
+        throw new ReadUnavailableError(
+          `no replica has applied every acknowledged slot (through slot ${minSlot}) within ${read_index_wait_ms} ms`,
+        );
       }
       if (readIndexSyncDue(poll) && syncs < read_index_syncs_max) {
         // A slot accepted above every applied prefix that does not resolve: decide it (a fresh phase 1
@@ -170,7 +180,10 @@ export class LedgerReader<Id extends string = string> {
         );
         const syncError = await Promise.race([synced, env.sleep(left_ms).then(() => undefined)]);
         // No phase-1 quorum to decide the slot: waiting on would only delay the same answer.
-        if (syncError !== undefined) throw new ReadUnavailableError(`the slots above every applied prefix could not be decided: ${reasonOf(syncError)}`);
+        if (syncError !== undefined)
+          throw new ReadUnavailableError(
+            `the slots above every applied prefix could not be decided: ${reasonOf(syncError)}`,
+          );
       } else {
         await env.sleep(read_index_poll_interval_ms);
       }
@@ -201,8 +214,11 @@ export class LedgerReader<Id extends string = string> {
             failures.push(reasonOf(error));
             if (!done && replicas.length - failures.length < need) {
               done = true;
-              const answered = got.length === 0 ? "no replica answered" : `only ${got.length} of ${replicas.length} replicas answered`;
-              reject(new ReadUnavailableError(`${answered} (a linearizable read needs ${need}): ${failures.join("; ")}`));
+              const answered =
+                got.length === 0 ? "no replica answered" : `only ${got.length} of ${replicas.length} replicas answered`;
+              reject(
+                new ReadUnavailableError(`${answered} (a linearizable read needs ${need}): ${failures.join("; ")}`),
+              );
             }
           },
         );
@@ -260,12 +276,14 @@ export class LedgerReader<Id extends string = string> {
       for (const replica of env.nearestFirst()) {
         try {
           const result = await env.withTimeout(op(replica), read_timeout_ms, `read of ${replica}`);
-          if (consistency.minSeq === undefined || result.state.head.seq >= consistency.minSeq) return { value: result, replica };
+          if (consistency.minSeq === undefined || result.state.head.seq >= consistency.minSeq)
+            return { value: result, replica };
         } catch (error) {
           failures.push(reasonOf(error));
         }
       }
-      if (consistency.minSeq === undefined) throw new ReadUnavailableError(`no replica answered: ${failures.join("; ")}`);
+      if (consistency.minSeq === undefined)
+        throw new ReadUnavailableError(`no replica answered: ${failures.join("; ")}`);
     }
     const { minSlot, ready } = await this.readIndex().catch((error: unknown) => {
       throw error instanceof ReadUnavailableError ? error : new ReadUnavailableError(reasonOf(error));
@@ -277,7 +295,9 @@ export class LedgerReader<Id extends string = string> {
       try {
         const result = await env.withTimeout(op(replica), read_timeout_ms, `read of ${replica}`);
         if (result.state.chosenThrough >= minSlot) return { value: result, replica };
-        failures.push(new ReplicaBehindError(`${replica} has applied slot ${result.state.chosenThrough}, not ${minSlot}`).message);
+        failures.push(
+          new ReplicaBehindError(`${replica} has applied slot ${result.state.chosenThrough}, not ${minSlot}`).message,
+        );
       } catch (error) {
         failures.push(reasonOf(error));
       }

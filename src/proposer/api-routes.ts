@@ -4,7 +4,7 @@
  * the parameters are validated by these schemas before the handler runs (after the key is checked),
  * and reach it typed (`c.req.valid("param")`).
  */
-import { createRoute, z, type RouteConfig } from "@hono/zod-openapi";
+import { createRoute, type RouteConfig, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { limits } from "../core/limits.js";
 import {
@@ -77,10 +77,17 @@ export function apiRoutes(auth: { append: Middleware; read: Middleware; admin: M
       },
       responses: {
         201: { description: "Committed; at least one entry was created.", content: json(appendResponseSchema) },
-        200: { description: "Every entry already existed (an idempotent resend).", content: json(appendResponseSchema) },
+        200: {
+          description: "Every entry already existed (an idempotent resend).",
+          content: json(appendResponseSchema),
+        },
         ...read_errors,
-        409: error("`id_conflict` (an id exists with another body) or `invalid_reference` (a bad refId); the batch applied nothing."),
-        413: error(`Body over 1 MiB (\`payload_too_large\`) or more than ${limits.request_entries_max} entries (\`too_many_entries\`).`),
+        409: error(
+          "`id_conflict` (an id exists with another body) or `invalid_reference` (a bad refId); the batch applied nothing.",
+        ),
+        413: error(
+          `Body over 1 MiB (\`payload_too_large\`) or more than ${limits.request_entries_max} entries (\`too_many_entries\`).`,
+        ),
         415: error("Not `Content-Type: application/json` (`unsupported_media_type`)."),
         429: error("The proposer's queue is full (`overloaded`); retry after `Retry-After`."),
         503: error(
@@ -97,7 +104,10 @@ export function apiRoutes(auth: { append: Middleware; read: Middleware; admin: M
       security,
       middleware: [auth.read] as const,
       request: { params: ledgerParams, query: listQuery },
-      responses: { 200: { description: "A page of entries, with `next` and the head.", content: json(listResponseSchema) }, ...read_errors },
+      responses: {
+        200: { description: "A page of entries, with `next` and the head.", content: json(listResponseSchema) },
+        ...read_errors,
+      },
     }),
     entryBySeq: createRoute({
       method: "get",
@@ -107,7 +117,11 @@ export function apiRoutes(auth: { append: Middleware; read: Middleware; admin: M
       security,
       middleware: [auth.read] as const,
       request: { params: seqParams, query: consistencyQuery },
-      responses: { 200: { description: "The entry.", content: json(entryResponseSchema) }, ...read_errors, 404: error("No entry at that seq.") },
+      responses: {
+        200: { description: "The entry.", content: json(entryResponseSchema) },
+        ...read_errors,
+        404: error("No entry at that seq."),
+      },
     }),
     entryById: createRoute({
       method: "get",
@@ -117,7 +131,11 @@ export function apiRoutes(auth: { append: Middleware; read: Middleware; admin: M
       security,
       middleware: [auth.read] as const,
       request: { params: idParams, query: consistencyQuery },
-      responses: { 200: { description: "The entry.", content: json(entryResponseSchema) }, ...read_errors, 404: error("No entry with that id.") },
+      responses: {
+        200: { description: "The entry.", content: json(entryResponseSchema) },
+        ...read_errors,
+        404: error("No entry with that id."),
+      },
     }),
     head: createRoute({
       method: "get",
@@ -137,7 +155,10 @@ export function apiRoutes(auth: { append: Middleware; read: Middleware; admin: M
       security,
       middleware: [auth.read] as const,
       request: { params: ledgerParams, query: positionsQuery },
-      responses: { 200: { description: "Positions per symbol, as of a head.", content: json(positionsResponseSchema) }, ...read_errors },
+      responses: {
+        200: { description: "Positions per symbol, as of a head.", content: json(positionsResponseSchema) },
+        ...read_errors,
+      },
     }),
     stream: createRoute({
       method: "get",
@@ -155,7 +176,9 @@ export function apiRoutes(auth: { append: Middleware; read: Middleware; admin: M
       responses: {
         200: { description: "An event stream (`text/event-stream`)." },
         ...read_errors,
-        429: error("Too many open streams of this ledger or this API key on this server (`too_many_streams`); retry after `Retry-After`."),
+        429: error(
+          "Too many open streams of this ledger or this API key on this server (`too_many_streams`); retry after `Retry-After`.",
+        ),
       },
     }),
     status: createRoute({
@@ -166,7 +189,13 @@ export function apiRoutes(auth: { append: Middleware; read: Middleware; admin: M
       security,
       middleware: [auth.admin] as const,
       request: { params: ledgerParams, query: noQuery },
-      responses: { 200: { description: "The acceptors' state and this isolate's recent commits.", content: json(statusResponseSchema) }, ...read_errors },
+      responses: {
+        200: {
+          description: "The acceptors' state and this isolate's recent commits.",
+          content: json(statusResponseSchema),
+        },
+        ...read_errors,
+      },
     }),
     verify: createRoute({
       method: "get",
@@ -176,7 +205,10 @@ export function apiRoutes(auth: { append: Middleware; read: Middleware; admin: M
       security,
       middleware: [auth.admin] as const,
       request: { params: ledgerParams, query: verifyQuery },
-      responses: { 200: { description: "Whether the chain verifies, and how far.", content: json(verifyResponseSchema) }, ...read_errors },
+      responses: {
+        200: { description: "Whether the chain verifies, and how far.", content: json(verifyResponseSchema) },
+        ...read_errors,
+      },
     }),
   } satisfies Record<string, RouteConfig>;
 }

@@ -44,7 +44,8 @@ export function apiKeys(raw: string | undefined): ApiKey[] {
       throw new ApiError(500, "server_misconfigured", "LEDGER_API_KEYS is not valid JSON");
     }
     const result = apiKeysSchema.safeParse(json);
-    if (!result.success) throw new ApiError(500, "server_misconfigured", `LEDGER_API_KEYS: ${result.error.issues[0]?.message}`);
+    if (!result.success)
+      throw new ApiError(500, "server_misconfigured", `LEDGER_API_KEYS: ${result.error.issues[0]?.message}`);
     parsed = result.data;
     for (const key of parsed) digestBytes.set(key, hexToBytes(key.sha256));
     parsedFrom = raw;
@@ -66,7 +67,8 @@ export async function authenticate(header: string | undefined, keys: readonly Ap
     throw new ApiError(401, "unauthorized", "send an API key as Authorization: Bearer <key>", undefined, challenge);
   }
   const presented = match[1]!;
-  if (presented.length > key_chars_max) throw new ApiError(401, "unauthorized", "unknown API key", undefined, challenge);
+  if (presented.length > key_chars_max)
+    throw new ApiError(401, "unauthorized", "unknown API key", undefined, challenge);
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(presented)));
   let found: ApiKey | undefined;
   for (const key of keys) {

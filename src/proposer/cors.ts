@@ -34,7 +34,9 @@ export const cors_preflight_max_age_s = 600;
  * The CORS middleware for the origins `allowedOriginsOf` returns (read per request from the
  * configuration, which is parsed once per isolate: the same array until the configuration changes).
  */
-export function corsPolicy<E extends Env>(allowedOriginsOf: (c: Context<E>) => readonly string[]): MiddlewareHandler<E> {
+export function corsPolicy<E extends Env>(
+  allowedOriginsOf: (c: Context<E>) => readonly string[],
+): MiddlewareHandler<E> {
   let builtFor: readonly string[] | undefined;
   let grant: MiddlewareHandler | undefined;
   return async (c, next) => {
@@ -46,9 +48,15 @@ export function corsPolicy<E extends Env>(allowedOriginsOf: (c: Context<E>) => r
       if (c.req.method === "OPTIONS" && origin !== undefined) {
         return errorResponse(
           c,
-          new ApiError(403, "origin_not_allowed", "this origin is not in CORS_ALLOWED_ORIGINS: no cross-origin request is granted to it", undefined, {
-            Vary: "Origin",
-          }),
+          new ApiError(
+            403,
+            "origin_not_allowed",
+            "this origin is not in CORS_ALLOWED_ORIGINS: no cross-origin request is granted to it",
+            undefined,
+            {
+              Vary: "Origin",
+            },
+          ),
         );
       }
       await next();

@@ -50,7 +50,9 @@ function echoAll(value: unknown, depth = 0): unknown {
 
 export function errorResponse(c: Context, e: ApiError): Response {
   const message = echo(e.message, limits.error_message_chars_max);
-  const body: ApiErrorBody = { error: { code: e.code, message, ...(e.details === undefined ? {} : { details: echoAll(e.details) }) } };
+  const body: ApiErrorBody = {
+    error: { code: e.code, message, ...(e.details === undefined ? {} : { details: echoAll(e.details) }) },
+  };
   for (const [k, v] of Object.entries(e.headers)) c.header(k, v);
   return c.json(body, e.status);
 }
@@ -87,7 +89,11 @@ export function issueDetails(issues: readonly Issue[]): Array<{ path: string; co
   return issues.flatMap((i) => {
     const at = i.path.map(String);
     if (i.code === "unrecognized_keys" && i.keys !== undefined && i.keys.length > 0) {
-      return i.keys.map((k) => ({ path: echo([...at, k].join(".")), code: i.code, message: `unknown field ${echo(k)}` }));
+      return i.keys.map((k) => ({
+        path: echo([...at, k].join(".")),
+        code: i.code,
+        message: `unknown field ${echo(k)}`,
+      }));
     }
     return [{ path: echo(at.join(".")), code: i.code, message: i.message }];
   });

@@ -5,9 +5,9 @@
  * with `PUT /v1/_faults`.
  */
 import { z } from "zod";
-import { region_hints, regionRtt_ms, type RegionHint } from "../core/region-rtt.js";
-import type { AcceptorStub, AcceptorTransport } from "./transport.js";
 import type { AcceptorIdentity } from "../acceptor/identity.js";
+import { type RegionHint, region_hints, regionRtt_ms } from "../core/region-rtt.js";
+import type { AcceptorStub, AcceptorTransport } from "./transport.js";
 
 const region = z.enum(region_hints);
 

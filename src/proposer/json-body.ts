@@ -25,7 +25,9 @@ export type JsonBodyProblem =
   | { readonly reason: "too_deep"; readonly message: string; readonly path: string }
   | { readonly reason: "duplicate_key"; readonly message: string; readonly path: string; readonly key: string };
 
-export type JsonBodyParse = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly problem: JsonBodyProblem };
+export type JsonBodyParse =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly problem: JsonBodyProblem };
 
 /**
  * `fatal`: a byte sequence that is not UTF-8 throws instead of becoming U+FFFD. A leading byte
@@ -40,7 +42,10 @@ export function parseJsonBody(bytes: Uint8Array): JsonBodyParse {
   try {
     text = utf8_strict.decode(bytes);
   } catch {
-    return { ok: false, problem: { reason: "invalid_utf8", message: "the body is not valid UTF-8 (JSON is UTF-8, RFC 8259 section 8.1)" } };
+    return {
+      ok: false,
+      problem: { reason: "invalid_utf8", message: "the body is not valid UTF-8 (JSON is UTF-8, RFC 8259 section 8.1)" },
+    };
   }
   return parseJsonText(text);
 }
@@ -51,7 +56,10 @@ export function parseJsonText(text: string): JsonBodyParse {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return { ok: false, problem: { reason: "syntax", message: `the body is not valid JSON: ${(error as Error).message}` } };
+    return {
+      ok: false,
+      problem: { reason: "syntax", message: `the body is not valid JSON: ${(error as Error).message}` },
+    };
   }
   const found = firstRepeatedKey(text);
   if (found === undefined) return { ok: true, value };
@@ -107,7 +115,11 @@ const close_array = 0x5d;
  */
 export function firstRepeatedKey(text: string): RepeatedKey | undefined {
   const stack: Frame[] = [];
-  const pathOf = (): string => stack.slice(0, -1).map((f) => String(f.at)).join(".");
+  const pathOf = (): string =>
+    stack
+      .slice(0, -1)
+      .map((f) => String(f.at))
+      .join(".");
   // Bounded by the text's length (the body's, at most `body_bytes_max` of routes/append-request.ts):
   // each step consumes a character.
   for (let i = 0; i < text.length; i++) {
@@ -125,7 +137,9 @@ export function firstRepeatedKey(text: string): RepeatedKey | undefined {
         top.keyNext = false;
       }
     } else if (c === open_object || c === open_array) {
-      stack.push(c === open_object ? { keys: new Set(), at: "", keyNext: true } : { keys: undefined, at: 0, keyNext: false });
+      stack.push(
+        c === open_object ? { keys: new Set(), at: "", keyNext: true } : { keys: undefined, at: 0, keyNext: false },
+      );
       if (stack.length > limits.json_nesting_depth_max) return { kind: "too_deep", path: pathOf() };
     } else if (c === close_object || c === close_array) {
       stack.pop();
@@ -165,7 +179,13 @@ export function charsetsOf(contentType: string): string[] {
   for (const parameter of contentType.split(";").slice(1)) {
     const eq = parameter.indexOf("=");
     if (eq < 0 || parameter.slice(0, eq).trim().toLowerCase() !== "charset") continue;
-    charsets.push(parameter.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1").toLowerCase());
+    charsets.push(
+      parameter
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, "$1")
+        .toLowerCase(),
+    );
   }
   return charsets;
 }

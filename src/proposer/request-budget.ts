@@ -222,7 +222,10 @@ export function requestBudget<E extends HonoEnv>(debug: (c: Context<E>) => boole
     const budget = testing
       ? new RequestBudget(
           positiveInteger(c.req.header(subrequests_max_header)),
-          Math.min(debug_connections_max, positiveInteger(c.req.header(connections_max_header)) ?? connections_per_request_max),
+          Math.min(
+            debug_connections_max,
+            positiveInteger(c.req.header(connections_max_header)) ?? connections_per_request_max,
+          ),
           `${c.req.method} ${c.req.path}`,
         )
       : new RequestBudget();

@@ -10,7 +10,7 @@ import { Acceptor } from "../../src/core/acceptor.js";
 import type { AcceptorStore, SlotRecord } from "../../src/core/acceptor-store.js";
 import { applySlot } from "../../src/core/apply.js";
 import { InvariantViolation } from "../../src/core/assert.js";
-import { ballot_zero, type Ballot } from "../../src/core/ballot.js";
+import { type Ballot, ballot_zero } from "../../src/core/ballot.js";
 import { genesis_hash } from "../../src/core/hash.js";
 import type { Entry, Position, SlotOutcome } from "../../src/core/ledger-types.js";
 import { limits } from "../../src/core/limits.js";
@@ -39,13 +39,22 @@ const bySymbol = (ps: Position[]) => [...ps].sort((a, b) => (a.symbol < b.symbol
  */
 function snapshot(
   store: AcceptorStore,
-  probe: { ids?: string[]; seqs?: number[]; keys?: Array<[string, string]>; accounts?: string[]; slots?: number[] } = {},
+  probe: {
+    ids?: string[];
+    seqs?: number[];
+    keys?: Array<[string, string]>;
+    accounts?: string[];
+    slots?: number[];
+  } = {},
 ) {
   const entries = store.entriesAfter(0, everything);
   const ids = [...entries.map((e) => e.id), ...(probe.ids ?? [])];
-  const keys = [...new Set([...entries.map((e) => JSON.stringify([e.account, e.symbol])), ...(probe.keys ?? []).map((k) => JSON.stringify(k))])].map(
-    (k) => JSON.parse(k) as [string, string],
-  );
+  const keys = [
+    ...new Set([
+      ...entries.map((e) => JSON.stringify([e.account, e.symbol])),
+      ...(probe.keys ?? []).map((k) => JSON.stringify(k)),
+    ]),
+  ].map((k) => JSON.parse(k) as [string, string]);
   const accounts = [...new Set([...entries.map((e) => e.account), ...(probe.accounts ?? [])])];
   return structuredClone({
     promised: store.promised(),
@@ -266,7 +275,15 @@ export function acceptorStoreSuite(
 
       // The store is consistent after the rollback: the same writes now apply cleanly.
       store.transaction(() => store.applyWrites(pending.writes));
-      expect(store.entriesAfter(0, everything).map((e) => e.id)).toEqual(["t1", "t2", "t3", "n1", "bust-t1", "corr-t2", "n2"]);
+      expect(store.entriesAfter(0, everything).map((e) => e.id)).toEqual([
+        "t1",
+        "t2",
+        "t3",
+        "n1",
+        "bust-t1",
+        "corr-t2",
+        "n2",
+      ]);
       expect(store.entriesOf("ACC-1", "AAPL").map((e) => e.id)).toEqual(["t1", "t3", "bust-t1", "n2"]);
       expect(store.supersededBy("t1")).toBe(5);
       expect(store.supersededBy("t2")).toBe(6);
@@ -276,7 +293,12 @@ export function acceptorStoreSuite(
     it("a throw in the acceptor's own handling rolls back too (its state machine relies on it)", () => {
       const store = makeStore();
       const acceptor = acceptorOver(store);
-      acceptor.handle({ type: "accept", ballot: b1, slots: [{ slot: 1, value: appendValue(1_000, [trade("t1")]) }], commits: [] });
+      acceptor.handle({
+        type: "accept",
+        ballot: b1,
+        slots: [{ slot: 1, value: appendValue(1_000, [trade("t1")]) }],
+        commits: [],
+      });
       acceptor.handle({ type: "commit", commits: commitsFor([1], b1) });
       const before = snapshot(store, { ids: ["t2"], seqs: [2], slots: [2] });
       // A higher ballot that also commits slot 2 (a new value) and then proposes another value for chosen slot 1.
@@ -311,21 +333,47 @@ export function acceptorStoreSuite(
       const store = makeStore();
       const acceptor = acceptorOver(store);
       const p = reply(acceptor.handle({ type: "prepare", ballot: b1, fromSlot: 1 }), "promise");
-      expect(p).toEqual({ type: "promise", ballot: b1, chosenThrough: 0, head: store.head(), accepted: [], truncated: false });
+      expect(p).toEqual({
+        type: "promise",
+        ballot: b1,
+        chosenThrough: 0,
+        head: store.head(),
+        accepted: [],
+        truncated: false,
+      });
       expect(store.promised()).toEqual(b1);
       reply(acceptor.handle({ type: "prepare", ballot: b1, fromSlot: 1 }), "promise");
       expect(store.promised()).toEqual(b1);
       reply(acceptor.handle({ type: "prepare", ballot: b1q, fromSlot: 1 }), "promise");
       expect(store.promised()).toEqual(b1q);
       // A restarted acceptor over the same store keeps the promise.
-      expect(acceptorOver(store).handle({ type: "prepare", ballot: b1, fromSlot: 1 })).toEqual({ type: "reject", promised: b1q });
+      expect(acceptorOver(store).handle({ type: "prepare", ballot: b1, fromSlot: 1 })).toEqual({
+        type: "reject",
+        promised: b1q,
+      });
     });
 
     it("lists the accepted slots above chosenThrough, honouring fromSlot", () => {
       const store = makeStore();
       const acceptor = acceptorOver(store);
-      acceptor.handle({ type: "accept", ballot: b1, slots: [{ slot: 1, value: v1 }, { slot: 2, value: v2 }], commits: [] });
-      acceptor.handle({ type: "accept", ballot: b2, slots: [{ slot: 3, value: v3 }, { slot: 5, value: noop_value }], commits: [] });
+      acceptor.handle({
+        type: "accept",
+        ballot: b1,
+        slots: [
+          { slot: 1, value: v1 },
+          { slot: 2, value: v2 },
+        ],
+        commits: [],
+      });
+      acceptor.handle({
+        type: "accept",
+        ballot: b2,
+        slots: [
+          { slot: 3, value: v3 },
+          { slot: 5, value: noop_value },
+        ],
+        commits: [],
+      });
       acceptor.handle({ type: "commit", commits: commitsFor([1], b1) });
       const p = reply(acceptor.handle({ type: "prepare", ballot: b3, fromSlot: 1 }), "promise");
       expect(p.chosenThrough).toBe(1);
@@ -355,7 +403,15 @@ export function acceptorStoreSuite(
       expect(exact.accepted).toHaveLength(max);
       expect(exact.truncated).toBe(false);
 
-      acceptor.handle({ type: "accept", ballot: b1, slots: [{ slot: max + 1, value: noop_value }, { slot: max + 2, value: noop_value }], commits: [] });
+      acceptor.handle({
+        type: "accept",
+        ballot: b1,
+        slots: [
+          { slot: max + 1, value: noop_value },
+          { slot: max + 2, value: noop_value },
+        ],
+        commits: [],
+      });
       const over = reply(acceptor.handle({ type: "prepare", ballot: b1, fromSlot: 1 }), "promise");
       expect(over.accepted).toHaveLength(max);
       expect(over.accepted.map((a) => a.slot)).toEqual(range(1, max));
@@ -381,13 +437,27 @@ export function acceptorStoreSuite(
       const store = makeStore();
       const acceptor = acceptorOver(store);
       acceptor.handle({ type: "prepare", ballot: b1, fromSlot: 1 });
-      const r = reply(acceptor.handle({ type: "accept", ballot: b2, slots: [{ slot: 1, value: v1 }, { slot: 2, value: v2 }], commits: [] }), "accepted");
+      const r = reply(
+        acceptor.handle({
+          type: "accept",
+          ballot: b2,
+          slots: [
+            { slot: 1, value: v1 },
+            { slot: 2, value: v2 },
+          ],
+          commits: [],
+        }),
+        "accepted",
+      );
       expect(r).toMatchObject({ ballot: b2, slots: [1, 2], chosenThrough: 0 });
       expect(store.promised()).toEqual(b2);
       expect(store.slot(1)).toEqual({ slot: 1, ballot: b2, value: v1, chosen: false });
       expect(store.slot(2)).toEqual({ slot: 2, ballot: b2, value: v2, chosen: false });
       // A later ballot may replace a value that is not chosen.
-      reply(acceptor.handle({ type: "accept", ballot: b3, slots: [{ slot: 2, value: noop_value }], commits: [] }), "accepted");
+      reply(
+        acceptor.handle({ type: "accept", ballot: b3, slots: [{ slot: 2, value: noop_value }], commits: [] }),
+        "accepted",
+      );
       expect(store.slot(2)).toEqual({ slot: 2, ballot: b3, value: noop_value, chosen: false });
       // Nothing is applied by accepting.
       expect(store.chosenThrough()).toBe(0);
@@ -397,10 +467,24 @@ export function acceptorStoreSuite(
     it("predicts outcomes for the slot right after chosenThrough, and the prediction is what applying gives", () => {
       const store = makeStore();
       const acceptor = acceptorOver(store);
-      const r = reply(acceptor.handle({ type: "accept", ballot: b1, slots: [{ slot: 1, value: v1 }, { slot: 2, value: v2 }], commits: [] }), "accepted");
+      const r = reply(
+        acceptor.handle({
+          type: "accept",
+          ballot: b1,
+          slots: [
+            { slot: 1, value: v1 },
+            { slot: 2, value: v2 },
+          ],
+          commits: [],
+        }),
+        "accepted",
+      );
       expect(r.outcomes.map((o) => o.slot)).toEqual([1, 2]);
       const receipt = r.outcomes[0]!.batches[0];
-      expect(receipt).toMatchObject({ kind: "applied", receipts: [{ id: "t1", status: "created", seq: 1, slot: 1, committedAt: new Date(1_000).toISOString() }] });
+      expect(receipt).toMatchObject({
+        kind: "applied",
+        receipts: [{ id: "t1", status: "created", seq: 1, slot: 1, committedAt: new Date(1_000).toISOString() }],
+      });
       expect(r.outcomes[1]!.batches[0]).toMatchObject({ kind: "applied", receipts: [{ id: "t2", seq: 2, slot: 2 }] });
       // Predicting persisted nothing.
       expect(store.head().seq).toBe(0);
@@ -415,12 +499,18 @@ export function acceptorStoreSuite(
     it("predicts no outcome for a slot that is not next after chosenThrough", () => {
       const store = makeStore();
       const acceptor = acceptorOver(store);
-      const r = reply(acceptor.handle({ type: "accept", ballot: b1, slots: [{ slot: 3, value: v3 }], commits: [] }), "accepted");
+      const r = reply(
+        acceptor.handle({ type: "accept", ballot: b1, slots: [{ slot: 3, value: v3 }], commits: [] }),
+        "accepted",
+      );
       expect(r.outcomes).toEqual([]);
       expect(store.slot(3)).toMatchObject({ chosen: false });
       // Slot 1 is held but not chosen, so slot 2's outcome depends on whether slot 1 gets chosen: none.
       acceptor.handle({ type: "accept", ballot: b1, slots: [{ slot: 1, value: v1 }], commits: [] });
-      const r2 = reply(acceptor.handle({ type: "accept", ballot: b1, slots: [{ slot: 2, value: v2 }], commits: [] }), "accepted");
+      const r2 = reply(
+        acceptor.handle({ type: "accept", ballot: b1, slots: [{ slot: 2, value: v2 }], commits: [] }),
+        "accepted",
+      );
       expect(r2.outcomes).toEqual([]);
     });
 
@@ -428,7 +518,10 @@ export function acceptorStoreSuite(
       const store = makeStore();
       const acceptor = acceptorOver(store);
       acceptor.handle({ type: "accept", ballot: b1, slots: [{ slot: 1, value: v1 }], commits: [] });
-      const r = reply(acceptor.handle({ type: "accept", ballot: b1, slots: [{ slot: 2, value: v2 }], commits: commitsFor([1], b1) }), "accepted");
+      const r = reply(
+        acceptor.handle({ type: "accept", ballot: b1, slots: [{ slot: 2, value: v2 }], commits: commitsFor([1], b1) }),
+        "accepted",
+      );
       expect(r.chosenThrough).toBe(1);
       expect(r.outcomes).toMatchObject([{ slot: 2, batches: [{ kind: "applied", receipts: [{ id: "t2", seq: 2 }] }] }]);
       expect(store.entryById("t1")?.seq).toBe(1);
@@ -439,7 +532,12 @@ export function acceptorStoreSuite(
       const acceptor = acceptorOver(store);
       acceptor.handle({ type: "accept", ballot: b1, slots: [{ slot: 1, value: v1 }], commits: [] });
       acceptor.handle({ type: "prepare", ballot: b3, fromSlot: 1 });
-      const r = acceptor.handle({ type: "accept", ballot: b1, slots: [{ slot: 2, value: v2 }], commits: commitsFor([1], b1) });
+      const r = acceptor.handle({
+        type: "accept",
+        ballot: b1,
+        slots: [{ slot: 2, value: v2 }],
+        commits: commitsFor([1], b1),
+      });
       expect(r).toEqual({ type: "reject", promised: b3 });
       expect(store.chosenThrough()).toBe(1);
       expect(store.slot(2)).toBeUndefined();
@@ -448,7 +546,15 @@ export function acceptorStoreSuite(
     it("a Commit by ballot marks the held value chosen and applies it", () => {
       const store = makeStore();
       const acceptor = acceptorOver(store);
-      acceptor.handle({ type: "accept", ballot: b1, slots: [{ slot: 1, value: v1 }, { slot: 2, value: v2 }], commits: [] });
+      acceptor.handle({
+        type: "accept",
+        ballot: b1,
+        slots: [
+          { slot: 1, value: v1 },
+          { slot: 2, value: v2 },
+        ],
+        commits: [],
+      });
       const c = reply(acceptor.handle({ type: "commit", commits: commitsFor([1], b1) }), "committed");
       expect(c).toEqual({ type: "committed", chosenThrough: 1 });
       expect(store.slot(1)).toMatchObject({ slot: 1, ballot: b1, value: v1, chosen: true });
@@ -459,14 +565,20 @@ export function acceptorStoreSuite(
       expect(store.position("ACC-1", "AAPL")).toMatchObject({ quantity: "10" });
       expect(acceptor.needsCatchUp()).toBe(false);
       // Committing again is harmless.
-      expect(acceptor.handle({ type: "commit", commits: commitsFor([1], b1) })).toEqual({ type: "committed", chosenThrough: 1 });
+      expect(acceptor.handle({ type: "commit", commits: commitsFor([1], b1) })).toEqual({
+        type: "committed",
+        chosenThrough: 1,
+      });
       expect(store.head().seq).toBe(1);
     });
 
     it("a Commit carrying a value applies a slot this acceptor never accepted", () => {
       const store = makeStore();
       const acceptor = acceptorOver(store);
-      const c = reply(acceptor.handle({ type: "commit", commits: [{ slot: 1, ballot: b2, value: v1 }], outcomeOf: 1 }), "committed");
+      const c = reply(
+        acceptor.handle({ type: "commit", commits: [{ slot: 1, ballot: b2, value: v1 }], outcomeOf: 1 }),
+        "committed",
+      );
       expect(c.chosenThrough).toBe(1);
       expect(c.outcome).toMatchObject({ slot: 1, batches: [{ kind: "applied", receipts: [{ id: "t1", seq: 1 }] }] });
       expect(store.slot(1)).toMatchObject({ ballot: b2, value: v1, chosen: true });
@@ -512,7 +624,16 @@ export function acceptorStoreSuite(
     it("learnFromPeer fills the gap and applies everything chosen after it", () => {
       const peerStore = makeStore();
       const peer = acceptorOver(peerStore, "peer");
-      peer.handle({ type: "accept", ballot: b1, slots: [{ slot: 1, value: v1 }, { slot: 2, value: v2 }, { slot: 3, value: v3 }], commits: [] });
+      peer.handle({
+        type: "accept",
+        ballot: b1,
+        slots: [
+          { slot: 1, value: v1 },
+          { slot: 2, value: v2 },
+          { slot: 3, value: v3 },
+        ],
+        commits: [],
+      });
       peer.handle({ type: "commit", commits: commitsFor([1, 2, 3], b1) });
 
       const store = makeStore();
@@ -532,7 +653,15 @@ export function acceptorStoreSuite(
     it("throws InvariantViolation, changing nothing, on an Accept of another value for a chosen slot", () => {
       const store = makeStore();
       const acceptor = acceptorOver(store);
-      acceptor.handle({ type: "accept", ballot: b1, slots: [{ slot: 1, value: v1 }, { slot: 2, value: v2 }], commits: [] });
+      acceptor.handle({
+        type: "accept",
+        ballot: b1,
+        slots: [
+          { slot: 1, value: v1 },
+          { slot: 2, value: v2 },
+        ],
+        commits: [],
+      });
       acceptor.handle({ type: "commit", commits: commitsFor([1], b1) });
       const probe = { slots: [1, 2, 3], ids: ["t2", "t3"], seqs: [2, 3] };
       const before = snapshot(store, probe);
@@ -540,13 +669,19 @@ export function acceptorStoreSuite(
         acceptor.handle({
           type: "accept",
           ballot: b3,
-          slots: [{ slot: 3, value: v3 }, { slot: 1, value: v3 }],
+          slots: [
+            { slot: 3, value: v3 },
+            { slot: 1, value: v3 },
+          ],
           commits: commitsFor([2], b1),
         }),
       ).toThrow(InvariantViolation);
       expect(snapshot(store, probe)).toEqual(before);
       // The same value again is no violation: the chosen slot is left as it is.
-      const ok = reply(acceptor.handle({ type: "accept", ballot: b3, slots: [{ slot: 1, value: v1 }], commits: [] }), "accepted");
+      const ok = reply(
+        acceptor.handle({ type: "accept", ballot: b3, slots: [{ slot: 1, value: v1 }], commits: [] }),
+        "accepted",
+      );
       expect(ok.chosenThrough).toBe(1);
       expect(store.slot(1)).toMatchObject({ ballot: b1, chosen: true });
     });
@@ -557,7 +692,9 @@ export function acceptorStoreSuite(
       acceptor.handle({ type: "accept", ballot: b1, slots: [{ slot: 1, value: v1 }], commits: [] });
       acceptor.handle({ type: "commit", commits: commitsFor([1], b1) });
       const before = snapshot(store, { slots: [1] });
-      expect(() => acceptor.handle({ type: "accept", ballot: b1, slots: [{ slot: 1, value: v3 }], commits: [] })).toThrow(InvariantViolation);
+      expect(() =>
+        acceptor.handle({ type: "accept", ballot: b1, slots: [{ slot: 1, value: v3 }], commits: [] }),
+      ).toThrow(InvariantViolation);
       expect(snapshot(store, { slots: [1] })).toEqual(before);
     });
 
@@ -568,7 +705,15 @@ export function acceptorStoreSuite(
       acceptor.handle({ type: "commit", commits: [{ slot: 1, ballot: b2, value: v1 }] });
       expect(store.promised()).toEqual(ballot_zero);
       const before = snapshot(store, { slots: [1, 2] });
-      const r = acceptor.handle({ type: "accept", ballot: b1, slots: [{ slot: 2, value: v2 }, { slot: 1, value: v3 }], commits: [] });
+      const r = acceptor.handle({
+        type: "accept",
+        ballot: b1,
+        slots: [
+          { slot: 2, value: v2 },
+          { slot: 1, value: v3 },
+        ],
+        commits: [],
+      });
       expect(r).toEqual({ type: "reject", promised: b2 });
       expect(snapshot(store, { slots: [1, 2] })).toEqual(before);
     });
@@ -588,7 +733,9 @@ export function acceptorStoreSuite(
       const acceptor = acceptorOver(store);
       acceptor.handle({ type: "commit", commits: [{ slot: 1, ballot: b1, value: v1 }] });
       const before = snapshot(store, { slots: [1] });
-      expect(() => acceptor.handle({ type: "commit", commits: [{ slot: 1, ballot: b2, value: v3 }] })).toThrow(InvariantViolation);
+      expect(() => acceptor.handle({ type: "commit", commits: [{ slot: 1, ballot: b2, value: v3 }] })).toThrow(
+        InvariantViolation,
+      );
       expect(snapshot(store, { slots: [1] })).toEqual(before);
     });
 
@@ -596,7 +743,8 @@ export function acceptorStoreSuite(
       const [selfStore, peerStore] = [makeStore(), makeStore()];
       const self = acceptorOver(selfStore, "self", 2);
       const peer = acceptorOver(peerStore, "peer", 2);
-      for (const a of [self, peer]) a.handle({ type: "accept", ballot: b1, slots: [{ slot: 1, value: v1 }], commits: [] });
+      for (const a of [self, peer])
+        a.handle({ type: "accept", ballot: b1, slots: [{ slot: 1, value: v1 }], commits: [] });
       const r = reply(peer.handle(self.catchUpRequest()), "catch_up_reply");
       expect(r.chosen).toEqual([]);
       expect(r.above).toEqual([{ slot: 1, ballot: b1, value: v1, chosen: false }]);
@@ -609,8 +757,13 @@ export function acceptorStoreSuite(
 
     it("does not learn from fewer reports than the accept quorum, and counts a peer once", () => {
       const stores = [makeStore(), makeStore(), makeStore()];
-      const [self, p1, p2] = stores.map((st, i) => acceptorOver(st, ["self", "p1", "p2"][i], 3)) as [Acceptor, Acceptor, Acceptor];
-      for (const a of [self, p1, p2]) a.handle({ type: "accept", ballot: b1, slots: [{ slot: 1, value: v1 }], commits: [] });
+      const [self, p1, p2] = stores.map((st, i) => acceptorOver(st, ["self", "p1", "p2"][i], 3)) as [
+        Acceptor,
+        Acceptor,
+        Acceptor,
+      ];
+      for (const a of [self, p1, p2])
+        a.handle({ type: "accept", ballot: b1, slots: [{ slot: 1, value: v1 }], commits: [] });
       const fromP1 = reply(p1.handle(self.catchUpRequest()), "catch_up_reply");
       self.learnFromPeer(fromP1);
       self.learnFromPeer(fromP1); // the same peer again: still two votes of three
@@ -634,8 +787,21 @@ export function acceptorStoreSuite(
 
     it("learns from peers' reports a slot it never accepted itself", () => {
       const stores = [makeStore(), makeStore(), makeStore()];
-      const [self, p1, p2] = stores.map((st, i) => acceptorOver(st, ["self", "p1", "p2"][i], 2)) as [Acceptor, Acceptor, Acceptor];
-      for (const a of [p1, p2]) a.handle({ type: "accept", ballot: b2, slots: [{ slot: 1, value: v1 }, { slot: 2, value: v2 }], commits: [] });
+      const [self, p1, p2] = stores.map((st, i) => acceptorOver(st, ["self", "p1", "p2"][i], 2)) as [
+        Acceptor,
+        Acceptor,
+        Acceptor,
+      ];
+      for (const a of [p1, p2])
+        a.handle({
+          type: "accept",
+          ballot: b2,
+          slots: [
+            { slot: 1, value: v1 },
+            { slot: 2, value: v2 },
+          ],
+          commits: [],
+        });
       self.learnFromPeer(reply(p1.handle(self.catchUpRequest()), "catch_up_reply"));
       expect(stores[0]!.chosenThrough()).toBe(0);
       self.learnFromPeer(reply(p2.handle(self.catchUpRequest()), "catch_up_reply"));
@@ -664,7 +830,10 @@ export function acceptorStoreSuite(
       const acceptor = acceptorOver(store);
       const max = limits.catch_up_slots_max;
       const n = max + 6;
-      acceptor.handle({ type: "commit", commits: [{ slot: 1, ballot: b1, value: v1 }, ...commitsFor(range(2, n), b1, noop_value)] });
+      acceptor.handle({
+        type: "commit",
+        commits: [{ slot: 1, ballot: b1, value: v1 }, ...commitsFor(range(2, n), b1, noop_value)],
+      });
       acceptor.handle({ type: "accept", ballot: b1, slots: [{ slot: n + 1, value: v2 }], commits: [] }); // accepted, not chosen
       expect(store.chosenThrough()).toBe(n);
 

@@ -84,11 +84,21 @@ describe("applySlot looks ids up in bulk", () => {
     expect(view.bulkCalls).toEqual([["a", "t1"]]);
     // "a" was written by slot 2, "t1" was fetched, "t2" and "b" are new to this overlay.
     const t1 = trade("t1", { quantity: "10", price: "100" });
-    applySlotOnto(overlay, 3, appendValue(3_000, [trade("a"), t1, trade("b"), trade("c", { execType: "correction", refId: "t2" })]));
-    expect(view.bulkCalls).toEqual([["a", "t1"], ["b", "c", "t2"]]);
+    applySlotOnto(
+      overlay,
+      3,
+      appendValue(3_000, [trade("a"), t1, trade("b"), trade("c", { execType: "correction", refId: "t2" })]),
+    );
+    expect(view.bulkCalls).toEqual([
+      ["a", "t1"],
+      ["b", "c", "t2"],
+    ]);
     // A slot of ids the overlay has all seen asks nothing, not even an empty lookup.
     applySlotOnto(overlay, 4, appendValue(4_000, [trade("a"), t1, trade("b")]));
-    expect(view.bulkCalls).toEqual([["a", "t1"], ["b", "c", "t2"]]);
+    expect(view.bulkCalls).toEqual([
+      ["a", "t1"],
+      ["b", "c", "t2"],
+    ]);
     expect(view.byIdCalls).toEqual([]);
   });
 });
@@ -142,11 +152,15 @@ describe("proposedAt_ms range", () => {
     expect(applySlot(new MemoryAcceptorStore(), 1, appendValue(0, [trade("a")])).writes.entries[0]!.committedAt).toBe(
       "1970-01-01T00:00:00.000Z",
     );
-    expect(applySlot(new MemoryAcceptorStore(), 1, appendValue(8.64e15, [trade("a")])).writes.entries[0]!.committedAt).toBe(
-      "+275760-09-13T00:00:00.000Z",
+    expect(
+      applySlot(new MemoryAcceptorStore(), 1, appendValue(8.64e15, [trade("a")])).writes.entries[0]!.committedAt,
+    ).toBe("+275760-09-13T00:00:00.000Z");
+    expect(() => applySlot(new MemoryAcceptorStore(), 1, appendValue(-1, [trade("a")]))).toThrow(
+      "proposedAt_ms out of range: -1",
     );
-    expect(() => applySlot(new MemoryAcceptorStore(), 1, appendValue(-1, [trade("a")]))).toThrow("proposedAt_ms out of range: -1");
-    expect(() => applySlot(new MemoryAcceptorStore(), 1, appendValue(8.64e15 + 1, [trade("a")]))).toThrow(InvariantViolation);
+    expect(() => applySlot(new MemoryAcceptorStore(), 1, appendValue(8.64e15 + 1, [trade("a")]))).toThrow(
+      InvariantViolation,
+    );
   });
 });
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { Acceptor } from "../../src/core/acceptor.js";
 import { applySlot, clientFieldsOf } from "../../src/core/apply.js";
 import { InvariantViolation } from "../../src/core/assert.js";
-import { entryInputSchema, type EntryInput } from "../../src/core/entry-schema.js";
+import { type EntryInput, entryInputSchema } from "../../src/core/entry-schema.js";
 import { entryHash, genesis_hash } from "../../src/core/hash.js";
 import type { BatchOutcome, Receipt, SlotOutcome } from "../../src/core/ledger-types.js";
 import { MemoryAcceptorStore } from "../../src/core/memory-store.js";
@@ -38,7 +38,12 @@ function checkLedger(store: MemoryAcceptorStore): void {
   expect(store.head().seq).toBe(entries.length);
   expect(store.head().hash).toBe(prev);
   for (const { account, symbol } of keys.values()) {
-    const recomputed = recomputePosition(account, symbol, store.entriesOf(account, symbol), (id) => store.supersededBy(id) !== undefined);
+    const recomputed = recomputePosition(
+      account,
+      symbol,
+      store.entriesOf(account, symbol),
+      (id) => store.supersededBy(id) !== undefined,
+    );
     expect(store.position(account, symbol)).toEqual(recomputed);
   }
 }
@@ -257,7 +262,13 @@ describe("applySlot: busts and corrections", () => {
     const o = applyAndPersist(
       store,
       3,
-      appendValue(3_000, [bust("b2", "t2", t2_terms)], [correction("c1", "t2")], [bust("b3", "b1", t2_terms)], [correction("c2", "b1")]),
+      appendValue(
+        3_000,
+        [bust("b2", "t2", t2_terms)],
+        [correction("c1", "t2")],
+        [bust("b3", "b1", t2_terms)],
+        [correction("c2", "b1")],
+      ),
     );
     for (const [i, id] of ["b2", "c1", "b3", "c2"].entries()) {
       expect(rejection(o.batches[i])).toMatchObject({ code: "invalid_reference", index: 0, id });
@@ -275,7 +286,12 @@ describe("applySlot: busts and corrections", () => {
 
   it("a bust removes the fill from the position (its own fee does not count)", () => {
     const store = seeded();
-    expect(store.position("ACC-1", "AAPL")).toMatchObject({ quantity: "15", costBasis: "1550", fees: "1", realizedPnl: "-1" });
+    expect(store.position("ACC-1", "AAPL")).toMatchObject({
+      quantity: "15",
+      costBasis: "1550",
+      fees: "1",
+      realizedPnl: "-1",
+    });
     applyAndPersist(store, 2, appendValue(2_000, [bust("b1", "t2", { ...t2_terms, fee: "3" })]));
     expect(store.position("ACC-1", "AAPL")).toEqual({
       account: "ACC-1",
@@ -306,10 +322,19 @@ describe("applySlot: busts and corrections", () => {
       lastSeq: 5,
     });
     // A correction of the correction replaces it in turn.
-    applyAndPersist(store, 3, appendValue(3_000, [correction("c2", "c1", { side: "sell", quantity: "1", price: "120" })]));
+    applyAndPersist(
+      store,
+      3,
+      appendValue(3_000, [correction("c2", "c1", { side: "sell", quantity: "1", price: "120" })]),
+    );
     expect(store.supersededBy("c1")).toBe(6);
     // t2 (long 5 at 110) then sell 1 at 120: realizes 10, less t2's fee.
-    expect(store.position("ACC-1", "AAPL")).toMatchObject({ quantity: "4", costBasis: "440", realizedPnl: "9", fees: "1" });
+    expect(store.position("ACC-1", "AAPL")).toMatchObject({
+      quantity: "4",
+      costBasis: "440",
+      realizedPnl: "9",
+      fees: "1",
+    });
     checkLedger(store);
   });
 
@@ -333,7 +358,14 @@ describe("applySlot: busts and corrections", () => {
     const o = applyAndPersist(
       store,
       2,
-      appendValue(2_000, ...cases.map(([extra], i) => [trade(`ok${i}`), bust(`b${i}`, "t1", { quantity: "10", price: "100", ...extra })]), [trade("n1")]),
+      appendValue(
+        2_000,
+        ...cases.map(([extra], i) => [
+          trade(`ok${i}`),
+          bust(`b${i}`, "t1", { quantity: "10", price: "100", ...extra }),
+        ]),
+        [trade("n1")],
+      ),
     );
     for (const [i, [, fields]] of cases.entries()) {
       const r = rejection(o.batches[i]);
@@ -353,7 +385,15 @@ describe("applySlot: busts and corrections", () => {
     const o = applyAndPersist(
       store,
       2,
-      appendValue(2_000, [bust("b1", "t2", { quantity: "5.000", price: "110.0", fee: "7", tradeTime: "2026-01-02T00:00:00Z", venue: "XLON" })]),
+      appendValue(2_000, [
+        bust("b1", "t2", {
+          quantity: "5.000",
+          price: "110.0",
+          fee: "7",
+          tradeTime: "2026-01-02T00:00:00Z",
+          venue: "XLON",
+        }),
+      ]),
     );
     expect(receipts(o.batches[0])).toMatchObject([{ id: "b1", status: "created" }]);
     expect(store.supersededBy("t2")).toBe(5);
@@ -362,8 +402,20 @@ describe("applySlot: busts and corrections", () => {
 
   it("a bust of a correction must repeat the correction, not the fill it replaced", () => {
     const store = seeded(); // t1: buy 10 at 100
-    applyAndPersist(store, 2, appendValue(2_000, [correction("c1", "t1", { side: "sell", quantity: "4", price: "101" })]));
-    const o = applyAndPersist(store, 3, appendValue(3_000, [bust("b1", "c1", { quantity: "10", price: "100" })], [bust("b2", "c1", { side: "sell", quantity: "4", price: "101" })]));
+    applyAndPersist(
+      store,
+      2,
+      appendValue(2_000, [correction("c1", "t1", { side: "sell", quantity: "4", price: "101" })]),
+    );
+    const o = applyAndPersist(
+      store,
+      3,
+      appendValue(
+        3_000,
+        [bust("b1", "c1", { quantity: "10", price: "100" })],
+        [bust("b2", "c1", { side: "sell", quantity: "4", price: "101" })],
+      ),
+    );
     expect(rejection(o.batches[0])).toMatchObject({ code: "bust_mismatch", fields: ["side", "quantity", "price"] });
     expect(receipts(o.batches[1])).toMatchObject([{ id: "b2", status: "created" }]);
     checkLedger(store);
@@ -371,7 +423,11 @@ describe("applySlot: busts and corrections", () => {
 
   it("a correction may change side, quantity and price (that is what it is for)", () => {
     const store = seeded();
-    const o = applyAndPersist(store, 2, appendValue(2_000, [correction("c1", "t1", { side: "sell", quantity: "1", price: "1" })]));
+    const o = applyAndPersist(
+      store,
+      2,
+      appendValue(2_000, [correction("c1", "t1", { side: "sell", quantity: "1", price: "1" })]),
+    );
     expect(receipts(o.batches[0])).toMatchObject([{ id: "c1", status: "created" }]);
   });
 
@@ -388,7 +444,9 @@ describe("applySlot: every entry the schema accepts applies", () => {
   // A slot is applied by every replica after it is chosen; if applying throws, the replica can never
   // move past it. The schema is the gate, so whatever it accepts must apply.
   it("an entry whose metadata holds a lone surrogate", () => {
-    const body = JSON.parse(String.raw`{"id":"s1","account":"A","symbol":"S","side":"buy","quantity":"1","price":"1","metadata":{"note":"\udc00"}}`);
+    const body = JSON.parse(
+      String.raw`{"id":"s1","account":"A","symbol":"S","side":"buy","quantity":"1","price":"1","metadata":{"note":"\udc00"}}`,
+    );
     const parsed = entryInputSchema.safeParse(body);
     if (!parsed.success) return; // refused at the door: fine
     const store = new MemoryAcceptorStore();
@@ -400,19 +458,37 @@ describe("applySlot: every entry the schema accepts applies", () => {
   });
 
   it("an acceptor that accepted such an entry in a later slot can still commit and apply the log", () => {
-    const body = JSON.parse(String.raw`{"id":"s2","account":"A","symbol":"S","side":"buy","quantity":"1","price":"1","metadata":{"note":"\ud800"}}`);
+    const body = JSON.parse(
+      String.raw`{"id":"s2","account":"A","symbol":"S","side":"buy","quantity":"1","price":"1","metadata":{"note":"\ud800"}}`,
+    );
     const parsed = entryInputSchema.safeParse(body);
     if (!parsed.success) return; // refused at the door: fine
     const store = new MemoryAcceptorStore();
     const acceptor = new Acceptor(store, { id: "a1", acceptQuorum: 2 });
     const ballot = { round: 1, proposerId: "p" };
     // Slot 2 arrives first (pipelined), so no outcome is predicted for it and it is accepted.
-    acceptor.handle({ type: "accept", ballot, slots: [{ slot: 2, value: appendValue(2_000, [parsed.data]) }], commits: [] });
-    acceptor.handle({ type: "accept", ballot, slots: [{ slot: 1, value: appendValue(1_000, [trade("t1")]) }], commits: [] });
+    acceptor.handle({
+      type: "accept",
+      ballot,
+      slots: [{ slot: 2, value: appendValue(2_000, [parsed.data]) }],
+      commits: [],
+    });
+    acceptor.handle({
+      type: "accept",
+      ballot,
+      slots: [{ slot: 1, value: appendValue(1_000, [trade("t1")]) }],
+      commits: [],
+    });
     expect(store.slot(2)).toMatchObject({ chosen: false });
     // Both are chosen. Applying must not throw, or this replica can never apply slot 1 or anything after it.
     expect(() =>
-      acceptor.handle({ type: "commit", commits: [{ slot: 1, ballot }, { slot: 2, ballot }] }),
+      acceptor.handle({
+        type: "commit",
+        commits: [
+          { slot: 1, ballot },
+          { slot: 2, ballot },
+        ],
+      }),
     ).not.toThrow();
     expect(store.chosenThrough()).toBe(2);
   });
@@ -425,10 +501,27 @@ describe("applySlot: property", () => {
   const price = fc.constantFrom("1", "2.5", "10", "0.333");
   type Op =
     | { kind: "trade"; account: string; symbol: string; side: "buy" | "sell"; quantity: string; price: string }
-    | { kind: "bust" | "correction"; target: number; side: "buy" | "sell"; quantity: string; price: string; repeatsTarget: boolean }
+    | {
+        kind: "bust" | "correction";
+        target: number;
+        side: "buy" | "sell";
+        quantity: string;
+        price: string;
+        repeatsTarget: boolean;
+      }
     | { kind: "repeat"; target: number; same: boolean };
   const opArb: fc.Arbitrary<Op> = fc.oneof(
-    { weight: 4, arbitrary: fc.record({ kind: fc.constant("trade" as const), account: accountArb, symbol: symbolArb, side: fc.constantFrom("buy" as const, "sell" as const), quantity: qty, price }) },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        kind: fc.constant("trade" as const),
+        account: accountArb,
+        symbol: symbolArb,
+        side: fc.constantFrom("buy" as const, "sell" as const),
+        quantity: qty,
+        price,
+      }),
+    },
     {
       weight: 1,
       arbitrary: fc.record({
@@ -446,42 +539,66 @@ describe("applySlot: property", () => {
 
   it("keeps seqs dense, the chain linked and every position equal to a recomputation", () => {
     fc.assert(
-      fc.property(fc.array(fc.array(fc.array(opArb, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 6 }), (slots) => {
-        const store = new MemoryAcceptorStore();
-        const sent: EntryInput[] = [];
-        let n = 0;
-        slots.forEach((batches, s) => {
-          const value = appendValue(
-            1_000 * (s + 1),
-            ...batches.map((ops) =>
-              ops.map((op): EntryInput => {
-                if (op.kind === "trade") return { id: `e${n++}`, account: op.account, symbol: op.symbol, side: op.side, quantity: op.quantity, price: op.price };
-                const target = sent[op.target % Math.max(1, sent.length)];
-                if (op.kind === "repeat") return target === undefined ? trade(`e${n++}`) : op.same ? target : { ...target, quantity: "999" };
-                const t = target ?? trade("nowhere");
-                const terms = op.repeatsTarget ? { side: t.side, quantity: t.quantity, price: t.price } : { side: op.side, quantity: op.quantity, price: op.price };
-                return { id: `e${n++}`, account: t.account, symbol: t.symbol, ...terms, execType: op.kind, refId: t.id };
-              }),
-            ),
-          );
-          if (value.kind === "append") for (const b of value.batches) sent.push(...b);
-          const outcome = applyAndPersist(store, s + 1, value);
-          expect(outcome.batches).toHaveLength(batches.length);
-          checkLedger(store);
-        });
-        // Each id is applied at most once.
-        const ids = allEntries(store).map((e) => e.id);
-        expect(new Set(ids).size).toBe(ids.length);
-        // Every bust in the ledger repeats the side, quantity and price of the entry it cancelled.
-        for (const e of allEntries(store).filter((x) => x.execType === "bust")) {
-          const target = store.entryById(e.refId!)!;
-          expect({ side: e.side, quantity: Number(e.quantity), price: Number(e.price) }).toEqual({
-            side: target.side,
-            quantity: Number(target.quantity),
-            price: Number(target.price),
+      fc.property(
+        fc.array(fc.array(fc.array(opArb, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 3 }), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        (slots) => {
+          const store = new MemoryAcceptorStore();
+          const sent: EntryInput[] = [];
+          let n = 0;
+          slots.forEach((batches, s) => {
+            const value = appendValue(
+              1_000 * (s + 1),
+              ...batches.map((ops) =>
+                ops.map((op): EntryInput => {
+                  if (op.kind === "trade")
+                    return {
+                      id: `e${n++}`,
+                      account: op.account,
+                      symbol: op.symbol,
+                      side: op.side,
+                      quantity: op.quantity,
+                      price: op.price,
+                    };
+                  const target = sent[op.target % Math.max(1, sent.length)];
+                  if (op.kind === "repeat")
+                    return target === undefined ? trade(`e${n++}`) : op.same ? target : { ...target, quantity: "999" };
+                  const t = target ?? trade("nowhere");
+                  const terms = op.repeatsTarget
+                    ? { side: t.side, quantity: t.quantity, price: t.price }
+                    : { side: op.side, quantity: op.quantity, price: op.price };
+                  return {
+                    id: `e${n++}`,
+                    account: t.account,
+                    symbol: t.symbol,
+                    ...terms,
+                    execType: op.kind,
+                    refId: t.id,
+                  };
+                }),
+              ),
+            );
+            if (value.kind === "append") for (const b of value.batches) sent.push(...b);
+            const outcome = applyAndPersist(store, s + 1, value);
+            expect(outcome.batches).toHaveLength(batches.length);
+            checkLedger(store);
           });
-        }
-      }),
+          // Each id is applied at most once.
+          const ids = allEntries(store).map((e) => e.id);
+          expect(new Set(ids).size).toBe(ids.length);
+          // Every bust in the ledger repeats the side, quantity and price of the entry it cancelled.
+          for (const e of allEntries(store).filter((x) => x.execType === "bust")) {
+            const target = store.entryById(e.refId!)!;
+            expect({ side: e.side, quantity: Number(e.quantity), price: Number(e.price) }).toEqual({
+              side: target.side,
+              quantity: Number(target.quantity),
+              price: Number(target.price),
+            });
+          }
+        },
+      ),
       { numRuns: 150 },
     );
   });

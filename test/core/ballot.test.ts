@@ -1,12 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  type Ballot,
   ballot_zero,
   ballotsEqual,
   compareBallots,
   formatBallot,
   maxBallot,
-  type Ballot,
 } from "../../src/core/ballot.js";
 
 /** Small rounds and a small id alphabet make ties and near-ties common; the rest explores widely. */
@@ -86,7 +86,7 @@ describe("compareBallots is a total order", () => {
 });
 
 describe("ballot_zero", () => {
-  it("is (0, \"\")", () => {
+  it('is (0, "")', () => {
     expect(ballot_zero).toEqual({ round: 0, proposerId: "" });
     expect(compareBallots(ballot_zero, { round: 0, proposerId: "" })).toBe(0);
   });

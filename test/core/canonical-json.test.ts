@@ -70,7 +70,10 @@ describe("canonicalJson: properties", () => {
   it("does not depend on key order for objects with many keys", () => {
     fc.assert(
       fc.property(
-        fc.dictionary(fc.string({ maxLength: 5 }), fc.oneof(fc.integer(), fc.string(), fc.boolean()), { minKeys: 2, maxKeys: 20 }),
+        fc.dictionary(fc.string({ maxLength: 5 }), fc.oneof(fc.integer(), fc.string(), fc.boolean()), {
+          minKeys: 2,
+          maxKeys: 20,
+        }),
         fc.integer(),
         (value, seed) => {
           const shuffled = shuffleKeys(value, seed);

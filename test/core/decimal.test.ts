@@ -10,8 +10,8 @@ import {
   mulScaled,
   parseScaled,
   pow10,
-  scaledToString,
   type Scaled,
+  scaledToString,
 } from "./decimal-ref.js";
 
 const intMax = limits.decimal_integer_digits_max; // 20
@@ -171,7 +171,9 @@ describe("formatDecimal", () => {
     expect(formatDecimal(decimal("0").neg())).toBe("0");
     expect(formatDecimal(decimal("1e-7"))).toBe("0.0000001");
     expect(formatDecimal(decimal("1e21"))).toBe("1000000000000000000000");
-    expect(formatDecimal(decimal("0.000000000001").times(decimal("0.000000000001")))).toBe("0.000000000000000000000001");
+    expect(formatDecimal(decimal("0.000000000001").times(decimal("0.000000000001")))).toBe(
+      "0.000000000000000000000001",
+    );
   });
 
   it("never emits exponent notation or -0 for sums, products and quotients", () => {

@@ -78,24 +78,32 @@ describe("references", () => {
 
 describe("metadata", () => {
   const withMetadata = (metadataJson: string) =>
-    JSON.parse(`{"id":"a","account":"b","symbol":"c","side":"buy","quantity":"1","price":"1","metadata":${metadataJson}}`);
+    JSON.parse(
+      `{"id":"a","account":"b","symbol":"c","side":"buy","quantity":"1","price":"1","metadata":${metadataJson}}`,
+    );
 
   it("a key __proto__ is a custom issue that says why", () => {
     expect(issuesOf(withMetadata('{"__proto__":"x"}'))).toContainEqual({
       path: ["metadata", "__proto__"],
       code: "custom",
-      message: "metadata key __proto__ is not allowed: JavaScript objects cannot hold it as a plain key; use another key",
+      message:
+        "metadata key __proto__ is not allowed: JavaScript objects cannot hold it as a plain key; use another key",
     });
   });
 
-  it.each(["null", '"text"', "7", "[]"])("metadata %s is refused as a value of the wrong type, not thrown on", (json) => {
-    expect(() => entryInputSchema.safeParse(withMetadata(json))).not.toThrow();
-    expect(issuesOf(withMetadata(json)).map((i) => i.path)).toContainEqual(["metadata"]);
-  });
+  it.each(["null", '"text"', "7", "[]"])(
+    "metadata %s is refused as a value of the wrong type, not thrown on",
+    (json) => {
+      expect(() => entryInputSchema.safeParse(withMetadata(json))).not.toThrow();
+      expect(issuesOf(withMetadata(json)).map((i) => i.path)).toContainEqual(["metadata"]);
+    },
+  );
 
   it("lone surrogates in a key or a value", () => {
     const messages = (json: string) => issuesOf(withMetadata(json)).map((i) => i.message);
-    expect(messages(String.raw`{"k":"\ud800"}`)).toContain("metadata value must be well-formed Unicode (no lone surrogates)");
+    expect(messages(String.raw`{"k":"\ud800"}`)).toContain(
+      "metadata value must be well-formed Unicode (no lone surrogates)",
+    );
     // zod reports a bad record key as "Invalid key in record" and nests the key rule's own issue.
     const parsed = entryInputSchema.safeParse(withMetadata(String.raw`{"\udc00":"v"}`));
     expect(parsed.success).toBe(false);
@@ -108,7 +116,11 @@ describe("metadata", () => {
 
   it("too many keys", () => {
     const many = Object.fromEntries(Array.from({ length: limits.metadata_keys_max + 1 }, (_, i) => [`k${i}`, "v"]));
-    expectIssue({ ...minimal, metadata: many }, ["metadata"], `metadata may hold at most ${limits.metadata_keys_max} keys`);
+    expectIssue(
+      { ...minimal, metadata: many },
+      ["metadata"],
+      `metadata may hold at most ${limits.metadata_keys_max} keys`,
+    );
   });
 });
 

@@ -75,10 +75,12 @@ describe("entryInputSchema", () => {
 
   it.each(["Buy", "BUY", "short", "", 1, null])("refuses side %j", (side) => refuses({ ...minimal, side }, ["side"]));
 
-  it.each(["2026-01-01T10:00:00Z", "2026-01-01T10:00:00+02:00", "2026-01-01T10:00:00.123456Z", "2026-01-01T10:00:00-05:30"])(
-    "accepts tradeTime %s",
-    (tradeTime) => accepts({ ...minimal, tradeTime }),
-  );
+  it.each([
+    "2026-01-01T10:00:00Z",
+    "2026-01-01T10:00:00+02:00",
+    "2026-01-01T10:00:00.123456Z",
+    "2026-01-01T10:00:00-05:30",
+  ])("accepts tradeTime %s", (tradeTime) => accepts({ ...minimal, tradeTime }));
 
   it.each(["2026-01-01", "2026-01-01T10:00:00", "10:00:00Z", "2026-13-01T10:00:00Z", "yesterday", "1767261600000"])(
     "refuses tradeTime %s",
@@ -121,23 +123,36 @@ describe("entryInputSchema", () => {
     refuses({ ...minimal, metadata: { k: 1 } });
   });
 
-  it.each([[null], [[]], ["entry"], [42], [undefined]])("refuses a body that is not an object: %j", (body) => refuses(body));
+  it.each([[null], [[]], ["entry"], [42], [undefined]])("refuses a body that is not an object: %j", (body) =>
+    refuses(body),
+  );
 });
 
 describe("what is stored is what was sent", () => {
   const withMetadata = (metadataJson: string) =>
-    JSON.parse(`{"id":"a","account":"b","symbol":"c","side":"buy","quantity":"1","price":"1","metadata":${metadataJson}}`);
+    JSON.parse(
+      `{"id":"a","account":"b","symbol":"c","side":"buy","quantity":"1","price":"1","metadata":${metadataJson}}`,
+    );
 
   it("refuses a metadata key __proto__ at its own path (a record would drop it silently)", () => {
     refuses(withMetadata('{"__proto__":"x","desk":"a"}'), ["metadata", "__proto__"]);
     refuses(withMetadata('{"__proto__":"x"}'), ["metadata", "__proto__"]);
     const batch = parseAppendBody({ entries: [minimal, { ...withMetadata('{"__proto__":"x"}'), id: "b" }] });
     expect(batch.success).toBe(false);
-    if (!batch.success) expect(batch.error.issues.map((i) => i.path)).toEqual([["entries", 1, "metadata", "__proto__"]]);
+    if (!batch.success)
+      expect(batch.error.issues.map((i) => i.path)).toEqual([["entries", 1, "metadata", "__proto__"]]);
   });
 
   it("keeps every other metadata key and value exactly, those special to JavaScript included", () => {
-    const metadata = { constructor: "c", toString: "t", hasOwnProperty: "h", prototype: "p", "1": "one", "a.b": "dot", "é": "\u0000" };
+    const metadata = {
+      constructor: "c",
+      toString: "t",
+      hasOwnProperty: "h",
+      prototype: "p",
+      "1": "one",
+      "a.b": "dot",
+      é: "\u0000",
+    };
     const parsed = entryInputSchema.parse(withMetadata(JSON.stringify(metadata)));
     expect(parsed.metadata).toStrictEqual(metadata);
     expect(Object.getPrototypeOf(parsed.metadata)).toBe(Object.prototype);
@@ -146,12 +161,15 @@ describe("what is stored is what was sent", () => {
   it("returns every field it accepts unchanged, for arbitrary metadata (property)", () => {
     const key = fc.string({ unit: "grapheme", minLength: 1, maxLength: 6 }).filter((k) => k !== "__proto__");
     fc.assert(
-      fc.property(fc.dictionary(key, fc.string({ unit: "grapheme", maxLength: 8 }), { maxKeys: limits.metadata_keys_max }), (metadata) => {
-        const sent = JSON.parse(JSON.stringify({ ...minimal, metadata }));
-        const parsed = entryInputSchema.safeParse(sent);
-        if (!parsed.success) return; // refused (a key too long in characters, say): nothing is stored
-        expect(canonicalJson(parsed.data)).toBe(canonicalJson(sent));
-      }),
+      fc.property(
+        fc.dictionary(key, fc.string({ unit: "grapheme", maxLength: 8 }), { maxKeys: limits.metadata_keys_max }),
+        (metadata) => {
+          const sent = JSON.parse(JSON.stringify({ ...minimal, metadata }));
+          const parsed = entryInputSchema.safeParse(sent);
+          if (!parsed.success) return; // refused (a key too long in characters, say): nothing is stored
+          expect(canonicalJson(parsed.data)).toBe(canonicalJson(sent));
+        },
+      ),
     );
   });
 });
@@ -160,7 +178,9 @@ describe("every entry the schema accepts can be hashed", () => {
   // The apply step hashes each entry with canonicalJson (RFC 8785), which throws on a string holding
   // a lone UTF-16 surrogate. If the schema let one through, a chosen slot could never be applied.
   it("a metadata value holding a lone surrogate is refused or hashes", () => {
-    const body = JSON.parse(String.raw`{"id":"a","account":"b","symbol":"c","side":"buy","quantity":"1","price":"1","metadata":{"note":"\ud800"}}`);
+    const body = JSON.parse(
+      String.raw`{"id":"a","account":"b","symbol":"c","side":"buy","quantity":"1","price":"1","metadata":{"note":"\ud800"}}`,
+    );
     const parsed = entryInputSchema.safeParse(body);
     if (parsed.success) {
       expect(() => entryHash(genesis_hash, parsed.data)).not.toThrow();
@@ -176,9 +196,13 @@ describe("every entry the schema accepts can be hashed", () => {
     );
     fc.assert(
       fc.property(
-        fc.dictionary(fc.string({ unit: codeUnit, minLength: 1, maxLength: 8 }), fc.string({ unit: codeUnit, maxLength: 8 }), {
-          maxKeys: 3,
-        }),
+        fc.dictionary(
+          fc.string({ unit: codeUnit, minLength: 1, maxLength: 8 }),
+          fc.string({ unit: codeUnit, maxLength: 8 }),
+          {
+            maxKeys: 3,
+          },
+        ),
         (metadata) => {
           const parsed = entryInputSchema.safeParse({ ...minimal, metadata });
           if (parsed.success) expect(() => canonicalJson(parsed.data)).not.toThrow();

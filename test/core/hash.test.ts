@@ -68,7 +68,21 @@ const entryArb: fc.Arbitrary<Entry> = fc
       prevHash: fc.stringMatching(/^[0-9a-f]{64}$/),
       hash: fc.constant(""),
     },
-    { requiredKeys: ["id", "account", "symbol", "side", "quantity", "price", "seq", "slot", "committedAt", "prevHash", "hash"] },
+    {
+      requiredKeys: [
+        "id",
+        "account",
+        "symbol",
+        "side",
+        "quantity",
+        "price",
+        "seq",
+        "slot",
+        "committedAt",
+        "prevHash",
+        "hash",
+      ],
+    },
   )
   .map((e) => e as Entry);
 
@@ -161,7 +175,11 @@ describe("the chain built by applySlot", () => {
   /** Several slots, several batches, two positions, a bust and a correction. */
   function buildChain(): MemoryAcceptorStore {
     const store = new MemoryAcceptorStore();
-    applyAndPersist(store, 1, appendValue(1_000, [trade("t1"), trade("t2", { side: "sell", quantity: "3", price: "101.5" })]));
+    applyAndPersist(
+      store,
+      1,
+      appendValue(1_000, [trade("t1"), trade("t2", { side: "sell", quantity: "3", price: "101.5" })]),
+    );
     applyAndPersist(store, 2, { kind: "noop" });
     applyAndPersist(
       store,

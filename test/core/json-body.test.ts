@@ -7,28 +7,40 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InvariantViolation } from "../../src/core/assert.js";
 import { limits } from "../../src/core/limits.js";
-import { charsetsOf, firstRepeatedKey, isUtf8Label, parseJsonBody, parseJsonText } from "../../src/proposer/json-body.js";
+import {
+  charsetsOf,
+  firstRepeatedKey,
+  isUtf8Label,
+  parseJsonBody,
+  parseJsonText,
+} from "../../src/proposer/json-body.js";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
 /** A JSON document as written: objects are member lists, so a key can appear twice. */
-type Doc = { kind: "object"; members: Array<[string, Doc]> } | { kind: "array"; items: Doc[] } | { kind: "scalar"; value: unknown };
+type Doc =
+  | { kind: "object"; members: Array<[string, Doc]> }
+  | { kind: "array"; items: Doc[] }
+  | { kind: "scalar"; value: unknown };
 
 /** Writes a string literal, each character either plain (as JSON.stringify writes it) or as \uXXXX escapes. */
 function writeString(s: string, escapeMask: number): string {
   let out = '"';
   let i = 0;
   for (const ch of s) {
-    const escaped = ((escapeMask >>> i++ % 31) & 1) === 1;
+    const escaped = ((escapeMask >>> (i++ % 31)) & 1) === 1;
     const units = Array.from({ length: ch.length }, (_, k) => ch.charCodeAt(k)); // both halves of a pair
-    out += escaped ? units.map((u) => `\\u${u.toString(16).padStart(4, "0")}`).join("") : JSON.stringify(ch).slice(1, -1);
+    out += escaped
+      ? units.map((u) => `\\u${u.toString(16).padStart(4, "0")}`).join("")
+      : JSON.stringify(ch).slice(1, -1);
   }
   return `${out}"`;
 }
 
 function write(doc: Doc, space: string, escapeMask: number): string {
   if (doc.kind === "scalar") return JSON.stringify(doc.value);
-  if (doc.kind === "array") return `[${space}${doc.items.map((d) => write(d, space, escapeMask)).join(`,${space}`)}${space}]`;
+  if (doc.kind === "array")
+    return `[${space}${doc.items.map((d) => write(d, space, escapeMask)).join(`,${space}`)}${space}]`;
   return `{${space}${doc.members.map(([k, v]) => `${writeString(k, escapeMask)}${space}:${space}${write(v, space, escapeMask)}`).join(`,${space}`)}${space}}`;
 }
 
@@ -52,8 +64,17 @@ function modelRepeat(doc: Doc, path: Array<string | number> = []): { path: strin
 }
 
 // Keys from a small alphabet, so that repeats are common, with the characters that matter to a scanner.
-const keyArb = fc.string({ unit: fc.constantFrom("a", "b", '"', "\\", ",", "{", "}", "[", "]", ":", "é", "😀", " "), maxLength: 2 });
-const scalarArb = fc.oneof(fc.string({ maxLength: 6 }), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null));
+const keyArb = fc.string({
+  unit: fc.constantFrom("a", "b", '"', "\\", ",", "{", "}", "[", "]", ":", "é", "😀", " "),
+  maxLength: 2,
+});
+const scalarArb = fc.oneof(
+  fc.string({ maxLength: 6 }),
+  fc.integer(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.boolean(),
+  fc.constant(null),
+);
 const { doc: docArb } = fc.letrec<{ doc: Doc }>((tie) => ({
   doc: fc.oneof(
     { depthSize: "small", withCrossShrink: true },
@@ -91,7 +112,11 @@ describe("firstRepeatedKey", () => {
   });
 
   it("reads a key written with escapes as the key JSON.parse reads", () => {
-    expect(firstRepeatedKey('{"price":"1","pric\\u0065":"2"}')).toEqual({ kind: "duplicate_key", path: "", key: "price" });
+    expect(firstRepeatedKey('{"price":"1","pric\\u0065":"2"}')).toEqual({
+      kind: "duplicate_key",
+      path: "",
+      key: "price",
+    });
     expect(firstRepeatedKey('{"a\\"b":1,"a\\u0022b":2}')).toEqual({ kind: "duplicate_key", path: "", key: 'a"b' });
     expect(firstRepeatedKey('{"\\ud83d\\ude00":1,"😀":2}')).toEqual({ kind: "duplicate_key", path: "", key: "😀" });
     // Different keys that look alike once unescaped carelessly.
@@ -104,7 +129,11 @@ describe("firstRepeatedKey", () => {
       path: "entries.1.metadata",
       key: "k",
     });
-    expect(firstRepeatedKey('[[1,2],{"x":[{"y":1,"y":2}]}]')).toEqual({ kind: "duplicate_key", path: "1.x.0", key: "y" });
+    expect(firstRepeatedKey('[[1,2],{"x":[{"y":1,"y":2}]}]')).toEqual({
+      kind: "duplicate_key",
+      path: "1.x.0",
+      key: "y",
+    });
   });
 
   it("ignores braces, brackets, commas and colons inside strings", () => {
@@ -131,7 +160,11 @@ describe("parseJsonBody", () => {
   it("refuses bytes that are not UTF-8, and only those (property, Node's decoder as the oracle)", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 12 }), (tail) => {
-        const bytes = new Uint8Array([...utf8('"'), ...tail.filter((b) => b !== 0x22 && b !== 0x5c && b >= 0x20), ...utf8('"')]);
+        const bytes = new Uint8Array([
+          ...utf8('"'),
+          ...tail.filter((b) => b !== 0x22 && b !== 0x5c && b >= 0x20),
+          ...utf8('"'),
+        ]);
         const wellFormed = Buffer.from(Buffer.from(bytes).toString("utf8"), "utf8").equals(Buffer.from(bytes));
         const parsed = parseJsonBody(bytes);
         if (wellFormed) expect(parsed).toEqual({ ok: true, value: Buffer.from(bytes).toString("utf8").slice(1, -1) });
@@ -148,17 +181,26 @@ describe("parseJsonBody", () => {
     ["an encoded surrogate", [0xed, 0xa0, 0x80]],
     ["a code point above U+10FFFF", [0xf4, 0x90, 0x80, 0x80]],
   ])("refuses %s", (_, raw) => {
-    expect(parseJsonBody(new Uint8Array([0x22, ...raw, 0x22]))).toMatchObject({ ok: false, problem: { reason: "invalid_utf8" } });
+    expect(parseJsonBody(new Uint8Array([0x22, ...raw, 0x22]))).toMatchObject({
+      ok: false,
+      problem: { reason: "invalid_utf8" },
+    });
   });
 
   it("ignores a leading byte order mark, and only a leading one", () => {
-    expect(parseJsonBody(new Uint8Array([0xef, 0xbb, 0xbf, ...utf8('{"a":"b"}')]))).toEqual({ ok: true, value: { a: "b" } });
+    expect(parseJsonBody(new Uint8Array([0xef, 0xbb, 0xbf, ...utf8('{"a":"b"}')]))).toEqual({
+      ok: true,
+      value: { a: "b" },
+    });
     expect(parseJsonBody(utf8('{"a":"b"}\ufeff'))).toMatchObject({ ok: false, problem: { reason: "syntax" } });
   });
 
   it("reports syntax, depth and repeats as distinct reasons", () => {
     expect(parseJsonBody(utf8("{"))).toMatchObject({ ok: false, problem: { reason: "syntax" } });
-    expect(parseJsonBody(utf8('{"a":1,"a":1}'))).toMatchObject({ ok: false, problem: { reason: "duplicate_key", path: "", key: "a" } });
+    expect(parseJsonBody(utf8('{"a":1,"a":1}'))).toMatchObject({
+      ok: false,
+      problem: { reason: "duplicate_key", path: "", key: "a" },
+    });
   });
 });
 
@@ -173,6 +215,7 @@ describe("Content-Type charset", () => {
 
   it("knows UTF-8 by its names only", () => {
     for (const label of ["utf-8", "utf8", "unicode-1-1-utf-8"]) expect(isUtf8Label(label)).toBe(true);
-    for (const label of ["latin1", "iso-8859-1", "utf-16", "utf-16le", "windows-1252", "no-such", ""]) expect(isUtf8Label(label)).toBe(false);
+    for (const label of ["latin1", "iso-8859-1", "utf-16", "utf-16le", "windows-1252", "no-such", ""])
+      expect(isUtf8Label(label)).toBe(false);
   });
 });

@@ -8,8 +8,8 @@ import { describe, expect, it } from "vitest";
 import { Acceptor } from "../../src/core/acceptor.js";
 import type { AcceptorStore } from "../../src/core/acceptor-store.js";
 import { InvariantViolation } from "../../src/core/assert.js";
-import { ballot_zero, type Ballot } from "../../src/core/ballot.js";
-import { limits, type CoreLimits } from "../../src/core/limits.js";
+import { type Ballot, ballot_zero } from "../../src/core/ballot.js";
+import { type CoreLimits, limits } from "../../src/core/limits.js";
 import { MemoryAcceptorStore } from "../../src/core/memory-store.js";
 import type { AcceptedSlot, AcceptorReply, CatchUpReply } from "../../src/core/messages.js";
 import type { Sabotage } from "../../src/core/sabotage.js";
@@ -84,7 +84,11 @@ function commit(a: Acceptor, commits: Array<[number, Ballot, SlotValue?]>, outco
   });
 }
 
-function peerReply(chosenThrough: number, chosen: AcceptedSlot[], above: Array<AcceptedSlot & { chosen: boolean }>): CatchUpReply {
+function peerReply(
+  chosenThrough: number,
+  chosen: AcceptedSlot[],
+  above: Array<AcceptedSlot & { chosen: boolean }>,
+): CatchUpReply {
   return { type: "catch_up_reply", from: "peer", chosenThrough, chosen, above };
 }
 
@@ -94,12 +98,16 @@ function chosenThroughOf(a: Acceptor): number {
 
 describe("Acceptor construction", () => {
   it("refuses an accept quorum below one", () => {
-    expect(() => acceptor({ acceptQuorum: 0 })).toThrow(new InvariantViolation("accept quorum is at least one acceptor"));
+    expect(() => acceptor({ acceptQuorum: 0 })).toThrow(
+      new InvariantViolation("accept quorum is at least one acceptor"),
+    );
     expect(() => acceptor({ acceptQuorum: 1 })).not.toThrow();
   });
 
   it("refuses a Promise listing limit below one slot (a truncated empty listing would hide the backlog)", () => {
-    expect(() => acceptor({ limits: { promise_slots_max: 0 } })).toThrow(new InvariantViolation("a Promise lists at least one slot"));
+    expect(() => acceptor({ limits: { promise_slots_max: 0 } })).toThrow(
+      new InvariantViolation("a Promise lists at least one slot"),
+    );
     expect(() => acceptor({ limits: { promise_slots_max: 1 } })).not.toThrow();
   });
 });
@@ -117,10 +125,18 @@ describe("Acceptor.learnFromPeer", () => {
   it("refuses a reply longer than the catch-up limit, in either list", () => {
     const a = acceptor({ limits: { catch_up_slots_max: 2 } });
     const three = [1, 2, 3].map((slot) => ({ slot, ballot: b1, value: value(`c${slot}`) }));
-    expect(() => a.learnFromPeer(peerReply(3, three, []))).toThrow(new InvariantViolation("catch-up reply within its limit"));
-    expect(() => a.learnFromPeer(peerReply(0, [], three.map((s) => ({ ...s, chosen: false }))))).toThrow(
+    expect(() => a.learnFromPeer(peerReply(3, three, []))).toThrow(
       new InvariantViolation("catch-up reply within its limit"),
     );
+    expect(() =>
+      a.learnFromPeer(
+        peerReply(
+          0,
+          [],
+          three.map((s) => ({ ...s, chosen: false })),
+        ),
+      ),
+    ).toThrow(new InvariantViolation("catch-up reply within its limit"));
     a.learnFromPeer(peerReply(2, three.slice(0, 2), []));
     expect(chosenThroughOf(a)).toBe(2);
   });
@@ -129,7 +145,13 @@ describe("Acceptor.learnFromPeer", () => {
     // One apply pass per step: the chosen list, then the votes. With a limit of one slot a pass,
     // two chosen slots need both passes.
     const a = acceptor({ limits: { apply_slots_per_message_max: 1 } });
-    a.learnFromPeer(peerReply(2, [1, 2].map((slot) => ({ slot, ballot: b1, value: value(`c${slot}`) })), []));
+    a.learnFromPeer(
+      peerReply(
+        2,
+        [1, 2].map((slot) => ({ slot, ballot: b1, value: value(`c${slot}`) })),
+        [],
+      ),
+    );
     expect(chosenThroughOf(a)).toBe(2);
   });
 
@@ -141,10 +163,14 @@ describe("Acceptor.learnFromPeer", () => {
       [3, value("v3")],
     ]);
     a.learnFromPeer(
-      peerReply(0, [], [
-        { slot: 2, ballot: b1, value: value("v2"), chosen: false },
-        { slot: 3, ballot: b1, value: value("v3"), chosen: false },
-      ]),
+      peerReply(
+        0,
+        [],
+        [
+          { slot: 2, ballot: b1, value: value("v2"), chosen: false },
+          { slot: 3, ballot: b1, value: value("v3"), chosen: false },
+        ],
+      ),
     );
     // chosenThrough is 0 and the window is 2 slots: slot 2 is learned chosen, slot 3 is not counted.
     expect(a.store.slot(2)?.chosen).toBe(true);
@@ -155,7 +181,13 @@ describe("Acceptor.learnFromPeer", () => {
     const a = acceptor({ acceptQuorum: 1 });
     // Slot 1 is chosen with c1; the same reply holds an older peer vote for slot 1 with another value,
     // counted while slot 1 was not yet applied.
-    a.learnFromPeer(peerReply(1, [{ slot: 1, ballot: b2, value: value("c1") }], [{ slot: 1, ballot: b1, value: value("old"), chosen: false }]));
+    a.learnFromPeer(
+      peerReply(
+        1,
+        [{ slot: 1, ballot: b2, value: value("c1") }],
+        [{ slot: 1, ballot: b1, value: value("old"), chosen: false }],
+      ),
+    );
     expect(chosenThroughOf(a)).toBe(1);
     expect(a.store.slot(1)?.value).toEqual(value("c1"));
   });
@@ -208,8 +240,12 @@ describe("Acceptor.onAccept limits and asserts", () => {
 
   it("refuses a slot that is not a positive integer", () => {
     const a = acceptor();
-    expect(() => accept(a, b1, [[0, value("v0")]])).toThrow(new InvariantViolation("slot must be a positive integer, got 0"));
-    expect(() => accept(a, b1, [[1.5, value("v")]])).toThrow(new InvariantViolation("slot must be a positive integer, got 1.5"));
+    expect(() => accept(a, b1, [[0, value("v0")]])).toThrow(
+      new InvariantViolation("slot must be a positive integer, got 0"),
+    );
+    expect(() => accept(a, b1, [[1.5, value("v")]])).toThrow(
+      new InvariantViolation("slot must be a positive integer, got 1.5"),
+    );
   });
 
   it("names the slot and ballots when a ballot at or above the chosen one proposes another value", () => {

@@ -84,9 +84,9 @@ describe("MemoryAcceptorStore refuses misuse", () => {
   it("an entry superseded twice", () => {
     const store = new MemoryAcceptorStore();
     store.transaction(() => store.applyWrites(writes([entryAt(1), entryAt(2)], [{ id: "e1", bySeq: 2 }])));
-    expect(() => store.transaction(() => store.applyWrites(writes([entryAt(3)], [{ id: "e1", bySeq: 3 }])))).toThrowError(
-      new InvariantViolation("an entry is superseded at most once"),
-    );
+    expect(() =>
+      store.transaction(() => store.applyWrites(writes([entryAt(3)], [{ id: "e1", bySeq: 3 }]))),
+    ).toThrowError(new InvariantViolation("an entry is superseded at most once"));
     expect(store.supersededBy("e1")).toBe(2);
     expect(store.entryBySeq(3)).toBeUndefined();
   });
@@ -95,6 +95,8 @@ describe("MemoryAcceptorStore refuses misuse", () => {
     const store = new MemoryAcceptorStore({ ...limits, id_lookup_ids_max: 3 });
     store.transaction(() => store.applyWrites(writes([entryAt(1)])));
     expect(store.entriesByIds(["e1", "x", "y"]).map((e) => e.id)).toEqual(["e1"]);
-    expect(() => store.entriesByIds(["e1", "x", "y", "z"])).toThrowError(new InvariantViolation("id lookup within its limit"));
+    expect(() => store.entriesByIds(["e1", "x", "y", "z"])).toThrowError(
+      new InvariantViolation("id lookup within its limit"),
+    );
   });
 });

@@ -8,8 +8,8 @@
  */
 import { describe, expect, test } from "vitest";
 import type { EntryInput } from "../../src/core/entry-schema.js";
-import { limits, type CoreLimits } from "../../src/core/limits.js";
 import type { SlotOutcome } from "../../src/core/ledger-types.js";
+import { type CoreLimits, limits } from "../../src/core/limits.js";
 import {
   ownEntriesCreated,
   Proposer,
@@ -18,7 +18,7 @@ import {
 } from "../../src/core/proposer/index.js";
 import { quorumConfig } from "../../src/core/quorum.js";
 import { appendValue, trade } from "./fixtures.js";
-import { epoch_ms, proposerCluster, type ProposerCluster } from "./proposer-cluster.js";
+import { epoch_ms, type ProposerCluster, proposerCluster } from "./proposer-cluster.js";
 
 const round_trip_ms = 20;
 const cold_commit_ms = 2 * round_trip_ms;
@@ -64,7 +64,11 @@ function proposedBatches(c: ProposerCluster): string[][][] {
   const bySlot = new Map<number, string[][]>();
   for (const m of c.sentOf("accept")) {
     for (const s of m.request.slots) {
-      if (s.value.kind === "append") bySlot.set(s.slot, s.value.batches.map((b) => b.map((e) => e.id)));
+      if (s.value.kind === "append")
+        bySlot.set(
+          s.slot,
+          s.value.batches.map((b) => b.map((e) => e.id)),
+        );
     }
   }
   return [...bySlot.entries()].sort((x, y) => x[0] - y[0]).map(([, batches]) => batches);
@@ -121,9 +125,15 @@ describe("the acceptors' errors quoted in a 503", () => {
     const longer = `${"y".repeat(120)}TAIL`;
     const c = proposerCluster();
     c.control.route = (to) =>
-      to === "a" ? { kind: "fail", why: exactly_120 } : to === "b" ? { kind: "fail", why: longer } : { kind: "deliver" };
+      to === "a"
+        ? { kind: "fail", why: exactly_120 }
+        : to === "b"
+          ? { kind: "fail", why: longer }
+          : { kind: "deliver" };
     const error = quorumError(await c.append());
-    expect(error.message).toBe(`1 of 3 acceptors reachable, 2 needed (a failed: ${exactly_120}; b failed: ${"y".repeat(120)}...)`);
+    expect(error.message).toBe(
+      `1 of 3 acceptors reachable, 2 needed (a failed: ${exactly_120}; b failed: ${"y".repeat(120)}...)`,
+    );
   });
 });
 
@@ -131,8 +141,12 @@ describe("the acceptors' errors quoted in a 503", () => {
 describe("what the constructor refuses", () => {
   const env = proposerCluster().env;
   test("acceptor ids that do not match the quorum config", () => {
-    expect(() => new Proposer({ ...env, acceptorIds: ["a", "b"] })).toThrow("one acceptor id per acceptor of the quorum config");
-    expect(() => new Proposer({ ...env, quorum: quorumConfig(5) })).toThrow("one acceptor id per acceptor of the quorum config");
+    expect(() => new Proposer({ ...env, acceptorIds: ["a", "b"] })).toThrow(
+      "one acceptor id per acceptor of the quorum config",
+    );
+    expect(() => new Proposer({ ...env, quorum: quorumConfig(5) })).toThrow(
+      "one acceptor id per acceptor of the quorum config",
+    );
   });
 
   test("an empty proposer id (ballots are ordered by it); one character is enough", () => {
@@ -173,7 +187,9 @@ describe("what a request may be", () => {
 
   test("a negative deadline is refused; a zero deadline is answered at once, 503 unsent, nothing applied", async () => {
     const c = proposerCluster();
-    expect(() => c.proposer.append([trade("neg")], undefined, { deadline_ms: -1 })).toThrow("a deadline is not negative");
+    expect(() => c.proposer.append([trade("neg")], undefined, { deadline_ms: -1 })).toThrow(
+      "a deadline is not negative",
+    );
     expect(() => c.proposer.sync(undefined, { deadline_ms: -1 })).toThrow("a deadline is not negative");
     const answer = await c.append([trade("zero")], { deadline_ms: 0 });
     const error = quorumError(answer);
@@ -189,7 +205,11 @@ describe("what a request may be", () => {
 // Lines 321-339 and 516-523: the status page's view of recent commits, the counters, leadership.
 describe("recent commits, counters and leadership", () => {
   /** Commits one single-entry-or-more request at a time, each with the given quorum round trip. */
-  async function commitWithRoundTrips(c: ProposerCluster, round_trips_ms: readonly number[], entriesEach: (i: number) => number) {
+  async function commitWithRoundTrips(
+    c: ProposerCluster,
+    round_trips_ms: readonly number[],
+    entriesEach: (i: number) => number,
+  ) {
     for (const [i, rtt_ms] of round_trips_ms.entries()) {
       for (const id of c.ids) c.one_way_ms[id] = rtt_ms / 2;
       const batch = Array.from({ length: entriesEach(i) }, (_, k) => trade(`r${i}-${k}`));
@@ -234,7 +254,12 @@ describe("recent commits, counters and leadership", () => {
       entries: 2,
       latency_ms: { p50: cold_commit_ms, p90: cold_commit_ms, p99: cold_commit_ms, max: cold_commit_ms },
     });
-    expect(c.proposer.recentCommits(age_ms - 1)).toEqual({ window_ms: age_ms - 1, commits: 0, entries: 0, latency_ms: null });
+    expect(c.proposer.recentCommits(age_ms - 1)).toEqual({
+      window_ms: age_ms - 1,
+      commits: 0,
+      entries: 0,
+      latency_ms: null,
+    });
   });
 
   test("the history keeps the last commit_history_max commits, oldest dropped", async () => {
@@ -372,7 +397,9 @@ describe("deadlines: the 503 a request gets, when, and what it says", () => {
     expect(queued.took_ms).toBe(50);
     const error = quorumError(queued);
     expect(error.outcomeUnknown).toBe(false);
-    expect(error.message).toBe("not proposed (requests ahead of it held the ledger) within its deadline of 50 ms (waited 50 ms)");
+    expect(error.message).toBe(
+      "not proposed (requests ahead of it held the ledger) within its deadline of 50 ms (waited 50 ms)",
+    );
     // The expired request's bytes were taken out of the queue's count: another as large still fits.
     const next = await c.append(entries("q2"), { deadline_ms: 50 });
     expect(quorumError(next).outcomeUnknown).toBe(false);
@@ -431,7 +458,9 @@ describe("deadlines: the 503 a request gets, when, and what it says", () => {
     expect(y.answer?.took_ms).toBe(40);
     const error = quorumError(y.answer);
     expect(error.outcomeUnknown).toBe(false);
-    expect(error.message).toBe("not proposed (requests ahead of it held the ledger) within its deadline of 39 ms (waited 39 ms)");
+    expect(error.message).toBe(
+      "not proposed (requests ahead of it held the ledger) within its deadline of 39 ms (waited 39 ms)",
+    );
     expect(proposedBatches(c)).toEqual([[["x"]]]);
   });
 
@@ -443,7 +472,9 @@ describe("deadlines: the 503 a request gets, when, and what it says", () => {
     await c.runUntil(() => x.answer !== undefined && sync?.answer !== undefined);
     const error = quorumError(sync?.answer);
     expect(error.outcomeUnknown).toBe(false);
-    expect(error.message).toBe("not proposed (requests ahead of it held the ledger) within its deadline of 39 ms (waited 39 ms)");
+    expect(error.message).toBe(
+      "not proposed (requests ahead of it held the ledger) within its deadline of 39 ms (waited 39 ms)",
+    );
     expect(c.proposer.stats.phase1_runs).toBe(1); // x's only
   });
 
@@ -457,7 +488,9 @@ describe("deadlines: the 503 a request gets, when, and what it says", () => {
     expect(y.answer?.took_ms).toBe(40); // expired at 40 by the round, returned at its poll at 41
     const error = quorumError(y.answer);
     expect(error.outcomeUnknown).toBe(false);
-    expect(error.message).toBe("not proposed (requests ahead of it held the ledger) within its deadline of 39 ms (waited 39 ms)");
+    expect(error.message).toBe(
+      "not proposed (requests ahead of it held the ledger) within its deadline of 39 ms (waited 39 ms)",
+    );
     expect(proposedBatches(c)).toEqual([[["w"]], [["x"], ["z"]]]);
     expect(z.answer?.ok).toBe(true);
   });
@@ -489,7 +522,8 @@ describe("sync", () => {
     const c = proposerCluster();
     const q = proposerCluster({ sharing: c, proposerId: "q" });
     // q's Accept reaches a only (its replies and the other Accepts are lost): slot 1 accepted, undecided.
-    q.control.route = (to, request) => (request.type !== "accept" ? { kind: "deliver" } : to === "a" ? { kind: "lose_reply" } : { kind: "lose" });
+    q.control.route = (to, request) =>
+      request.type !== "accept" ? { kind: "deliver" } : to === "a" ? { kind: "lose_reply" } : { kind: "lose" };
     q.start([trade("left")]);
     await c.runFor(100);
     expect(c.acceptors.b!.store.entryById("left")).toBeUndefined();
@@ -622,7 +656,10 @@ describe("group commit: what shares a slot", () => {
     const fitsBoxes = [fits.start(a), fits.start(b)];
     await fits.runUntil(() => fitsHead.answer !== undefined && fitsBoxes.every((x) => x.answer !== undefined));
     expect(proposedBatches(fits)).toEqual([[["h"]], [["aa"], ["bb"]]]);
-    const over = proposerCluster({ limits: limitsWith({ slot_value_bytes_max: both_bytes - 1 }), acceptorLimits: limits });
+    const over = proposerCluster({
+      limits: limitsWith({ slot_value_bytes_max: both_bytes - 1 }),
+      acceptorLimits: limits,
+    });
     const overHead = over.start([trade("h")]);
     const overBoxes = [over.start(a), over.start(b)];
     await over.runUntil(() => overHead.answer !== undefined && overBoxes.every((x) => x.answer !== undefined));
@@ -654,7 +691,14 @@ describe("group commit: what shares a slot", () => {
 describe("ownEntriesCreated", () => {
   const proposedAt_ms = epoch_ms;
   const committedAt = new Date(epoch_ms + 5).toISOString();
-  const receipt = (id: string, slot: number, status: "created" | "exists", seq = slot) => ({ id, seq, slot, committedAt, hash: "0".repeat(64), status });
+  const receipt = (id: string, slot: number, status: "created" | "exists", seq = slot) => ({
+    id,
+    seq,
+    slot,
+    committedAt,
+    hash: "0".repeat(64),
+    status,
+  });
 
   test("a no-op slot's outcome is returned as it is", () => {
     const outcome: SlotOutcome = { slot: 3, batches: [] };
@@ -663,7 +707,10 @@ describe("ownEntriesCreated", () => {
 
   test("an outcome with fewer batches than the value: the batches it lacks created nothing", () => {
     const value = appendValue(proposedAt_ms, [trade("a")], [trade("b")]);
-    const outcome = { slot: 4, batches: [{ kind: "applied" as const, receipts: [receipt("a", 2, "exists")] }] } as unknown as SlotOutcome;
+    const outcome = {
+      slot: 4,
+      batches: [{ kind: "applied" as const, receipts: [receipt("a", 2, "exists")] }],
+    } as unknown as SlotOutcome;
     const own = ownEntriesCreated(outcome, value, new Set([2, 4]));
     expect(own.batches).toEqual([{ kind: "applied", receipts: [receipt("a", 2, "created")] }]);
   });
@@ -677,7 +724,8 @@ describe("owed values are counted in bytes", () => {
 
   /** When (virtual ms) each Commit carrying a value went to c, with the slots it named. */
   const valueCommitsToC = (c: ProposerCluster) =>
-    c.sentOf("commit", "c")
+    c
+      .sentOf("commit", "c")
       .filter((m) => m.request.commits.some((k) => k.value !== undefined))
       .map((m) => ({ at_ms: m.at_ms, slots: m.request.commits.map((k) => k.slot) }));
 
@@ -701,14 +749,19 @@ describe("owed values are counted in bytes", () => {
 
   test("a recovered slot's value owed to the slow acceptor counts its bytes too", async () => {
     // The recovered value alone is over this bound: it goes out the moment its slot is chosen.
-    const c = proposerCluster({ one_way_ms, limits: limitsWith({ owed_commit_bytes_max: 150 }), acceptorLimits: limits });
+    const c = proposerCluster({
+      one_way_ms,
+      limits: limitsWith({ owed_commit_bytes_max: 150 }),
+      acceptorLimits: limits,
+    });
     expect((await c.append([trade("w0")])).ok).toBe(true);
     await c.runFor(200);
     const ys = ["y", "y2", "y3"].map((id) => c.start([trade(id)])); // y2 and y3 grouped: the next lone round is under load
     await c.runUntil(() => ys.every((b) => b.answer !== undefined));
     // A second proposer takes over the ballot and leaves "left" accepted at a only.
     const q = proposerCluster({ sharing: c, proposerId: "q", one_way_ms });
-    q.control.route = (to, request) => (request.type !== "accept" ? { kind: "deliver" } : to === "a" ? { kind: "lose_reply" } : { kind: "lose" });
+    q.control.route = (to, request) =>
+      request.type !== "accept" ? { kind: "deliver" } : to === "a" ? { kind: "lose_reply" } : { kind: "lose" };
     q.start([trade("left")]);
     await c.runFor(10);
     const x = c.start([trade("x")]); // refused, then phase 1 recovers slot 4 ("left") and proposes x in slot 5
@@ -741,7 +794,9 @@ describe("a request answered in the queue", () => {
     let yError: unknown;
     c.world.schedule(2, () => {
       // Queued behind w's round (enqueued before its replies at t0+2); deadline at t0+4; polls at t0+7.
-      c.proposer.append([trade("y")], (work) => loopsOfY.push(work), { deadline_ms: 2 }).catch((e: unknown) => (yError = e));
+      c.proposer
+        .append([trade("y")], (work) => loopsOfY.push(work), { deadline_ms: 2 })
+        .catch((e: unknown) => (yError = e));
     });
     const x = startAt(c, t0 + 4, [trade("x")]); // no one drives at t0+4: x does, and its round answers y (expired)
     await c.runUntil(() => yError !== undefined && x.answer !== undefined);

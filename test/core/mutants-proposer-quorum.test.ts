@@ -8,12 +8,12 @@
  */
 import { describe, expect, test } from "vitest";
 import type { Ballot } from "../../src/core/ballot.js";
-import { limits, type CoreLimits } from "../../src/core/limits.js";
+import { type CoreLimits, limits } from "../../src/core/limits.js";
 import type { AcceptorReply, AcceptorRequest } from "../../src/core/messages.js";
 import { Proposer, ProposerOverloadedError, QuorumUnavailableError } from "../../src/core/proposer/index.js";
 import { quorumConfig } from "../../src/core/quorum.js";
-import { epoch_ms, proposerCluster, type ProposerCluster } from "./proposer-cluster.js";
 import { appendValue, trade } from "./fixtures.js";
+import { epoch_ms, type ProposerCluster, proposerCluster } from "./proposer-cluster.js";
 
 /** The harness's default one-way delay: a quorum round trip is twice this. */
 const one_way_ms = 10;
@@ -48,7 +48,10 @@ describe("a round's attempts: how many, how far apart, and the 503 after the las
     const c = proposerCluster({ ids, limits: withLimits({ append_attempts_max: 3 }) });
     c.down.add("d");
     c.down.add("e");
-    c.control.route = (_to, request) => (request.type === "prepare" ? { kind: "answer", reply: reject({ round: 1, proposerId: "z" }) } : { kind: "deliver" });
+    c.control.route = (_to, request) =>
+      request.type === "prepare"
+        ? { kind: "answer", reply: reject({ round: 1, proposerId: "z" }) }
+        : { kind: "deliver" };
     const r = await c.append();
     const error = quorumError(r);
     expect(error.message).toBe("no quorum after 3 attempts (d failed: d is down; e failed: e is down)");
@@ -65,7 +68,10 @@ describe("a round's attempts: how many, how far apart, and the 503 after the las
 
   test("attempts that fail with every acceptor answering: the 503 carries no reachability note", async () => {
     const c = proposerCluster({ limits: withLimits({ append_attempts_max: 2 }), random: () => 0 });
-    c.control.route = (_to, request) => (request.type === "prepare" ? { kind: "answer", reply: reject({ round: 1, proposerId: "z" }) } : { kind: "deliver" });
+    c.control.route = (_to, request) =>
+      request.type === "prepare"
+        ? { kind: "answer", reply: reject({ round: 1, proposerId: "z" }) }
+        : { kind: "deliver" };
     const error = quorumError(await c.append());
     expect(error.message).toBe("no quorum after 2 attempts");
     expect(c.proposer.stats.fail_fast).toBe(0);
@@ -77,7 +83,9 @@ describe("a round's attempts: how many, how far apart, and the 503 after the las
     const acceptsBefore = c.sentOf("accept", "a").length;
     // Every Accept and prepare rejected from now on: the leader's Accept fails, then one more attempt.
     c.control.route = (_to, request) =>
-      request.type === "prepare" || request.type === "accept" ? { kind: "answer", reply: reject({ round: 1, proposerId: "z" }) } : { kind: "deliver" };
+      request.type === "prepare" || request.type === "accept"
+        ? { kind: "answer", reply: reject({ round: 1, proposerId: "z" }) }
+        : { kind: "deliver" };
     const error = quorumError(await c.append());
     expect(error.message).toBe("no quorum after 2 attempts");
     const accept_ms = sendTimes(c, "accept", "a")[acceptsBefore]!;
@@ -89,7 +97,10 @@ describe("a round's attempts: how many, how far apart, and the 503 after the las
   test("a backoff never sleeps past the round's deadline: the next check answers at the deadline", async () => {
     // A jitter far above the deadline: the sleep is cut to what is left of it.
     const c = proposerCluster({ random: () => 0.99, limits: withLimits({ backoff_base_ms: 1000 }) });
-    c.control.route = (_to, request) => (request.type === "prepare" ? { kind: "answer", reply: reject({ round: 1, proposerId: "z" }) } : { kind: "deliver" });
+    c.control.route = (_to, request) =>
+      request.type === "prepare"
+        ? { kind: "answer", reply: reject({ round: 1, proposerId: "z" }) }
+        : { kind: "deliver" };
     const deadline_ms = 303; // not a multiple of the request's poll, so the round's own check answers
     const r = await c.append(undefined, { deadline_ms });
     const error = quorumError(r);
@@ -104,7 +115,10 @@ describe("the round's quorum-call bound", () => {
   // Proposer.spendQuorumCall and its conversion to a 503 in withAttempts.
   test("a round that spends round_quorum_calls_max calls without a quorum answers 503 saying so, with no further call", async () => {
     const c = proposerCluster({ limits: withLimits({ round_quorum_calls_max: 2, round_quorum_calls_min: 1 }) });
-    c.control.route = (_to, request) => (request.type === "prepare" ? { kind: "answer", reply: reject({ round: 1, proposerId: "z" }) } : { kind: "deliver" });
+    c.control.route = (_to, request) =>
+      request.type === "prepare"
+        ? { kind: "answer", reply: reject({ round: 1, proposerId: "z" }) }
+        : { kind: "deliver" };
     const error = quorumError(await c.append());
     expect(error.message).toBe("the round made every quorum call it was allowed (at most 2) without a quorum");
     expect(error.outcomeUnknown).toBe(true);
@@ -186,7 +200,10 @@ describe("deadlines and silent acceptors", () => {
     c.silent.add("b");
     c.silent.add("c");
     const next_wait_ms = Math.round(
-      Math.min(limits.quorum_timeout_ms, limits.quorum_timeout_rtt_multiple * (0.8 * rtt_ms + 0.2 * limits.quorum_timeout_rtt_multiple * rtt_ms)),
+      Math.min(
+        limits.quorum_timeout_ms,
+        limits.quorum_timeout_rtt_multiple * (0.8 * rtt_ms + 0.2 * limits.quorum_timeout_rtt_multiple * rtt_ms),
+      ),
     );
     const again = await c.append();
     expect(quorumError(again).message).toMatch(`did not answer within ${next_wait_ms} ms`);
@@ -233,7 +250,9 @@ describe("which acceptors count as unreachable, and for how long", () => {
     c.down.add("a");
     c.down.add("b");
     const first = await c.append();
-    expect(quorumError(first).message).toBe("1 of 3 acceptors reachable, 2 needed (a failed: a is down; b failed: b is down)");
+    expect(quorumError(first).message).toBe(
+      "1 of 3 acceptors reachable, 2 needed (a failed: a is down; b failed: b is down)",
+    );
     c.down.clear();
     // a and b failed at world time 1: forgotten from 1 + memory on. A request whose deadline ends
     // exactly then, its quorum wait cut short by it (a and b silent now), finds them forgotten.
@@ -266,7 +285,9 @@ describe("which acceptors count as unreachable, and for how long", () => {
     c.down.add("d");
     c.down.add("e");
     const r = await c.append();
-    expect(quorumError(r).message).toBe("3 of 5 acceptors reachable, 4 needed (d failed: d is down; e failed: e is down)");
+    expect(quorumError(r).message).toBe(
+      "3 of 5 acceptors reachable, 4 needed (d failed: d is down; e failed: e is down)",
+    );
     expect(c.sentOf("prepare")).toHaveLength(5); // one attempt, no retry
   });
 
@@ -278,7 +299,10 @@ describe("which acceptors count as unreachable, and for how long", () => {
     const proposer = new Proposer(
       {
         ...c.env,
-        send: (to, request) => (refused.has(to) ? Promise.reject(new QuorumUnavailableError("subrequest budget spent")) : c.env.send(to, request)),
+        send: (to, request) =>
+          refused.has(to)
+            ? Promise.reject(new QuorumUnavailableError("subrequest budget spent"))
+            : c.env.send(to, request),
       },
       { limits: withLimits({ append_attempts_max: 2 }) },
     );
@@ -318,7 +342,11 @@ describe("an error that is no failed attempt", () => {
     // acceptor accepted, so its outcome waits for a recovery (which needs a prepare quorum).
     const proposedBehind = c
       .sentOf("accept")
-      .filter((m) => m.request.slots.some((s) => s.value.kind === "append" && s.value.batches.some((b) => b.some((e) => e.id === "behind"))));
+      .filter((m) =>
+        m.request.slots.some(
+          (s) => s.value.kind === "append" && s.value.batches.some((b) => b.some((e) => e.id === "behind")),
+        ),
+      );
     expect(proposedBehind.map((m) => m.to)).toEqual(ids);
     if (!behind.answer!.ok) expect(quorumError(behind.answer).outcomeUnknown).toBe(true);
   });
@@ -331,7 +359,9 @@ describe("what a reject teaches the proposer", () => {
     const promised_round = epoch_ms + 1_000_000; // a proposer whose clock runs far ahead
     let rejects = 3;
     c.control.route = (_to, request) =>
-      request.type === "prepare" && rejects-- > 0 ? { kind: "answer", reply: reject({ round: promised_round, proposerId: "z" }) } : { kind: "deliver" };
+      request.type === "prepare" && rejects-- > 0
+        ? { kind: "answer", reply: reject({ round: promised_round, proposerId: "z" }) }
+        : { kind: "deliver" };
     expect((await c.append()).ok).toBe(true);
     expect(c.sentOf("prepare", "a").map((m) => m.request.ballot.round)).toEqual([epoch_ms, promised_round + 1]);
   });
@@ -390,7 +420,9 @@ describe("what a reject teaches the proposer", () => {
     const c = proposerCluster();
     expect((await c.append()).ok).toBe(true);
     c.control.route = (to, request) =>
-      request.type === "accept" && to === "c" ? { kind: "answer", reply: reject({ round: 1, proposerId: "z" }) } : { kind: "deliver" };
+      request.type === "accept" && to === "c"
+        ? { kind: "answer", reply: reject({ round: 1, proposerId: "z" }) }
+        : { kind: "deliver" };
     expect((await c.append()).ok).toBe(true);
     expect(c.proposer.isLeader).toBe(true);
     expect(c.proposer.stats.phase1_runs).toBe(1);
@@ -537,13 +569,19 @@ describe("what commit and recover propose", () => {
     const r = await c.append([trade("once")]);
     expect(r.ok).toBe(true);
     expect(c.sentOf("accept", "a").map((m) => m.request.slots.map((s) => s.slot))).toEqual([[1], [1]]);
-    expect(r.ok && r.outcome.kind === "applied" && r.outcome.receipts.map((x) => [x.id, x.status, x.slot])).toEqual([["once", "created", 1]]);
+    expect(r.ok && r.outcome.kind === "applied" && r.outcome.receipts.map((x) => [x.id, x.status, x.slot])).toEqual([
+      ["once", "created", 1],
+    ]);
   });
 
   test("a slot filled to exactly slot_entries_max entries is committed", async () => {
     const c = proposerCluster({ limits: withLimits({ slot_entries_max: 3, request_entries_max: 3 }) });
     const full = await c.append([trade("f1"), trade("f2"), trade("f3")]);
-    expect(full.ok && full.outcome.kind === "applied" && full.outcome.receipts.map((x) => x.status)).toEqual(["created", "created", "created"]);
+    expect(full.ok && full.outcome.kind === "applied" && full.outcome.receipts.map((x) => x.status)).toEqual([
+      "created",
+      "created",
+      "created",
+    ]);
   });
 
   test("the baseline mode drops the leadership after every commit: a phase 1 per append", async () => {
@@ -557,9 +595,14 @@ describe("what commit and recover propose", () => {
     const c = proposerCluster();
     // A leader that died mid-round: slot 1 accepted by a alone.
     const value = appendValue(epoch_ms, [trade("stranded")]);
-    expect(c.acceptors.a!.handle({ type: "accept", ballot: { round: 5, proposerId: "z" }, slots: [{ slot: 1, value }], commits: [] }).type).toBe(
-      "accepted",
-    );
+    expect(
+      c.acceptors.a!.handle({
+        type: "accept",
+        ballot: { round: 5, proposerId: "z" },
+        slots: [{ slot: 1, value }],
+        commits: [],
+      }).type,
+    ).toBe("accepted");
     let synced = false;
     void c.proposer.sync().then(() => (synced = true));
     await c.runUntil(() => synced);
@@ -592,7 +635,10 @@ describe("what commit and recover propose", () => {
     void c.proposer.sync().then(() => (synced = true)); // prepares within the commit's linger
     await c.runUntil(() => synced);
     await c.runFor(limits.commit_linger_ms);
-    const commits = c.sentOf("commit").filter((m) => m.at_ms <= chosen_ms + limits.commit_linger_ms).map((m) => [m.to, m.at_ms, m.request.commits.map((k) => k.slot)]);
+    const commits = c
+      .sentOf("commit")
+      .filter((m) => m.at_ms <= chosen_ms + limits.commit_linger_ms)
+      .map((m) => [m.to, m.at_ms, m.request.commits.map((k) => k.slot)]);
     expect(commits).toEqual(c.ids.map((id) => [id, chosen_ms + limits.commit_linger_ms, [1]]));
   });
 });

@@ -8,45 +8,56 @@
  */
 import { describe, expect, test } from "vitest";
 import type { Ballot } from "../../src/core/ballot.js";
-import { limits, type CoreLimits } from "../../src/core/limits.js";
+import { type CoreLimits, limits } from "../../src/core/limits.js";
 import type { AcceptorReply, AcceptorRequest } from "../../src/core/messages.js";
 import { QuorumUnavailableError } from "../../src/core/proposer/index.js";
 import { quorumConfig } from "../../src/core/quorum.js";
 import { noop_value, type SlotValue } from "../../src/core/slot-value.js";
 import { appendValue, trade } from "./fixtures.js";
-import { epoch_ms, proposerCluster, type ProposerCluster } from "./proposer-cluster.js";
+import { epoch_ms, type ProposerCluster, proposerCluster } from "./proposer-cluster.js";
 
 /** A ballot of another proposer, `ahead_ms` past the cluster's start on the clock. */
 const foreign = (ahead_ms: number, proposerId = "z"): Ballot => ({ round: epoch_ms + ahead_ms, proposerId });
 
 /** What a value looks like once proposed: an append of one trade with this id. */
-const valueOf = (id: string): SlotValue => appendValue(epoch_ms, [trade(id)]);
+const proposedValue = (id: string): SlotValue => appendValue(epoch_ms, [trade(id)]);
 
 /**
  * Leaves `slots` accepted (not chosen) at `acceptor` under `ballot`, as a proposer that crashed
  * after its Accept reached only that acceptor would: a prepare, then an Accept with no commits.
  */
-function leaveAccepted(c: ProposerCluster, acceptor: string, ballot: Ballot, slots: ReadonlyArray<{ slot: number; value: SlotValue }>) {
+function leaveAccepted(
+  c: ProposerCluster,
+  acceptor: string,
+  ballot: Ballot,
+  slots: ReadonlyArray<{ slot: number; value: SlotValue }>,
+) {
   const a = c.acceptors[acceptor]!;
   expect(a.handle({ type: "prepare", ballot, fromSlot: 1 }).type).toBe("promise");
   expect(a.handle({ type: "accept", ballot, slots, commits: [] }).type).toBe("accepted");
 }
 
 /** Slots 1..n holding values v1..vn. */
-const backlog = (n: number) => Array.from({ length: n }, (_, i) => ({ slot: i + 1, value: valueOf(`v${i + 1}`) }));
+const backlog = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({ slot: i + 1, value: proposedValue(`v${i + 1}`) }));
 
 /** The slots each Accept to `to` named, in order. */
-const acceptedSlotsTo = (c: ProposerCluster, to: string) => c.sentOf("accept", to).map((m) => m.request.slots.map((s) => s.slot));
+const acceptedSlotsTo = (c: ProposerCluster, to: string) =>
+  c.sentOf("accept", to).map((m) => m.request.slots.map((s) => s.slot));
 
 /** Small limits for both sides (the acceptors keep the same ones). */
 const small = (o: Partial<CoreLimits>): CoreLimits => ({ ...limits, ...o });
 
 /** A cluster whose replies pass through `edit` on their way back to the proposer. */
-function editReplies(c: ProposerCluster, edit: (to: string, request: AcceptorRequest, reply: AcceptorReply) => AcceptorReply) {
+function editReplies(
+  c: ProposerCluster,
+  edit: (to: string, request: AcceptorRequest, reply: AcceptorReply) => AcceptorReply,
+) {
   const send = c.env.send.bind(c.env);
   // The env object is the one the Proposer holds: wrapping its transport is how a test sees a reply
   // the real acceptor would not give in this state (the harness routes requests, not replies).
-  (c.env as { send: typeof c.env.send }).send = (to, request) => send(to, request).then((reply) => edit(to, request, reply));
+  (c.env as { send: typeof c.env.send }).send = (to, request) =>
+    send(to, request).then((reply) => edit(to, request, reply));
 }
 
 /** Starts `n` requests, one every 2 ms, and runs until all are answered; returns their answer boxes. */
@@ -61,7 +72,8 @@ async function streamOf(c: ProposerCluster, prefix: string, n: number) {
 /** Another proposer's prepare, just above the clock, promised by every acceptor: the next Accept is rejected and a phase 1 follows. */
 function outbid(c: ProposerCluster) {
   const ballot = { round: epoch_ms + Math.floor(c.world.now_ms) + 1, proposerId: "z" };
-  for (const id of c.ids) expect(c.acceptors[id]!.handle({ type: "prepare", ballot, fromSlot: 1 }).type).toBe("promise");
+  for (const id of c.ids)
+    expect(c.acceptors[id]!.handle({ type: "prepare", ballot, fromSlot: 1 }).type).toBe("promise");
 }
 
 describe("phase 1: the ballot and what counts as a promise (Proposer.phase1)", () => {
@@ -72,14 +84,16 @@ describe("phase 1: the ballot and what counts as a promise (Proposer.phase1)", (
     expect(answer.ok).toBe(true);
     const prepares = c.sentOf("prepare");
     expect(prepares.map((m) => m.to)).toEqual(["a", "b", "c"]);
-    for (const m of prepares) expect(m.request).toEqual({ type: "prepare", ballot: { round: epoch_ms + 123, proposerId: "p" }, fromSlot: 1 });
+    for (const m of prepares)
+      expect(m.request).toEqual({ type: "prepare", ballot: { round: epoch_ms + 123, proposerId: "p" }, fromSlot: 1 });
     expect(c.proposer.stats.phase1_runs).toBe(1);
   });
 
   test("a ballot above the clock, learnt from the Rejects, is outbid by exactly one round", async () => {
     const c = proposerCluster();
     const promised = foreign(1_000_000);
-    for (const id of c.ids) expect(c.acceptors[id]!.handle({ type: "prepare", ballot: promised, fromSlot: 1 }).type).toBe("promise");
+    for (const id of c.ids)
+      expect(c.acceptors[id]!.handle({ type: "prepare", ballot: promised, fromSlot: 1 }).type).toBe("promise");
     const answer = await c.append();
     expect(answer.ok).toBe(true);
     const rounds = c.sentOf("prepare").map((m) => m.request.ballot.round);
@@ -107,20 +121,20 @@ describe("phase 1: recovery picks the highest ballot's value, no-ops in the gaps
   test("a slot accepted at two ballots is re-proposed with the higher ballot's value, whichever promise came first", async () => {
     // b answers first (5 ms) holding the higher ballot's value; a (10 ms) the lower one; c is slow.
     const c = proposerCluster({ one_way_ms: { a: 10, b: 5, c: 40 } });
-    leaveAccepted(c, "a", foreign(-20, "x"), [{ slot: 1, value: valueOf("low") }]);
-    leaveAccepted(c, "b", foreign(-10, "y"), [{ slot: 1, value: valueOf("high") }]);
+    leaveAccepted(c, "a", foreign(-20, "x"), [{ slot: 1, value: proposedValue("low") }]);
+    leaveAccepted(c, "b", foreign(-10, "y"), [{ slot: 1, value: proposedValue("high") }]);
     const answer = await c.append([trade("mine")]);
     expect(answer.ok).toBe(true);
     const accept = c.sentOf("accept", "a")[0]!.request;
     expect(accept.slots).toEqual([
-      { slot: 1, value: valueOf("high") },
+      { slot: 1, value: proposedValue("high") },
       { slot: 2, value: expect.objectContaining({ kind: "append" }) },
     ]);
   });
 
   test("a slot below the highest one listed that no promise holds is filled with a no-op", async () => {
     const c = proposerCluster({ one_way_ms: { c: 40 } });
-    leaveAccepted(c, "a", foreign(-10), [{ slot: 3, value: valueOf("three") }]);
+    leaveAccepted(c, "a", foreign(-10), [{ slot: 3, value: proposedValue("three") }]);
     const answer = await c.append([trade("mine")]);
     expect(answer.ok).toBe(true);
     expect(c.sentOf("accept", "b")[0]!.request.slots.map((s) => [s.slot, s.value.kind])).toEqual([
@@ -173,7 +187,8 @@ describe("phase 1: the re-prepare loop over truncated Promise listings (Proposer
     const c = proposerCluster({ limits: listing3, one_way_ms: { a: 5, b: 10, c: 15 } });
     leaveAccepted(c, "a", foreign(-10), backlog(4));
     // a's second prepare is lost: b and c (holding nothing) complete the loop.
-    c.control.route = (to, request) => (to === "a" && request.type === "prepare" && request.fromSlot > 1 ? { kind: "lose" } : { kind: "deliver" });
+    c.control.route = (to, request) =>
+      to === "a" && request.type === "prepare" && request.fromSlot > 1 ? { kind: "lose" } : { kind: "deliver" };
     const answer = await c.append([trade("mine")]);
     expect(answer.ok).toBe(true);
     expect(c.sentOf("prepare", "b").map((m) => m.request.fromSlot)).toEqual([1, 4]);
@@ -184,9 +199,10 @@ describe("phase 1: the re-prepare loop over truncated Promise listings (Proposer
   test("a slot listed above another acceptor's truncation is left for the listing that reaches it", async () => {
     const c = proposerCluster({ limits: listing3, one_way_ms: { a: 5, b: 10, c: 15 } });
     leaveAccepted(c, "a", foreign(-10), backlog(4));
-    leaveAccepted(c, "b", foreign(-10), [{ slot: 6, value: valueOf("six") }]);
+    leaveAccepted(c, "b", foreign(-10), [{ slot: 6, value: proposedValue("six") }]);
     // b's second prepare is lost: a and c complete the loop, and nobody lists slot 6 again.
-    c.control.route = (to, request) => (to === "b" && request.type === "prepare" && request.fromSlot > 1 ? { kind: "lose" } : { kind: "deliver" });
+    c.control.route = (to, request) =>
+      to === "b" && request.type === "prepare" && request.fromSlot > 1 ? { kind: "lose" } : { kind: "deliver" };
     const answer = await c.append([trade("mine")]);
     expect(answer.ok).toBe(true);
     expect(c.sentOf("prepare", "a").map((m) => m.request.fromSlot)).toEqual([1, 4]);
@@ -194,7 +210,10 @@ describe("phase 1: the re-prepare loop over truncated Promise listings (Proposer
   });
 
   test("a backlog that needs more than recovery_rounds_max prepares fails every attempt, and nothing is accepted", async () => {
-    const c = proposerCluster({ limits: small({ promise_slots_max: 3, recovery_rounds_max: 2 }), one_way_ms: { c: 40 } });
+    const c = proposerCluster({
+      limits: small({ promise_slots_max: 3, recovery_rounds_max: 2 }),
+      one_way_ms: { c: 40 },
+    });
     leaveAccepted(c, "a", foreign(-10), backlog(7));
     leaveAccepted(c, "b", foreign(-10), backlog(7));
     const answer = await c.append([trade("mine")]);
@@ -235,7 +254,10 @@ describe("the group round's quorum calls: phase 1, each Accept chunk and an outc
 describe("phase 2: chunks that leave room for the owed commits (Proposer.phase2)", () => {
   test("slots go out in chunks of message_slots_max - owed_commit_slots_max - 1, each counted", async () => {
     // Chunks of 6 - 2 - 1 = 3 slots: five recovered slots and the new one make exactly two chunks.
-    const c = proposerCluster({ limits: small({ message_slots_max: 6, owed_commit_slots_max: 2 }), one_way_ms: { c: 40 } });
+    const c = proposerCluster({
+      limits: small({ message_slots_max: 6, owed_commit_slots_max: 2 }),
+      one_way_ms: { c: 40 },
+    });
     leaveAccepted(c, "a", foreign(-10), backlog(5));
     const answer = await c.append([trade("mine")]);
     expect(answer.ok).toBe(true);
@@ -254,7 +276,9 @@ describe("phase 2: chunks that leave room for the owed commits (Proposer.phase2)
   test("an Accepted for another ballot (a stale reply) does not count toward the accept quorum", async () => {
     const c = proposerCluster();
     editReplies(c, (to, _request, reply) =>
-      reply.type === "accepted" && to !== "a" && c.sentOf("accept").length <= 3 ? { ...reply, ballot: foreign(-5, "y") } : reply,
+      reply.type === "accepted" && to !== "a" && c.sentOf("accept").length <= 3
+        ? { ...reply, ballot: foreign(-5, "y") }
+        : reply,
     );
     const answer = await c.append();
     expect(answer.ok).toBe(true);
@@ -290,7 +314,8 @@ describe("an idle append's commit: alone, after commit_linger_ms, ballot-only, o
 
   test("a Commit whose call fails is sent once more, and only once", async () => {
     const c = proposerCluster();
-    c.control.route = (to, request) => (to === "c" && request.type === "commit" ? { kind: "fail", after_ms: 1 } : { kind: "deliver" });
+    c.control.route = (to, request) =>
+      to === "c" && request.type === "commit" ? { kind: "fail", after_ms: 1 } : { kind: "deliver" };
     const answer = await c.append([trade("t0")]);
     expect(answer.ok).toBe(true);
     await c.runFor(5_000);
@@ -302,11 +327,15 @@ describe("an idle append's commit: alone, after commit_linger_ms, ballot-only, o
   test("a lost Commit is owed again after quorum_timeout_ms and sent once more; an answered one is not", async () => {
     const c = proposerCluster();
     let lost = 0;
-    c.control.route = (to, request) => (to === "c" && request.type === "commit" && lost++ === 0 ? { kind: "lose" } : { kind: "deliver" });
+    c.control.route = (to, request) =>
+      to === "c" && request.type === "commit" && lost++ === 0 ? { kind: "lose" } : { kind: "deliver" };
     const answer = await c.append([trade("t0")]);
     expect(answer.ok).toBe(true);
     await c.runFor(10_000);
-    expect(c.sentOf("commit", "c").map((m) => m.at_ms)).toEqual([50, 50 + limits.quorum_timeout_ms + limits.owed_commit_linger_ms]);
+    expect(c.sentOf("commit", "c").map((m) => m.at_ms)).toEqual([
+      50,
+      50 + limits.quorum_timeout_ms + limits.owed_commit_linger_ms,
+    ]);
     expect(c.sentOf("commit", "a").length).toBe(1);
     expect(c.acceptors.c!.store.chosenThrough()).toBe(1);
   });
@@ -328,7 +357,9 @@ describe("an idle append's commit: alone, after commit_linger_ms, ballot-only, o
     const c = proposerCluster();
     let commitsToC = 0;
     c.control.route = (to, request) =>
-      to === "c" && request.type === "commit" && commitsToC++ === 0 ? { kind: "fail", after_ms: 1, why: "c refused the commit" } : { kind: "deliver" };
+      to === "c" && request.type === "commit" && commitsToC++ === 0
+        ? { kind: "fail", after_ms: 1, why: "c refused the commit" }
+        : { kind: "deliver" };
     await c.append([trade("w0")]);
     await c.runFor(200); // the Commit to c failed at 51 ms; sent again, it was answered
     expect(c.sentOf("commit", "c").map((m) => m.at_ms)).toEqual([50, 101]);
@@ -351,13 +382,16 @@ async function thriftyStream(c: ProposerCluster, n: number) {
   c.sent.length = 0;
   const t0_ms = c.world.now_ms;
   const boxes: Array<ReturnType<ProposerCluster["start"]>> = [];
-  for (let i = 0; i < n; i++) c.world.schedule(i * 2, () => boxes.push(c.start([trade(`u${String(i).padStart(2, "0")}`)])));
+  for (let i = 0; i < n; i++)
+    c.world.schedule(i * 2, () => boxes.push(c.start([trade(`u${String(i).padStart(2, "0")}`)])));
   await c.runUntil(() => boxes.length === n && boxes.every((b) => b.answer !== undefined));
   expect(boxes.every((b) => b.answer?.ok)).toBe(true);
   await c.runFor(3_000);
   /** When each slot was chosen: its Accept to b (the slower of the quorum) answered. */
   const chosenAt_ms = new Map(c.sentOf("accept", "b").map((m) => [m.request.slots[0]!.slot, m.at_ms + 2 * 2 - t0_ms]));
-  const toC = c.sentOf("commit", "c").map((m) => ({ at_ms: m.at_ms - t0_ms, slots: m.request.commits.map((x) => x.slot), request: m.request }));
+  const toC = c
+    .sentOf("commit", "c")
+    .map((m) => ({ at_ms: m.at_ms - t0_ms, slots: m.request.commits.map((x) => x.slot), request: m.request }));
   return { chosenAt_ms, toC, lastSlot: Math.max(...chosenAt_ms.keys()) };
 }
 
@@ -375,7 +409,12 @@ describe("the values owed to an acceptor outside the thrifty quorum (CommitDebt.
     }
     // The first batch holds the burst's first slot bare (c got its Accept), the rest carry values.
     expect(toC.flatMap((m) => m.slots)).toEqual(Array.from({ length: lastSlot - 1 }, (_, i) => i + 2));
-    expect(toC.flatMap((m) => m.request.commits).filter((x) => x.value === undefined).map((x) => x.slot)).toEqual([2]);
+    expect(
+      toC
+        .flatMap((m) => m.request.commits)
+        .filter((x) => x.value === undefined)
+        .map((x) => x.slot),
+    ).toEqual([2]);
     const partial = toC.at(-1)!;
     expect(partial.slots.length).toBeLessThan(3);
     expect(partial.at_ms).toBe(chosenAt_ms.get(lastSlot)! + limits.owed_commit_linger_ms);
@@ -387,7 +426,9 @@ describe("the values owed to an acceptor outside the thrifty quorum (CommitDebt.
     const c = proposerCluster({ one_way_ms: delays, limits: small({ owed_commit_bytes_max: oneRequest_bytes }) });
     let commitsToC = 0;
     c.control.route = (to, request) =>
-      to === "c" && request.type === "commit" && ++commitsToC === 5 ? { kind: "fail", after_ms: 1 } : { kind: "deliver" };
+      to === "c" && request.type === "commit" && ++commitsToC === 5
+        ? { kind: "fail", after_ms: 1 }
+        : { kind: "deliver" };
     const { chosenAt_ms, toC, lastSlot } = await thriftyStream(c, 40);
     // The last slot holds one request: exactly the byte bound.
     const last = toC.at(-1)!;
@@ -407,11 +448,15 @@ describe("a slot is owed to an acceptor once (CommitDebt.owe)", () => {
     // A phase 1 before every commit, and commits that linger: the next round's recovery finds slot
     // 2 accepted but not yet committed and chooses it again, while its commit, carried by the
     // Accept to c that failed, is owed to c once more.
-    const c = proposerCluster({ limits: small({ commit_linger_ms: 100 }), options: { prepareEveryCommitForBaseline: true } });
+    const c = proposerCluster({
+      limits: small({ commit_linger_ms: 100 }),
+      options: { prepareEveryCommitForBaseline: true },
+    });
     await c.append([trade("w0")]);
     await c.runFor(1_000);
     c.sent.length = 0;
-    c.control.route = (to, request) => (to === "c" && request.type === "accept" ? { kind: "fail", after_ms: 1 } : { kind: "deliver" });
+    c.control.route = (to, request) =>
+      to === "c" && request.type === "accept" ? { kind: "fail", after_ms: 1 } : { kind: "deliver" };
     const first = c.start([trade("x1")]);
     await c.runFor(5);
     const second = c.start([trade("x2")]);
@@ -446,7 +491,9 @@ describe("back-to-back group rounds: the commit rides on the next Accept (Commit
     expect(accepts[1]!.request.commits.map((x) => x.slot)).toEqual([2]);
     // The second slot was chosen at 4 ms: its Commit, and no other, goes out commit_linger_ms later.
     const commits = c.sentOf("commit", "a");
-    expect(commits.map((m) => [m.at_ms - t0_ms, m.request.commits.map((x) => x.slot)])).toEqual([[4 + limits.commit_linger_ms, [3]]]);
+    expect(commits.map((m) => [m.at_ms - t0_ms, m.request.commits.map((x) => x.slot)])).toEqual([
+      [4 + limits.commit_linger_ms, [3]],
+    ]);
   });
 });
 
@@ -456,12 +503,15 @@ describe("the outcome query when no Accepted predicted the outcome (Proposer.fet
     editReplies(c, (_to, _request, reply) => (reply.type === "accepted" ? { ...reply, outcomes: [] } : reply));
     const answer = await c.append([trade("t0")]);
     expect(answer.ok).toBe(true);
-    expect(answer.ok ? answer.outcome : undefined).toMatchObject({ receipts: [{ id: "t0", seq: 1, slot: 1, status: "created" }] });
+    expect(answer.ok ? answer.outcome : undefined).toMatchObject({
+      receipts: [{ id: "t0", seq: 1, slot: 1, status: "created" }],
+    });
     expect(c.proposer.stats.outcome_fallbacks).toBe(1);
     const ballot = c.sentOf("accept")[0]!.request.ballot;
     const queries = c.sentOf("commit").filter((m) => m.request.outcomeOf !== undefined);
     expect(queries.map((m) => m.to)).toEqual(["a", "b", "c"]);
-    for (const m of queries) expect(m.request).toEqual({ type: "commit", commits: [{ slot: 1, ballot }], outcomeOf: 1 });
+    for (const m of queries)
+      expect(m.request).toEqual({ type: "commit", commits: [{ slot: 1, ballot }], outcomeOf: 1 });
   });
 
   test("when no acceptor answers with the outcome, the attempt fails and the next one starts with a phase 1", async () => {
@@ -470,7 +520,8 @@ describe("the outcome query when no Accepted predicted the outcome (Proposer.fet
     // The first outcome query is answered without an outcome (as by acceptors lacking an earlier slot).
     editReplies(c, (_to, request, reply) => {
       if (reply.type === "accepted") return { ...reply, outcomes: [] };
-      if (request.type === "commit" && request.outcomeOf !== undefined && queries++ < 3) return { type: "committed", chosenThrough: 0 };
+      if (request.type === "commit" && request.outcomeOf !== undefined && queries++ < 3)
+        return { type: "committed", chosenThrough: 0 };
       return reply;
     });
     const answer = await c.append([trade("t0")]);
@@ -568,7 +619,9 @@ describe("thrifty Accepts go to the fastest accept quorum by measured latency (A
     await c.append([trade("w0")]);
     let commitsToC = 0;
     c.control.route = (to, request) =>
-      to === "c" && request.type === "commit" && commitsToC++ === 0 ? { kind: "fail", after_ms: 1 } : { kind: "deliver" };
+      to === "c" && request.type === "commit" && commitsToC++ === 0
+        ? { kind: "fail", after_ms: 1 }
+        : { kind: "deliver" };
     await streamOf(c, "s", 20);
     await c.runFor(1_000);
     expect(commitsToC).toBeGreaterThan(1); // the first failed, the next ones were answered
@@ -585,7 +638,7 @@ describe("skipRecoveryForTests (Proposer.phase1)", () => {
     const c = proposerCluster({ options: { skipRecoveryForTests: true }, one_way_ms: { c: 40 } });
     await proposerCluster({ sharing: c, proposerId: "q" }).append([trade("q0")]);
     await c.runFor(1_000);
-    leaveAccepted(c, "a", foreign(500), [{ slot: 2, value: valueOf("left") }]);
+    leaveAccepted(c, "a", foreign(500), [{ slot: 2, value: proposedValue("left") }]);
     const answer = await c.append([trade("mine")]);
     expect(answer.ok).toBe(true);
     expect(acceptedSlotsTo(c, "a")).toEqual([[2]]);

@@ -4,7 +4,7 @@ import { InvariantViolation } from "../../src/core/assert.js";
 import { entryInputSchema } from "../../src/core/entry-schema.js";
 import type { Entry, Position } from "../../src/core/ledger-types.js";
 import { applyFill, countsAsFill, recomputePosition } from "../../src/core/positions.js";
-import { addScaled, mulScaled, parseScaled, scaledToString, subScaled, type Scaled } from "./decimal-ref.js";
+import { addScaled, mulScaled, parseScaled, type Scaled, scaledToString, subScaled } from "./decimal-ref.js";
 import { fillEntry } from "./fixtures.js";
 
 type Fill = { side: "buy" | "sell"; quantity: string; price: string; fee?: string };
@@ -50,11 +50,32 @@ describe("average cost: hand-computed examples", () => {
       fees: "1",
       lastSeq: 1,
     });
-    expect(add).toMatchObject({ quantity: "20", costBasis: "2100", averagePrice: "105", realizedPnl: "-1", fees: "1", lastSeq: 2 });
+    expect(add).toMatchObject({
+      quantity: "20",
+      costBasis: "2100",
+      averagePrice: "105",
+      realizedPnl: "-1",
+      fees: "1",
+      lastSeq: 2,
+    });
     // Sell 5 of 20: releases 2100 * 5/20 = 525 of cost; realizes 5*120 - 525 = 75, less the 0.5 fee.
-    expect(partial).toMatchObject({ quantity: "15", costBasis: "1575", averagePrice: "105", realizedPnl: "73.5", fees: "1.5", lastSeq: 3 });
+    expect(partial).toMatchObject({
+      quantity: "15",
+      costBasis: "1575",
+      averagePrice: "105",
+      realizedPnl: "73.5",
+      fees: "1.5",
+      lastSeq: 3,
+    });
     // Sell the last 15 at 100: realizes 1500 - 1575 = -75.
-    expect(full).toMatchObject({ quantity: "0", costBasis: "0", averagePrice: "0", realizedPnl: "-1.5", fees: "1.5", lastSeq: 4 });
+    expect(full).toMatchObject({
+      quantity: "0",
+      costBasis: "0",
+      averagePrice: "0",
+      realizedPnl: "-1.5",
+      fees: "1.5",
+      lastSeq: 4,
+    });
   });
 
   it("flips from long to short: closes at the old cost, opens the rest at the fill price", () => {
@@ -63,7 +84,13 @@ describe("average cost: hand-computed examples", () => {
       { side: "sell", quantity: "15", price: "90" },
     ]);
     // Close 10: 10*90 - 1000 = -100 realized; open a short of 5 at 90.
-    expect(flipped).toMatchObject({ quantity: "-5", costBasis: "-450", averagePrice: "90", realizedPnl: "-100", fees: "0" });
+    expect(flipped).toMatchObject({
+      quantity: "-5",
+      costBasis: "-450",
+      averagePrice: "90",
+      realizedPnl: "-100",
+      fees: "0",
+    });
   });
 
   it("flips from short to long", () => {
@@ -72,7 +99,13 @@ describe("average cost: hand-computed examples", () => {
       { side: "buy", quantity: "6", price: "20", fee: "0.1" },
     ]);
     // Cover 4: 100 - 80 = 20 realized, less the 0.1 fee; open a long of 2 at 20.
-    expect(flipped).toMatchObject({ quantity: "2", costBasis: "40", averagePrice: "20", realizedPnl: "19.9", fees: "0.1" });
+    expect(flipped).toMatchObject({
+      quantity: "2",
+      costBasis: "40",
+      averagePrice: "20",
+      realizedPnl: "19.9",
+      fees: "0.1",
+    });
   });
 
   it("shorts, then covers in two steps", () => {
@@ -105,7 +138,12 @@ describe("average cost: hand-computed examples", () => {
       { side: "sell", quantity: "2", price: "0" },
     ]);
     // Cost 1 over 3 units: selling 1 releases 1/3 rounded to 0.333333333333.
-    expect(third).toMatchObject({ quantity: "2", costBasis: "0.666666666667", averagePrice: "0.333333333334", realizedPnl: "-0.333333333333" });
+    expect(third).toMatchObject({
+      quantity: "2",
+      costBasis: "0.666666666667",
+      averagePrice: "0.333333333334",
+      realizedPnl: "-0.333333333333",
+    });
     expect(flat).toMatchObject({ quantity: "0", costBasis: "0", realizedPnl: "-1" });
   });
 
@@ -114,7 +152,11 @@ describe("average cost: hand-computed examples", () => {
       { side: "buy", quantity: "0.000000000001", price: "0.000000000003" },
       { side: "sell", quantity: "0.000000000001", price: "0.000000000001" },
     ]);
-    expect(open).toMatchObject({ quantity: "0.000000000001", costBasis: "0.000000000000000000000003", averagePrice: "0.000000000003" });
+    expect(open).toMatchObject({
+      quantity: "0.000000000001",
+      costBasis: "0.000000000000000000000003",
+      averagePrice: "0.000000000003",
+    });
     expect(flat).toMatchObject({ quantity: "0", costBasis: "0", realizedPnl: "-0.000000000000000000000002" });
   });
 
@@ -310,7 +352,12 @@ describe("properties", () => {
           refId: target.id,
         });
         const busted = recomputePosition("ACC-1", "AAPL", [...entries, bust], (id) => id === target.id);
-        const never_existed = recomputePosition("ACC-1", "AAPL", entries.filter((_, i) => i !== k), never);
+        const never_existed = recomputePosition(
+          "ACC-1",
+          "AAPL",
+          entries.filter((_, i) => i !== k),
+          never,
+        );
         expect(economics(busted)).toEqual(economics(never_existed));
         expect(busted.lastSeq).toBe(bustSeq);
       }),

@@ -31,7 +31,9 @@ describe("the driver's subrequest budget", () => {
   test(`requests that each take a whole slot: no request exceeds ${budget} subrequests, every request commits`, async () => {
     const world = new World();
     const ids = ["a", "b", "c"];
-    const acceptors = Object.fromEntries(ids.map((id) => [id, new Acceptor(new MemoryAcceptorStore(), { id, acceptQuorum: 2 })]));
+    const acceptors = Object.fromEntries(
+      ids.map((id) => [id, new Acceptor(new MemoryAcceptorStore(), { id, acceptQuorum: 2 })]),
+    );
     const als = new AsyncLocalStorage<RequestContext>();
     const overruns: string[] = [];
     const spentBy = new Map<string, number>();
@@ -71,7 +73,10 @@ describe("the driver's subrequest budget", () => {
       als.run({ name: `request ${r}`, left: budget }, () => {
         proposer.append(batch).then(
           () => decided++,
-          (error: unknown) => (decided++, failures.push(error)),
+          (error: unknown) => {
+            decided++;
+            failures.push(error);
+          },
         );
       });
     }
@@ -90,7 +95,9 @@ describe("the driver's subrequest budget", () => {
   test("without the hook nothing changes: one driver serves every round of its tenure", async () => {
     const world = new World();
     const ids = ["a", "b", "c"];
-    const acceptors = Object.fromEntries(ids.map((id) => [id, new Acceptor(new MemoryAcceptorStore(), { id, acceptQuorum: 2 })]));
+    const acceptors = Object.fromEntries(
+      ids.map((id) => [id, new Acceptor(new MemoryAcceptorStore(), { id, acceptQuorum: 2 })]),
+    );
     const proposer = new Proposer({
       proposerId: "p",
       acceptorIds: ids,

@@ -11,8 +11,13 @@ import type { BatchOutcome } from "../../src/core/ledger-types.js";
 import type { CoreLimits } from "../../src/core/limits.js";
 import { MemoryAcceptorStore } from "../../src/core/memory-store.js";
 import type { AcceptorReply, AcceptorRequest } from "../../src/core/messages.js";
-import { Proposer, type ProposerEnv, type ProposerOptions, type RequestOptions } from "../../src/core/proposer/index.js";
-import { quorumConfig, type QuorumConfig } from "../../src/core/quorum.js";
+import {
+  Proposer,
+  type ProposerEnv,
+  type ProposerOptions,
+  type RequestOptions,
+} from "../../src/core/proposer/index.js";
+import { type QuorumConfig, quorumConfig } from "../../src/core/quorum.js";
 import { World } from "../sim/world.js";
 import { trade } from "./fixtures.js";
 
@@ -137,7 +142,8 @@ export function proposerCluster(o: ClusterOptions = {}) {
     return box;
   };
   /** Runs virtual time until `done()` (or the queue of events empties, or the bounds). */
-  const runUntil = (done: () => boolean, for_ms = run_virtual_ms_max) => world.run(world.now_ms + for_ms, run_events_max, done);
+  const runUntil = (done: () => boolean, for_ms = run_virtual_ms_max) =>
+    world.run(world.now_ms + for_ms, run_events_max, done);
   /** Runs virtual time for `ms` (every event due in it). */
   const runFor = (ms: number) => world.run(world.now_ms + ms, run_events_max);
   /** Appends one request and runs until it is answered. */
@@ -152,5 +158,21 @@ export function proposerCluster(o: ClusterOptions = {}) {
     sent.filter((m) => m.request.type === type && (to === undefined || m.to === to)) as Array<
       SentMessage & { request: Extract<AcceptorRequest, { type: T }> }
     >;
-  return { world, ids, one_way_ms, acceptors, sent, sentOf, control, down, silent, env, proposer, start, append, runUntil, runFor };
+  return {
+    world,
+    ids,
+    one_way_ms,
+    acceptors,
+    sent,
+    sentOf,
+    control,
+    down,
+    silent,
+    env,
+    proposer,
+    start,
+    append,
+    runUntil,
+    runFor,
+  };
 }

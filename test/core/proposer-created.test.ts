@@ -21,7 +21,9 @@ describe("a request's own earlier attempt makes its entries created, not exists"
   test("Accepted replies lost, the slot learned chosen by catch-up, the value proposed again: created", async () => {
     const world = new World();
     const ids = ["a", "b", "c"] as const;
-    const acceptors = Object.fromEntries(ids.map((id) => [id, new Acceptor(new MemoryAcceptorStore(), { id, acceptQuorum: 2 })]));
+    const acceptors = Object.fromEntries(
+      ids.map((id) => [id, new Acceptor(new MemoryAcceptorStore(), { id, acceptQuorum: 2 })]),
+    );
     /** The script: lose a's next Accepted reply; before the next prepare, the acceptors' alarms run catch-up. */
     let loseAcceptedFromA = false;
     let catchUpBeforePrepare = false;
@@ -35,7 +37,10 @@ describe("a request's own earlier attempt makes its entries created, not exists"
           world.schedule(one_way_ms, () => {
             if (request.type === "prepare" && catchUpBeforePrepare) {
               catchUpBeforePrepare = false;
-              for (const x of ids) for (const y of ids) if (x !== y) acceptors[x]!.learnFromPeer(acceptors[y]!.handle(acceptors[x]!.catchUpRequest()) as never);
+              for (const x of ids)
+                for (const y of ids)
+                  if (x !== y)
+                    acceptors[x]!.learnFromPeer(acceptors[y]!.handle(acceptors[x]!.catchUpRequest()) as never);
             }
             const reply = acceptors[to]!.handle(request);
             const lost = to === "a" && reply.type === "accepted" && loseAcceptedFromA;
@@ -51,7 +56,10 @@ describe("a request's own earlier attempt makes its entries created, not exists"
     const run = async (entries: ReturnType<typeof trade>[]) => {
       let outcome: BatchOutcome | undefined;
       let failure: unknown;
-      proposer.append(entries).then((o) => (outcome = o), (e: unknown) => (failure = e));
+      proposer.append(entries).then(
+        (o) => (outcome = o),
+        (e: unknown) => (failure = e),
+      );
       await world.run(world.now_ms + 30_000, 1_000_000, () => outcome !== undefined || failure !== undefined);
       expect(failure).toBeUndefined();
       return outcome!;
@@ -86,7 +94,14 @@ describe("a request's own earlier attempt makes its entries created, not exists"
   test("only the first occurrence of an id in the value, in a slot this request proposed, after the value was built, is its creator", () => {
     const value = appendValue(1_000, [trade("k1")], [trade("k1"), trade("k2")]);
     const at = new Date(1_000).toISOString();
-    const receipt = (id: string, status: "created" | "exists", slot: number, committedAt = at) => ({ id, status, seq: 1, hash: "h", committedAt, slot });
+    const receipt = (id: string, status: "created" | "exists", slot: number, committedAt = at) => ({
+      id,
+      status,
+      seq: 1,
+      hash: "h",
+      committedAt,
+      slot,
+    });
     const outcome: SlotOutcome = {
       slot: 7,
       batches: [
@@ -100,7 +115,10 @@ describe("a request's own earlier attempt makes its entries created, not exists"
     // which this request never proposed in.
     expect(statuses).toEqual([["created"], ["exists", "exists"]]);
     // An entry older than the value (acknowledged before this request was built) stays `exists`.
-    const older: SlotOutcome = { slot: 7, batches: [{ kind: "applied", receipts: [receipt("k1", "exists", 5, new Date(999).toISOString())] }] };
+    const older: SlotOutcome = {
+      slot: 7,
+      batches: [{ kind: "applied", receipts: [receipt("k1", "exists", 5, new Date(999).toISOString())] }],
+    };
     const kept = ownEntriesCreated(older, appendValue(1_000, [trade("k1")]), new Set([5, 7]));
     expect(kept.batches[0]!.kind === "applied" && kept.batches[0]!.receipts[0]!.status).toBe("exists");
   });
@@ -108,12 +126,19 @@ describe("a request's own earlier attempt makes its entries created, not exists"
   test("a batch the ledger refused created nothing: the id's creator is its first occurrence in a batch that applied", () => {
     // Batch 0 holds k1 and a bust of an unknown fill: refused in the slot that chose the value, as
     // it is again now; batch 1's k1 is the one that created k1 there.
-    const value = appendValue(1_000, [trade("k1"), trade("k1-bust", { execType: "bust", refId: "nope" })], [trade("k1")]);
+    const value = appendValue(
+      1_000,
+      [trade("k1"), trade("k1-bust", { execType: "bust", refId: "nope" })],
+      [trade("k1")],
+    );
     const at = new Date(1_000).toISOString();
     const outcome: SlotOutcome = {
       slot: 7,
       batches: [
-        { kind: "rejected", rejection: { code: "invalid_reference", index: 1, id: "k1-bust", message: "unknown refId" } },
+        {
+          kind: "rejected",
+          rejection: { code: "invalid_reference", index: 1, id: "k1-bust", message: "unknown refId" },
+        },
         { kind: "applied", receipts: [{ id: "k1", status: "exists", seq: 1, hash: "h", committedAt: at, slot: 5 }] },
       ],
     };

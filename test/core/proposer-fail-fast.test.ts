@@ -26,7 +26,9 @@ const slack_ms = 2 * round_trip_ms + limits.driver_takeover_poll_ms;
 function cluster() {
   const world = new World();
   const ids = ["a", "b", "c"];
-  const acceptors = Object.fromEntries(ids.map((id) => [id, new Acceptor(new MemoryAcceptorStore(), { id, acceptQuorum: 2 })]));
+  const acceptors = Object.fromEntries(
+    ids.map((id) => [id, new Acceptor(new MemoryAcceptorStore(), { id, acceptQuorum: 2 })]),
+  );
   const down = new Set<string>();
   const silent = new Set<string>();
   /** Calls the request refuses itself, unsent (its subrequest budget): the transport's QuorumUnavailableError. */

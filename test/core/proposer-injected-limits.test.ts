@@ -8,7 +8,7 @@ import { describe, expect, test } from "vitest";
 import { Acceptor } from "../../src/core/acceptor.js";
 import type { Ballot } from "../../src/core/ballot.js";
 import type { BatchOutcome } from "../../src/core/ledger-types.js";
-import { limits, type CoreLimits } from "../../src/core/limits.js";
+import { type CoreLimits, limits } from "../../src/core/limits.js";
 import { MemoryAcceptorStore } from "../../src/core/memory-store.js";
 import { Proposer, ProposerOverloadedError } from "../../src/core/proposer/index.js";
 import { quorumConfig } from "../../src/core/quorum.js";
@@ -21,12 +21,25 @@ const epoch_ms = 1_800_000_000_000;
 const one_way_ms = 20;
 const ids = ["a", "b", "c"] as const;
 
-const tiny: CoreLimits = { ...limits, promise_slots_max: 2, message_slots_max: 3, owed_commit_slots_max: 1, proposer_queue_requests_max: 2 };
+const tiny: CoreLimits = {
+  ...limits,
+  promise_slots_max: 2,
+  message_slots_max: 3,
+  owed_commit_slots_max: 1,
+  proposer_queue_requests_max: 2,
+};
 
 function cluster(options: { limits?: CoreLimits; sabotage?: Sabotage } = {}) {
   const world = new World();
   const acceptors = Object.fromEntries(
-    ids.map((id) => [id, new Acceptor(new MemoryAcceptorStore(), { id, acceptQuorum: 2, ...(options.limits ? { limits: options.limits } : {}) })]),
+    ids.map((id) => [
+      id,
+      new Acceptor(new MemoryAcceptorStore(), {
+        id,
+        acceptQuorum: 2,
+        ...(options.limits ? { limits: options.limits } : {}),
+      }),
+    ]),
   ) as Record<(typeof ids)[number], Acceptor>;
   const proposer = new Proposer(
     {
@@ -44,12 +57,18 @@ function cluster(options: { limits?: CoreLimits; sabotage?: Sabotage } = {}) {
       sleep: (ms) => world.sleep(ms),
       random: () => 0.5,
     },
-    { ...(options.limits ? { limits: options.limits } : {}), ...(options.sabotage ? { sabotage: options.sabotage } : {}) },
+    {
+      ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.sabotage ? { sabotage: options.sabotage } : {}),
+    },
   );
   const append = async (id: string): Promise<BatchOutcome> => {
     let outcome: BatchOutcome | undefined;
     let failure: unknown;
-    proposer.append([trade(id)]).then((o) => (outcome = o), (e: unknown) => (failure = e));
+    proposer.append([trade(id)]).then(
+      (o) => (outcome = o),
+      (e: unknown) => (failure = e),
+    );
     await world.run(world.now_ms + 30_000, 1_000_000, () => outcome !== undefined || failure !== undefined);
     expect(failure).toBeUndefined();
     return outcome!;
@@ -58,13 +77,20 @@ function cluster(options: { limits?: CoreLimits; sabotage?: Sabotage } = {}) {
 }
 
 /** Slots 1..count accepted (not known chosen) at `ballot` by `holders`: what a dead leader leaves. */
-function leaveBacklog(acceptors: Record<string, Acceptor>, holders: readonly string[], ballot: Ballot, count: number): SlotValue[] {
+function leaveBacklog(
+  acceptors: Record<string, Acceptor>,
+  holders: readonly string[],
+  ballot: Ballot,
+  count: number,
+): SlotValue[] {
   const values = Array.from({ length: count }, (_, i) => appendValue(epoch_ms, [trade(`old${i + 1}`)]));
   for (const id of holders) {
     const acceptor = acceptors[id]!;
     expect(acceptor.handle({ type: "prepare", ballot, fromSlot: 1 }).type).toBe("promise");
     for (let i = 0; i < count; i++) {
-      expect(acceptor.handle({ type: "accept", ballot, slots: [{ slot: i + 1, value: values[i]! }], commits: [] }).type).toBe("accepted");
+      expect(
+        acceptor.handle({ type: "accept", ballot, slots: [{ slot: i + 1, value: values[i]! }], commits: [] }).type,
+      ).toBe("accepted");
     }
   }
   return values;
@@ -120,7 +146,12 @@ describe("sabotage switches plant exactly their bug", () => {
       const high: Ballot = { round: 5, proposerId: "p" };
       expect(new Acceptor(store, options).handle({ type: "prepare", ballot: high, fromSlot: 1 }).type).toBe("promise");
       const restarted = new Acceptor(store, options); // only the store survives
-      const reply = restarted.handle({ type: "accept", ballot: { round: 4, proposerId: "q" }, slots: [{ slot: 1, value: appendValue(epoch_ms, [trade("x")]) }], commits: [] });
+      const reply = restarted.handle({
+        type: "accept",
+        ballot: { round: 4, proposerId: "q" },
+        slots: [{ slot: 1, value: appendValue(epoch_ms, [trade("x")]) }],
+        commits: [],
+      });
       expect(reply.type).toBe(sabotage === undefined ? "reject" : "accepted");
     }
   });
@@ -134,7 +165,12 @@ describe("sabotage switches plant exactly their bug", () => {
       );
       // b and c hold `newer` at round 2 (a value of its own, replacing the one leaveBacklog wrote).
       for (const id of ["b", "c"] as const) {
-        acceptors[id].handle({ type: "accept", ballot: { round: 2, proposerId: "y" }, slots: [{ slot: 1, value: newer! }], commits: [] });
+        acceptors[id].handle({
+          type: "accept",
+          ballot: { round: 2, proposerId: "y" },
+          slots: [{ slot: 1, value: newer! }],
+          commits: [],
+        });
       }
       await append("after");
       expect(acceptors.b.store.slot(1)?.value).toEqual(sabotage === undefined ? newer : older);

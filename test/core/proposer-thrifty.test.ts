@@ -35,7 +35,9 @@ function cluster(options: ProposerOptions = {}) {
       quorum: quorumConfig(3),
       send: (to, request) => {
         const values =
-          request.type === "commit" || request.type === "accept" ? request.commits.filter((c) => c.value !== undefined).length : 0;
+          request.type === "commit" || request.type === "accept"
+            ? request.commits.filter((c) => c.value !== undefined).length
+            : 0;
         log.push({ to, type: request.type, values });
         const lost = request.type === "commit" && lose.indexOf(to) >= 0;
         if (lost) lose.splice(lose.indexOf(to), 1);
@@ -58,7 +60,14 @@ function cluster(options: ProposerOptions = {}) {
   const appendAll = async (...ids: string[]) => {
     let decided = 0;
     const failures: unknown[] = [];
-    for (const id of ids) proposer.append([trade(id)]).then(() => decided++, (e: unknown) => (decided++, failures.push(e)));
+    for (const id of ids)
+      proposer.append([trade(id)]).then(
+        () => decided++,
+        (e: unknown) => {
+          decided++;
+          failures.push(e);
+        },
+      );
     await world.run(world.now_ms + 10_000, 1_000_000, () => decided === ids.length);
     expect(failures).toEqual([]);
     expect(decided).toBe(ids.length);
@@ -69,7 +78,13 @@ function cluster(options: ProposerOptions = {}) {
     const failures: unknown[] = [];
     for (let i = 0; i < n; i++) {
       world.schedule(i * every_ms, () => {
-        proposer.append([trade(`${prefix}${i}`)]).then(() => decided++, (e: unknown) => (decided++, failures.push(e)));
+        proposer.append([trade(`${prefix}${i}`)]).then(
+          () => decided++,
+          (e: unknown) => {
+            decided++;
+            failures.push(e);
+          },
+        );
       });
     }
     await world.run(world.now_ms + 60_000, 1_000_000, () => decided === n);
@@ -154,7 +169,8 @@ describe("values owed to an acceptor whose Accept was not taken", () => {
   // would leave a gap that only anti-entropy (seconds, and absent here) could fill.
   test("an Accept call that fails: its acceptor gets the value with the commit and applies the slot", async () => {
     const c = proposerCluster();
-    c.control.route = (to, request) => (to === "c" && request.type === "accept" ? { kind: "fail", why: "c unreachable" } : { kind: "deliver" });
+    c.control.route = (to, request) =>
+      to === "c" && request.type === "accept" ? { kind: "fail", why: "c unreachable" } : { kind: "deliver" };
     expect((await c.append([trade("x1")])).ok).toBe(true);
     c.control.route = () => ({ kind: "deliver" });
     await c.runFor(5 * limits.commit_linger_ms + 1_000);
@@ -185,11 +201,14 @@ describe("values owed to an acceptor whose Accept was not taken", () => {
     expect((await c.append([trade("w0")])).ok).toBe(true); // a leader: the next round is one Accept
     await c.runFor(1_000);
     const fail_after_ms = 25; // after a and b answered (20 ms), before the commit's linger ends (30 ms)
-    c.control.route = (to, request) => (to === "c" && request.type === "accept" ? { kind: "fail", after_ms: fail_after_ms } : { kind: "deliver" });
+    c.control.route = (to, request) =>
+      to === "c" && request.type === "accept" ? { kind: "fail", after_ms: fail_after_ms } : { kind: "deliver" };
     const t0_ms = c.world.now_ms;
     expect((await c.append([trade("x1")])).ok).toBe(true);
     await c.runFor(1_000);
-    const withValue = c.sentOf("commit", "c").filter((m) => m.request.commits.some((item) => item.slot === 2 && item.value !== undefined));
+    const withValue = c
+      .sentOf("commit", "c")
+      .filter((m) => m.request.commits.some((item) => item.slot === 2 && item.value !== undefined));
     expect(withValue.map((m) => m.at_ms - t0_ms)).toEqual([fail_after_ms]);
     expect(c.acceptors.c!.store.chosenThrough()).toBe(2);
   });
@@ -199,7 +218,10 @@ describe("values owed to an acceptor whose Accept was not taken", () => {
     // accepts it again. c's first Accept fails (c is owed slot 2's value); the Commit carrying that
     // value fails too, while the second round's Accept to c is out, so the value is owed again; that
     // Accept is then lost, so phase 2 also owes c a bare commit of slot 2. The value must win.
-    const c = proposerCluster({ limits: { ...limits, commit_linger_ms: 100 }, options: { prepareEveryCommitForBaseline: true } });
+    const c = proposerCluster({
+      limits: { ...limits, commit_linger_ms: 100 },
+      options: { prepareEveryCommitForBaseline: true },
+    });
     expect((await c.append([trade("w0")])).ok).toBe(true);
     await c.runFor(1_000);
     let acceptsToC = 0;

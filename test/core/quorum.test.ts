@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { QuorumConfigError, majority, quorumConfig, unsafeQuorumConfigForTests } from "../../src/core/quorum.js";
+import { majority, QuorumConfigError, quorumConfig, unsafeQuorumConfigForTests } from "../../src/core/quorum.js";
 
 function refusal(f: () => unknown): QuorumConfigError {
   try {
@@ -107,19 +107,24 @@ describe("property: success iff prepare + accept > acceptors", () => {
 
   it("holds for random n, q1, q2 (sizes outside 1..n always refused)", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 9 }), fc.integer({ min: -2, max: 11 }), fc.integer({ min: -2, max: 11 }), (n, q1, q2) => {
-        const inRange = q1 >= 1 && q1 <= n && q2 >= 1 && q2 <= n;
-        let ok: boolean;
-        try {
-          const c = quorumConfig(n, q1, q2);
-          expect(c).toEqual({ acceptors: n, prepare: q1, accept: q2 });
-          ok = true;
-        } catch (error) {
-          expect(error).toBeInstanceOf(QuorumConfigError);
-          ok = false;
-        }
-        expect(ok).toBe(inRange && q1 + q2 > n);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: -2, max: 11 }),
+        fc.integer({ min: -2, max: 11 }),
+        (n, q1, q2) => {
+          const inRange = q1 >= 1 && q1 <= n && q2 >= 1 && q2 <= n;
+          let ok: boolean;
+          try {
+            const c = quorumConfig(n, q1, q2);
+            expect(c).toEqual({ acceptors: n, prepare: q1, accept: q2 });
+            ok = true;
+          } catch (error) {
+            expect(error).toBeInstanceOf(QuorumConfigError);
+            ok = false;
+          }
+          expect(ok).toBe(inRange && q1 + q2 > n);
+        },
+      ),
     );
   });
 

@@ -5,11 +5,15 @@
  * simulator's World), replicas answering after a fixed delay each.
  */
 import { describe, expect, test } from "vitest";
-import { quorumConfig, type QuorumConfig } from "../../src/core/quorum.js";
+import { type QuorumConfig, quorumConfig } from "../../src/core/quorum.js";
 import {
+  type Consistency,
   LedgerReader,
+  type ReadOptions,
   ReadUnavailableError,
   ReplicaBehindError,
+  type ReplicaState,
+  type ReplicaStateOf,
   ReplicaTimeoutError,
   read_index_poll_interval_ms,
   read_index_polls_limit,
@@ -18,10 +22,6 @@ import {
   read_timeout_ms,
   readIndexOf,
   readIndexSyncDue,
-  type Consistency,
-  type ReadOptions,
-  type ReplicaState,
-  type ReplicaStateOf,
 } from "../../src/core/read-index.js";
 import { World } from "../sim/world.js";
 
@@ -79,7 +79,12 @@ interface Replica {
 /** Replicas answering after their delay; the reader's env over virtual time. */
 function harness(
   replicas: Record<string, Replica>,
-  options: { quorum?: QuorumConfig; sync?: () => Promise<void>; reader?: ReadOptions; nearestFirst?: readonly string[] } = {},
+  options: {
+    quorum?: QuorumConfig;
+    sync?: () => Promise<void>;
+    reader?: ReadOptions;
+    nearestFirst?: readonly string[];
+  } = {},
 ) {
   const world = new World();
   const ids = Object.keys(replicas);
@@ -106,7 +111,8 @@ function harness(
           world.schedule(ms, () => reject(new ReplicaTimeoutError(`${what} timed out after ${ms} ms`)));
         }),
       // Nearest first: as given (a platform's latency estimates), else by delay.
-      nearestFirst: () => options.nearestFirst ?? [...ids].sort((a, b) => replicas[a]!.delay_ms - replicas[b]!.delay_ms),
+      nearestFirst: () =>
+        options.nearestFirst ?? [...ids].sort((a, b) => replicas[a]!.delay_ms - replicas[b]!.delay_ms),
       sync: () => {
         syncs++;
         return options.sync?.() ?? Promise.resolve();
@@ -132,7 +138,11 @@ function harness(
 
 describe("LedgerReader: linearizable reads", () => {
   test("served by the nearest replica that has applied the read index, after a prepare quorum's states", async () => {
-    const h = harness({ a: { delay_ms: 1, state: state(5) }, b: { delay_ms: 2, state: state(7) }, c: { delay_ms: 30, state: state(7) } });
+    const h = harness({
+      a: { delay_ms: 1, state: state(5) },
+      b: { delay_ms: 2, state: state(7) },
+      c: { delay_ms: 30, state: state(7) },
+    });
     const r = await h.read();
     // a and b answer first (a prepare quorum of two): index 7, applied by b only; c's state came too late to matter.
     expect(r.served).toEqual({ replica: "b", seq: 7 });
@@ -141,13 +151,21 @@ describe("LedgerReader: linearizable reads", () => {
   });
 
   test("a replica behind (the nearest) is skipped: the read goes to one that has applied the index", async () => {
-    const h = harness({ a: { delay_ms: 1, state: state(5) }, b: { delay_ms: 30, state: state(7) }, c: { delay_ms: 40, state: state(7) } });
+    const h = harness({
+      a: { delay_ms: 1, state: state(5) },
+      b: { delay_ms: 30, state: state(7) },
+      c: { delay_ms: 40, state: state(7) },
+    });
     const r = await h.read();
     expect(r.served).toEqual({ replica: "b", seq: 7 });
   });
 
   test("a replica that falls behind between its state and the read is not used: ReplicaBehind, then the next", async () => {
-    const h = harness({ a: { delay_ms: 1, state: state(7) }, b: { delay_ms: 2, state: state(7) }, c: { delay_ms: 30, state: state(7) } });
+    const h = harness({
+      a: { delay_ms: 1, state: state(7) },
+      b: { delay_ms: 2, state: state(7) },
+      c: { delay_ms: 30, state: state(7) },
+    });
     // a answers its state at 1 ms with 7 applied, then is rolled back (say, a restored copy): the read must not take it.
     h.world.schedule(1.5, () => (h.replicas.a!.state = state(4)));
     const r = await h.read();
@@ -156,7 +174,11 @@ describe("LedgerReader: linearizable reads", () => {
   });
 
   test("when the replicas seen to have applied the index fail, the others are tried, nearest first", async () => {
-    const h = harness({ a: { delay_ms: 1, state: state(5) }, b: { delay_ms: 2, state: state(7) }, c: { delay_ms: 30, state: state(7) } });
+    const h = harness({
+      a: { delay_ms: 1, state: state(5) },
+      b: { delay_ms: 2, state: state(7) },
+      c: { delay_ms: 30, state: state(7) },
+    });
     // b answers its state (index 7, only b seen to have applied it), then goes down before the read.
     h.world.schedule(2.5, () => (h.replicas.b!.fault = "down"));
     const r = await h.read();
@@ -206,7 +228,11 @@ describe("LedgerReader: linearizable reads", () => {
 
   test("every replica answering lowers the index: a minority's accepted slot does not hold the read up", async () => {
     // a holds slot 8 accepted (a leader died mid-round); b's state alone with a's gives 8, which nobody applied.
-    const h = harness({ a: { delay_ms: 1, state: state(7, 8) }, b: { delay_ms: 2, state: state(7) }, c: { delay_ms: 30, state: state(7) } });
+    const h = harness({
+      a: { delay_ms: 1, state: state(7, 8) },
+      b: { delay_ms: 2, state: state(7) },
+      c: { delay_ms: 30, state: state(7) },
+    });
     const r = await h.read();
     expect(r.served).toEqual({ replica: "a", seq: 7 });
     expect(r.syncs, "no recovery needed: one poll of every replica settles it").toBe(0);
@@ -240,7 +266,11 @@ describe("LedgerReader: linearizable reads", () => {
 
   test("a sync that fails (no phase-1 quorum) answers 503 at once", async () => {
     const h = harness(
-      { a: { delay_ms: 1, state: state(7, 8) }, b: { delay_ms: 2, state: state(7, 8) }, c: { delay_ms: 3, state: state(7) } },
+      {
+        a: { delay_ms: 1, state: state(7, 8) },
+        b: { delay_ms: 2, state: state(7, 8) },
+        c: { delay_ms: 3, state: state(7) },
+      },
       { sync: () => Promise.reject(new Error("no quorum")) },
     );
     const r = await h.read();
@@ -250,7 +280,11 @@ describe("LedgerReader: linearizable reads", () => {
   });
 
   test("an index never applied: 503 once read_index_wait_ms has passed, after read_index_syncs_max recoveries", async () => {
-    const h = harness({ a: { delay_ms: 1, state: state(7, 8) }, b: { delay_ms: 2, state: state(7, 8) }, c: { delay_ms: 3, state: state(7) } });
+    const h = harness({
+      a: { delay_ms: 1, state: state(7, 8) },
+      b: { delay_ms: 2, state: state(7, 8) },
+      c: { delay_ms: 3, state: state(7) },
+    });
     const r = await h.read();
     expect(r.error).toBeInstanceOf(ReadUnavailableError);
     expect((r.error as Error).message).toMatch(/through slot 8\) within 6000 ms/);
@@ -268,7 +302,9 @@ describe("LedgerReader: linearizable reads", () => {
     });
     const r = await h.read();
     expect(r.error).toBeInstanceOf(ReadUnavailableError);
-    expect((r.error as Error).message).toMatch(/^only 1 of 3 replicas answered \(a linearizable read needs 2\): b is down; read of c timed out after 2000 ms$/);
+    expect((r.error as Error).message).toMatch(
+      /^only 1 of 3 replicas answered \(a linearizable read needs 2\): b is down; read of c timed out after 2000 ms$/,
+    );
     expect(r.at_ms).toBe(read_timeout_ms);
   });
 
@@ -277,7 +313,10 @@ describe("LedgerReader: linearizable reads", () => {
     const five = (downs: number) =>
       harness(
         Object.fromEntries(
-          ["a", "b", "c", "d", "e"].map((id, i) => [id, { delay_ms: i + 1, state: state(i === 3 ? 6 : 5), fault: i >= 5 - downs ? ("down" as const) : undefined }]),
+          ["a", "b", "c", "d", "e"].map((id, i) => [
+            id,
+            { delay_ms: i + 1, state: state(i === 3 ? 6 : 5), fault: i >= 5 - downs ? ("down" as const) : undefined },
+          ]),
         ),
         { quorum: quorumConfig(5, 4, 2) },
       );
@@ -292,13 +331,21 @@ describe("LedgerReader: linearizable reads", () => {
 
 describe("LedgerReader: local reads", () => {
   test("local: the nearest replica that answers, however far behind", async () => {
-    const h = harness({ a: { delay_ms: 1, state: state(2), fault: "down" }, b: { delay_ms: 2, state: state(3) }, c: { delay_ms: 3, state: state(9) } });
+    const h = harness({
+      a: { delay_ms: 1, state: state(2), fault: "down" },
+      b: { delay_ms: 2, state: state(3) },
+      c: { delay_ms: 3, state: state(9) },
+    });
     const r = await h.read({ mode: "local" });
     expect(r.served).toEqual({ replica: "b", seq: 3 });
   });
 
   test("local with minSeq: the nearest whose head reached it; when none has, a linearizable read", async () => {
-    const h = harness({ a: { delay_ms: 1, state: state(2) }, b: { delay_ms: 2, state: state(9) }, c: { delay_ms: 3, state: state(9) } });
+    const h = harness({
+      a: { delay_ms: 1, state: state(2) },
+      b: { delay_ms: 2, state: state(9) },
+      c: { delay_ms: 3, state: state(9) },
+    });
     const reached = await h.read({ mode: "local", minSeq: 9 });
     expect(reached.served).toEqual({ replica: "b", seq: 9 });
     expect(reached.calls, "a local read asks no replica for its state").toEqual(["read a", "read b"]);
@@ -310,7 +357,10 @@ describe("LedgerReader: local reads", () => {
   });
 
   test("local with every replica down: 503", async () => {
-    const h = harness({ a: { delay_ms: 1, state: state(2), fault: "down" }, b: { delay_ms: 2, state: state(3), fault: "down" } });
+    const h = harness({
+      a: { delay_ms: 1, state: state(2), fault: "down" },
+      b: { delay_ms: 2, state: state(3), fault: "down" },
+    });
     const r = await h.read({ mode: "local" });
     expect(r.error).toBeInstanceOf(ReadUnavailableError);
     expect((r.error as Error).message).toBe("no replica answered: a is down; b is down");
@@ -320,7 +370,11 @@ describe("LedgerReader: local reads", () => {
 describe("LedgerReader: the planted bug", () => {
   test("read_index_from_one_replica: the nearest replica's own state is the index, so a replica behind serves a stale read", async () => {
     // Slot 8 was acknowledged by the accept quorum b, c; a (nearest) missed its Accept.
-    const replicas = { a: { delay_ms: 1, state: state(7) }, b: { delay_ms: 30, state: state(8) }, c: { delay_ms: 40, state: state(8) } };
+    const replicas = {
+      a: { delay_ms: 1, state: state(7) },
+      b: { delay_ms: 30, state: state(8) },
+      c: { delay_ms: 40, state: state(8) },
+    };
     const correct = await harness(replicas).read();
     expect(correct.served).toEqual({ replica: "b", seq: 8 });
     const sabotaged = await harness(replicas, { reader: { sabotage: "read_index_from_one_replica" } }).read();
@@ -335,7 +389,10 @@ describe("LedgerReader: the planted bug", () => {
  */
 describe("LedgerReader: bounds and messages (mutation survivors)", () => {
   /** An env whose clock never moves and whose calls settle at once: only the poll bound ends a read. */
-  function frozenEnv(states: Record<string, ReplicaState>, counters: { states: number; syncs: number; sleeps: number[] }) {
+  function frozenEnv(
+    states: Record<string, ReplicaState>,
+    counters: { states: number; syncs: number; sleeps: number[] },
+  ) {
     const ids = Object.keys(states);
     return {
       replicas: ids,
@@ -369,9 +426,13 @@ describe("LedgerReader: bounds and messages (mutation survivors)", () => {
     expect(read_index_polls_limit).toBe(124);
     const counters = { states: 0, syncs: 0, sleeps: [] as number[] };
     const reader = new LedgerReader(frozenEnv({ a: state(7, 8), b: state(7, 8), c: state(7) }, counters));
-    const error = await reader.read({ mode: "linearizable" }, () => Promise.reject(new Error("not reached"))).catch((e: unknown) => e);
+    const error = await reader
+      .read({ mode: "linearizable" }, () => Promise.reject(new Error("not reached")))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ReadUnavailableError);
-    expect((error as Error).message).toBe("no replica has applied every acknowledged slot (through slot 8) within 6000 ms");
+    expect((error as Error).message).toBe(
+      "no replica has applied every acknowledged slot (through slot 8) within 6000 ms",
+    );
     // The first round of states, then one round of every replica's states per poll.
     expect(counters.states).toBe(3 * (1 + 124));
     expect(counters.syncs).toBe(3);
@@ -398,8 +459,17 @@ describe("LedgerReader: bounds and messages (mutation survivors)", () => {
     };
     const error = await reader.read({ mode: "linearizable" }, (id) => answers[id]!()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ReadUnavailableError);
-    expect((error as Error).message).toBe("no replica that has applied slot 7 answered: a is down; b has applied slot 5, not 7; read of c timed out");
-    expect(labels.filter((what) => what.startsWith("read of "))).toEqual(["read of a", "read of b", "read of c", "read of a", "read of b", "read of c"]);
+    expect((error as Error).message).toBe(
+      "no replica that has applied slot 7 answered: a is down; b has applied slot 5, not 7; read of c timed out",
+    );
+    expect(labels.filter((what) => what.startsWith("read of "))).toEqual([
+      "read of a",
+      "read of b",
+      "read of c",
+      "read of a",
+      "read of b",
+      "read of c",
+    ]);
     expect(counters.states).toBe(3);
   });
 
@@ -413,14 +483,20 @@ describe("LedgerReader: bounds and messages (mutation survivors)", () => {
         return work;
       },
     });
-    const served = await reader.read({ mode: "local", minSeq: 3 }, (id) => Promise.resolve({ state: id === "a" ? state(2) : state(3) }));
+    const served = await reader.read({ mode: "local", minSeq: 3 }, (id) =>
+      Promise.resolve({ state: id === "a" ? state(2) : state(3) }),
+    );
     expect(served.replica).toBe("b");
     expect(labels).toEqual(["read of a", "read of b"]);
   });
 
   test("a sync that rejects without a reason: 503 with 'sync failed'", async () => {
     const h = harness(
-      { a: { delay_ms: 1, state: state(7, 8) }, b: { delay_ms: 2, state: state(7, 8) }, c: { delay_ms: 3, state: state(7) } },
+      {
+        a: { delay_ms: 1, state: state(7, 8) },
+        b: { delay_ms: 2, state: state(7, 8) },
+        c: { delay_ms: 3, state: state(7) },
+      },
       // The case under test: a rejection that carries no Error at all.
       { sync: () => Promise.reject(undefined) },
     );
@@ -441,16 +517,26 @@ describe("LedgerReader: bounds and messages (mutation survivors)", () => {
   });
 
   test("a poll counts a replica that fails: with one down, an index nobody applies still ends in 503, not a hang", async () => {
-    const h = harness({ a: { delay_ms: 1, state: state(7, 8) }, b: { delay_ms: 2, state: state(7, 8) }, c: { delay_ms: 3, state: state(7), fault: "down" } });
+    const h = harness({
+      a: { delay_ms: 1, state: state(7, 8) },
+      b: { delay_ms: 2, state: state(7, 8) },
+      c: { delay_ms: 3, state: state(7), fault: "down" },
+    });
     const r = await h.read();
     expect(r.error).toBeInstanceOf(ReadUnavailableError);
-    expect((r.error as Error).message).toBe("no replica has applied every acknowledged slot (through slot 8) within 6000 ms");
+    expect((r.error as Error).message).toBe(
+      "no replica has applied every acknowledged slot (through slot 8) within 6000 ms",
+    );
     expect(r.at_ms).toBeLessThan(read_index_wait_ms + 2 * read_index_poll_interval_ms);
   });
 
   test("the time bound is inclusive: a poll that finds exactly 0 ms left ends the read at read_index_wait_ms", async () => {
     // Replicas that answer at once: the polls fall on multiples of 50 ms (syncs take no time), one exactly at 6000 ms.
-    const h = harness({ a: { delay_ms: 0, state: state(7, 8) }, b: { delay_ms: 0, state: state(7, 8) }, c: { delay_ms: 0, state: state(7) } });
+    const h = harness({
+      a: { delay_ms: 0, state: state(7, 8) },
+      b: { delay_ms: 0, state: state(7, 8) },
+      c: { delay_ms: 0, state: state(7) },
+    });
     const r = await h.read();
     expect(r.error).toBeInstanceOf(ReadUnavailableError);
     expect(r.syncs).toBe(3);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { isRegionHint, nthNearestRtt_ms, region_hints, regionRtt_ms, same_region_rtt_ms } from "../../src/core/region-rtt.js";
+import {
+  isRegionHint,
+  nthNearestRtt_ms,
+  region_hints,
+  regionRtt_ms,
+  same_region_rtt_ms,
+} from "../../src/core/region-rtt.js";
 
 describe("region RTT table", () => {
   it("is symmetric, same_region_rtt_ms on the diagonal, positive elsewhere", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { noop_value, slotValueEntryCount, slotValuesEqual, type SlotValue } from "../../src/core/slot-value.js";
+import { noop_value, type SlotValue, slotValueEntryCount, slotValuesEqual } from "../../src/core/slot-value.js";
 import { appendValue, trade } from "./fixtures.js";
 
 describe("slotValueEntryCount", () => {
@@ -16,7 +16,9 @@ describe("slotValueEntryCount", () => {
 describe("slotValuesEqual", () => {
   it("compares by canonical JSON: key order does not matter, content does", () => {
     const a = appendValue(5, [trade("a")]);
-    const reordered = JSON.parse(`{"batches":${JSON.stringify(a.kind === "append" ? a.batches : [])},"proposedAt_ms":5,"kind":"append"}`) as SlotValue;
+    const reordered = JSON.parse(
+      `{"batches":${JSON.stringify(a.kind === "append" ? a.batches : [])},"proposedAt_ms":5,"kind":"append"}`,
+    ) as SlotValue;
     expect(slotValuesEqual(a, reordered)).toBe(true);
     expect(slotValuesEqual(a, appendValue(6, [trade("a")]))).toBe(false);
     expect(slotValuesEqual(a, noop_value)).toBe(false);

@@ -6,10 +6,10 @@
  */
 import { spawn } from "node:child_process";
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { type AddressInfo, createServer as createTcpServer, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { closingLines, demo_port_default, parseDemoArgs, probeLedger, type DemoOptions } from "../../scripts/demo.js";
+import { closingLines, type DemoOptions, demo_port_default, parseDemoArgs, probeLedger } from "../../scripts/demo.js";
 import { freePort, project_root } from "../../scripts/wrangler-dev.js";
 
 const tsx_cli = fileURLToPath(new URL("../../node_modules/tsx/dist/cli.mjs", import.meta.url));
@@ -70,7 +70,10 @@ interface ScriptRun {
 /** `npm run demo -- <args>` as the user runs it (tsx on the project's Node), bounded in time. */
 function runDemoScript(args: readonly string[]): Promise<ScriptRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [tsx_cli, "scripts/demo.ts", ...args], { cwd: project_root, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [tsx_cli, "scripts/demo.ts", ...args], {
+      cwd: project_root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
@@ -95,20 +98,35 @@ function options(argv: string[]): DemoOptions {
 
 function invalid(argv: string[]): string {
   const parsed = parseDemoArgs(argv, 7);
-  if (parsed.kind !== "invalid") throw new Error(`expected a refusal of ${JSON.stringify(argv)}, got ${JSON.stringify(parsed)}`);
+  if (parsed.kind !== "invalid")
+    throw new Error(`expected a refusal of ${JSON.stringify(argv)}, got ${JSON.stringify(parsed)}`);
   return parsed.message;
 }
 
 describe("the demo's arguments", () => {
   it("default to port 8787, 300 fills, ledger demo, a random seed, kept running", () => {
-    expect(options([])).toEqual({ fills: 300, ledger: "demo", seed: 7, exit: false, target: { kind: "port", port: demo_port_default } });
+    expect(options([])).toEqual({
+      fills: 300,
+      ledger: "demo",
+      seed: 7,
+      exit: false,
+      target: { kind: "port", port: demo_port_default },
+    });
   });
 
   it("take --port and --url", () => {
     expect(options(["--port", "8790"]).target).toEqual({ kind: "port", port: 8790 });
     expect(options(["--url", "http://127.0.0.1:8788"]).target).toEqual({ kind: "url", url: "http://127.0.0.1:8788" });
-    expect(options(["--url", "https://ledger.example.com/"]).target).toEqual({ kind: "url", url: "https://ledger.example.com" });
-    expect(options(["--exit", "--fills", "5", "--seed", "42", "--ledger", "desk-1"])).toMatchObject({ exit: true, fills: 5, seed: 42, ledger: "desk-1" });
+    expect(options(["--url", "https://ledger.example.com/"]).target).toEqual({
+      kind: "url",
+      url: "https://ledger.example.com",
+    });
+    expect(options(["--exit", "--fills", "5", "--seed", "42", "--ledger", "desk-1"])).toMatchObject({
+      exit: true,
+      fills: 5,
+      seed: 42,
+      ledger: "desk-1",
+    });
   });
 
   it("refuse what they cannot use, with a message", () => {
@@ -166,7 +184,9 @@ describe("npm run demo against a port that is not Quorum Ledger", () => {
     const other = await otherHttpServer();
     const run = await runDemoScript(["--port", String(other.port), "--fills", "3", "--exit"]);
     expect(run.code, run.stderr).toBe(1);
-    expect(run.stderr).toContain(`Something answers on 127.0.0.1:${other.port}, but it is not Quorum Ledger (HTTP 404, text/html).`);
+    expect(run.stderr).toContain(
+      `Something answers on 127.0.0.1:${other.port}, but it is not Quorum Ledger (HTTP 404, text/html).`,
+    );
     expect(run.stderr).toContain("npm run demo -- --port <P>");
     expect(run.stderr).not.toMatch(stack_line);
     expect(run.stdout).not.toMatch(/Starting wrangler|Posting/);
@@ -195,7 +215,9 @@ describe("npm run demo against a port that is not Quorum Ledger", () => {
     const port = await freePort();
     const unreachable = await runDemoScript(["--url", `http://127.0.0.1:${port}`]);
     expect(unreachable.code).toBe(1);
-    expect(unreachable.stderr).toContain(`No Quorum Ledger at http://127.0.0.1:${port}: nothing listens there (connection refused).`);
+    expect(unreachable.stderr).toContain(
+      `No Quorum Ledger at http://127.0.0.1:${port}: nothing listens there (connection refused).`,
+    );
     expect(unreachable.stderr).not.toMatch(stack_line);
 
     const typo = await runDemoScript(["--prot", "8790"]);

@@ -8,9 +8,9 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WranglerDev, freePort, project_root } from "../../scripts/wrangler-dev.js";
+import { freePort, project_root, WranglerDev } from "../../scripts/wrangler-dev.js";
 import { browserTestsCanRun, chromium_path } from "./browser.js";
 
 /** Scalar renders asynchronously; every wait is bounded by this. */
@@ -28,7 +28,15 @@ beforeAll(async () => {
     executablePath: chromium_path,
     headless: true,
     // This machine's network is closed: no background traffic, no sandbox (root in CI).
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 });
 
@@ -58,7 +66,13 @@ describe.runIf(browserTestsCanRun("test/e2e/docs.test.ts"))("/docs in Chromium",
     const res = await page.goto(`${origin}/docs`, { waitUntil: "load", timeout: render_wait_ms });
     expect(res?.status()).toBe(200);
     // The title, the first tag's operations (open), and every tag of the document in the sidebar.
-    for (const text of ["Quorum Ledger API", "Append one entry, or an atomic batch", "Entries in seq order, a page at a time", "positions", "operations"]) {
+    for (const text of [
+      "Quorum Ledger API",
+      "Append one entry, or an atomic batch",
+      "Entries in seq order, a page at a time",
+      "positions",
+      "operations",
+    ]) {
       await page.getByText(text, { exact: true }).first().waitFor({ timeout: render_wait_ms });
     }
     await mkdir(join(project_root, "test/e2e/artifacts"), { recursive: true });

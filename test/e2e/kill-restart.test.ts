@@ -17,7 +17,7 @@ import { join } from "node:path";
 import canonicalize from "canonicalize";
 import { afterAll, describe, expect, it, onTestFailed } from "vitest";
 import { z } from "zod";
-import { WranglerDev, freePort, sleep } from "../../scripts/wrangler-dev.js";
+import { freePort, sleep, WranglerDev } from "../../scripts/wrangler-dev.js";
 
 const api_key = "dev-key-quorum-ledger"; // .dev.vars.example: scopes append, read, admin
 const entry_count = 400;
@@ -118,7 +118,8 @@ function entryBody(n: number): EntryBody {
     price: `${100 + (n % 13)}.${String(n % 100).padStart(2, "0")}`,
   };
   // Some optional fields, so the canonical JSON covers nested objects and more keys.
-  if (n % 4 === 0) return { ...base, venue: "XNAS", tradeTime: `2026-11-26T12:00:${String(n % 60).padStart(2, "0")}.000Z` };
+  if (n % 4 === 0)
+    return { ...base, venue: "XNAS", tradeTime: `2026-11-26T12:00:${String(n % 60).padStart(2, "0")}.000Z` };
   if (n % 4 === 1) return { ...base, metadata: { desk: `desk-${n % 3}`, strategy: "e2e" } };
   return base;
 }
@@ -131,7 +132,15 @@ function planRequests(): PlannedRequest[] {
     const entries = Array.from({ length: size }, (_, i) => entryBody(n + i));
     n += size;
     const body = JSON.stringify(size === 1 ? entries[0] : { entries });
-    planned.push({ index: planned.length, entries, body, attempts: 0, outcome: undefined, unknownAtKill: false, ackedBeforeKill: false });
+    planned.push({
+      index: planned.length,
+      entries,
+      body,
+      attempts: 0,
+      outcome: undefined,
+      unknownAtKill: false,
+      ackedBeforeKill: false,
+    });
   }
   return planned;
 }
@@ -141,7 +150,12 @@ function authHeaders(): Record<string, string> {
 }
 
 /** One POST of `request` to `url`; `afterKill()` says whether a 5xx may be the kill's doing. */
-async function appendOnce(url: string, ledger: string, request: PlannedRequest, afterKill: () => boolean): Promise<AttemptResult> {
+async function appendOnce(
+  url: string,
+  ledger: string,
+  request: PlannedRequest,
+  afterKill: () => boolean,
+): Promise<AttemptResult> {
   const firstAttempt = request.attempts === 0;
   request.attempts += 1;
   let status: number;
@@ -170,17 +184,27 @@ async function appendOnce(url: string, ledger: string, request: PlannedRequest, 
   const ids = request.entries.map((e) => e.id);
   const gotIds = parsed.results.map((r) => r.id);
   if (parsed.ledger !== ledger || JSON.stringify(gotIds) !== JSON.stringify(ids)) {
-    return { kind: "failed", reason: `receipts for ledger ${parsed.ledger}, ids ${gotIds.join(",")}; expected ${ledger}, ${ids.join(",")}` };
+    return {
+      kind: "failed",
+      reason: `receipts for ledger ${parsed.ledger}, ids ${gotIds.join(",")}; expected ${ledger}, ${ids.join(",")}`,
+    };
   }
   // A batch is atomic: all created (201) or, for a retry of a batch that was chosen, all exist (200).
   const expected = status === 201 ? "created" : "exists";
-  if (parsed.results.some((r) => r.status !== expected)) return { kind: "failed", reason: `a ${status} with mixed statuses: ${text.slice(0, 300)}` };
-  if (status === 200 && firstAttempt) return { kind: "failed", reason: `a never-sent request answered 200 exists: ${text.slice(0, 300)}` };
+  if (parsed.results.some((r) => r.status !== expected))
+    return { kind: "failed", reason: `a ${status} with mixed statuses: ${text.slice(0, 300)}` };
+  if (status === 200 && firstAttempt)
+    return { kind: "failed", reason: `a never-sent request answered 200 exists: ${text.slice(0, 300)}` };
   return { kind: "acked", status, receipts: parsed.results };
 }
 
 /** `items` through `concurrency` async workers; a worker takes no new item once `stop()` is true. */
-async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>, stop: () => boolean = () => false): Promise<void> {
+async function pool<T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<void>,
+  stop: () => boolean = () => false,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (!stop() && next < items.length) {
@@ -240,7 +264,8 @@ afterAll(async () => {
 describe("wrangler dev, kill -9 and restart (black box)", () => {
   it("keeps every acknowledged entry exactly once, with a verifiable hash chain", async () => {
     onTestFailed(() => {
-      for (const s of started) console.error(`---- wrangler dev (${s.options.label}) output tail ----\n${s.outputTail()}`);
+      for (const s of started)
+        console.error(`---- wrangler dev (${s.options.label}) output tail ----\n${s.outputTail()}`);
     });
     const started_ms = Date.now();
     const port = await freePort();
@@ -293,7 +318,9 @@ describe("wrangler dev, kill -9 and restart (black box)", () => {
     const ackedBefore = planned.filter((r) => r.ackedBeforeKill);
     const unknown = planned.filter((r) => r.unknownAtKill);
     const notSent = planned.filter((r) => r.outcome === undefined);
-    expect(unknown.length, "no request was in flight at the kill, so nothing had an unknown outcome").toBeGreaterThan(0);
+    expect(unknown.length, "no request was in flight at the kill, so nothing had an unknown outcome").toBeGreaterThan(
+      0,
+    );
     expect(notSent.length, "the whole load finished before the kill").toBeGreaterThan(0);
 
     // Phase 2: restart on the same port and folder; retry the unknown, send the rest.
@@ -322,7 +349,9 @@ describe("wrangler dev, kill -9 and restart (black box)", () => {
         for (const r of request.outcome.receipts) {
           const e = listed.get(r.id);
           if (e === undefined || e.seq !== r.seq || e.hash !== r.hash) {
-            problem(`the first read after the restart lacks acknowledged ${r.id} (seq ${r.seq}): ${JSON.stringify(e ?? null).slice(0, 200)}`);
+            problem(
+              `the first read after the restart lacks acknowledged ${r.id} (seq ${r.seq}): ${JSON.stringify(e ?? null).slice(0, 200)}`,
+            );
           }
         }
       }
@@ -339,7 +368,9 @@ describe("wrangler dev, kill -9 and restart (black box)", () => {
       }
       const outcome = request.outcome;
       if (outcome === undefined || outcome.kind !== "acked") {
-        problem(`request ${request.index} (${request.entries[0]!.id}…) after the restart, ${request.attempts} attempts: ${outcome?.reason ?? "never sent"}`);
+        problem(
+          `request ${request.index} (${request.entries[0]!.id}…) after the restart, ${request.attempts} attempts: ${outcome?.reason ?? "never sent"}`,
+        );
       } else if (request.unknownAtKill) {
         if (outcome.status === 200) retriesAnswered200 += 1;
         else retriesAnswered201 += 1;
@@ -353,7 +384,9 @@ describe("wrangler dev, kill -9 and restart (black box)", () => {
       if (original?.kind !== "acked") throw new Error("unreachable: an acknowledged request without receipts");
       const again = await appendOnce(restarted.url, ledger, request, () => false);
       if (again.kind !== "acked" || again.status !== 200) {
-        problem(`resending acknowledged request ${request.index}: expected 200 exists, got ${JSON.stringify(again).slice(0, 300)}`);
+        problem(
+          `resending acknowledged request ${request.index}: expected 200 exists, got ${JSON.stringify(again).slice(0, 300)}`,
+        );
         continue;
       }
       again.receipts.forEach((r, i) => {
@@ -374,7 +407,9 @@ describe("wrangler dev, kill -9 and restart (black box)", () => {
     });
     const conflictBody = errorSchema.safeParse(await conflict.json());
     if (conflict.status !== 409 || !conflictBody.success || conflictBody.data.error.code !== "id_conflict") {
-      problem(`a changed body for ${conflicting.id}: expected 409 id_conflict, got ${conflict.status} ${JSON.stringify(conflictBody)}`);
+      problem(
+        `a changed body for ${conflicting.id}: expected 409 id_conflict, got ${conflict.status} ${JSON.stringify(conflictBody)}`,
+      );
     }
     const load_done_ms = Date.now();
 
@@ -386,7 +421,10 @@ describe("wrangler dev, kill -9 and restart (black box)", () => {
     let head: z.infer<typeof headSchema> | undefined;
     for (let page = 0; ; page++) {
       expect(page, "more list pages than the entries can fill").toBeLessThan(list_pages_max);
-      const p = await getJson(`${restarted.url}/v1/ledgers/${ledger}/entries?after=${after}&limit=${list_page_limit}`, pageSchema);
+      const p = await getJson(
+        `${restarted.url}/v1/ledgers/${ledger}/entries?after=${after}&limit=${list_page_limit}`,
+        pageSchema,
+      );
       entries.push(...p.entries);
       head = p.head;
       if (p.next === null) break;
@@ -407,13 +445,16 @@ describe("wrangler dev, kill -9 and restart (black box)", () => {
       const sent = sentById.get(e.id);
       if (sent === undefined) problem(`seq ${e.seq} holds id ${e.id}, which this test never sent`);
       else if (canonicalize(clientFields(e)) !== canonicalize(sent)) {
-        problem(`seq ${e.seq} (${e.id}): client fields ${canonicalize(clientFields(e))} differ from the body sent ${canonicalize(sent)}`);
+        problem(
+          `seq ${e.seq} (${e.id}): client fields ${canonicalize(clientFields(e))} differ from the body sent ${canonicalize(sent)}`,
+        );
       }
     });
     expect(entries.length, "entries in the ledger").toBe(entry_count);
     expect(head!.seq, "head seq").toBe(entries.length);
     expect(head!.hash, "head hash").toBe(entries.at(-1)?.hash);
-    for (const id of sentById.keys()) if (!seenIds.has(id)) problem(`id ${id} was sent until acknowledged but is not in the ledger`);
+    for (const id of sentById.keys())
+      if (!seenIds.has(id)) problem(`id ${id} was sent until acknowledged but is not in the ledger`);
 
     // Every receipt a client got (before the kill, after it, and the resends) matches the ledger.
     let receiptsChecked = 0;
@@ -445,7 +486,10 @@ describe("wrangler dev, kill -9 and restart (black box)", () => {
     // GET /ids/:id for every id: the same entry as the list.
     await pool([...sentById.keys()], client_count, async (id) => {
       try {
-        const one = await getJson(`${restarted.url}/v1/ledgers/${ledger}/ids/${encodeURIComponent(id)}`, oneEntrySchema);
+        const one = await getJson(
+          `${restarted.url}/v1/ledgers/${ledger}/ids/${encodeURIComponent(id)}`,
+          oneEntrySchema,
+        );
         const listed = bySeq.get(seenIds.get(id) ?? 0);
         if (listed === undefined || canonicalize(one.entry) !== canonicalize(listed)) {
           problem(`GET ids/${id}: ${JSON.stringify(one.entry)} differs from the listed ${JSON.stringify(listed)}`);
@@ -457,8 +501,16 @@ describe("wrangler dev, kill -9 and restart (black box)", () => {
 
     // The server's own verification agrees.
     const verify = await getJson(`${restarted.url}/v1/ledgers/${ledger}/verify`, verifySchema);
-    if (!verify.verified || !verify.complete || verify.checkedThrough !== head!.seq || verify.head.seq !== head!.seq || verify.head.hash !== head!.hash) {
-      problem(`verify: ${JSON.stringify(verify)}; expected verified and complete through seq ${head!.seq}, hash ${head!.hash}`);
+    if (
+      !verify.verified ||
+      !verify.complete ||
+      verify.checkedThrough !== head!.seq ||
+      verify.head.seq !== head!.seq ||
+      verify.head.hash !== head!.hash
+    ) {
+      problem(
+        `verify: ${JSON.stringify(verify)}; expected verified and complete through seq ${head!.seq}, hash ${head!.hash}`,
+      );
     }
     const finished_ms = Date.now();
 

@@ -19,7 +19,10 @@ describe("bounded simulator run for mutation testing", () => {
   for (let seed = seed_first; seed < seed_first + seed_count; seed++) {
     test(`seed ${seed} keeps every invariant`, async () => {
       const result = await runScenario(seed);
-      expect(result.violations, `${result.summary}\n${result.violations.slice(0, 5).join("\n")}\nreplay: ${replayCommand(seed)}`).toEqual([]);
+      expect(
+        result.violations,
+        `${result.summary}\n${result.violations.slice(0, 5).join("\n")}\nreplay: ${replayCommand(seed)}`,
+      ).toEqual([]);
       expect(result.stats.entries).toBeGreaterThan(0);
     });
   }

@@ -18,7 +18,7 @@
  *   was told of each slot of the last write by a proposer's commit within the deadline below.
  */
 import { anti_entropy, type CoreLimits } from "../../src/core/limits.js";
-import { durable_write_ms, regionRtt_ms, type RegionHint } from "../../src/core/region-rtt.js";
+import { durable_write_ms, type RegionHint, regionRtt_ms } from "../../src/core/region-rtt.js";
 import { SimClient } from "./clients.js";
 import type { Cluster, SimProposer } from "./cluster.js";
 import type { Prng } from "./prng.js";
@@ -80,8 +80,13 @@ export function drawAims(rng: Prng): AimPlan {
   const commitBlackout = rng.chance(aim_share.commit_blackout);
   const roll = rng.next();
   const clocks: ClockAim =
-    roll < aim_share.clocks_equal_coarse ? "equal_coarse" : roll < aim_share.clocks_equal_coarse + aim_share.clocks_skewed ? "skewed" : "equal";
-  const clock_ms = clocks === "equal_coarse" ? rng.int(2, clock_tick_ms_max) : clocks === "skewed" ? rng.int(1, clock_skew_ms_max) : 0;
+    roll < aim_share.clocks_equal_coarse
+      ? "equal_coarse"
+      : roll < aim_share.clocks_equal_coarse + aim_share.clocks_skewed
+        ? "skewed"
+        : "equal";
+  const clock_ms =
+    clocks === "equal_coarse" ? rng.int(2, clock_tick_ms_max) : clocks === "skewed" ? rng.int(1, clock_skew_ms_max) : 0;
   return { crashAfterPromise, crashAfterAccepted, clocks, clock_ms, leaderCuts, lostCommits, commitBlackout };
 }
 
@@ -94,7 +99,8 @@ export function armAims(plan: AimPlan, cluster: Cluster, world: World, rng: Prng
   const aims = cluster.aims;
   aims.commitLossesOnce = plan.lostCommits;
   // Each aimed crash is armed at a random moment and fires at the next matching reply after it.
-  for (let i = 0; i < plan.crashAfterPromise; i++) world.schedule(rng.uniform(0, fault_phase_ms), () => aims.crashAfterPromise++);
+  for (let i = 0; i < plan.crashAfterPromise; i++)
+    world.schedule(rng.uniform(0, fault_phase_ms), () => aims.crashAfterPromise++);
   // And once: a proposer that is not the leader recovers (a phase 1 only) while the leader goes on,
   // and every acceptor restarts right after promising it. The leader's next Accepts must still be
   // refused: the promises were durable before they were sent.
@@ -110,7 +116,8 @@ export function armAims(plan: AimPlan, cluster: Cluster, world: World, rng: Prng
       world.schedule(recovery_promise_crash_window_ms, () => (aims.crashPromisesTo = undefined));
     });
   }
-  for (let i = 0; i < plan.crashAfterAccepted; i++) world.schedule(rng.uniform(0, fault_phase_ms), () => aims.crashAfterAccepted++);
+  for (let i = 0; i < plan.crashAfterAccepted; i++)
+    world.schedule(rng.uniform(0, fault_phase_ms), () => aims.crashAfterAccepted++);
   for (let i = 0; i < plan.leaderCuts; i++) world.schedule(rng.uniform(0, fault_phase_ms), () => aims.leaderCuts++);
   aims.onLeaderCut = (cut: SimProposer) => {
     // Two proposers recover at once over the partially accepted slot: the others that are up, and
@@ -138,7 +145,10 @@ export function describeAims(plan: AimPlan): string {
   if (plan.leaderCuts > 0) parts.push(`${plan.leaderCuts} leader cuts`);
   if (plan.lostCommits) parts.push("commits lost once");
   if (plan.commitBlackout) parts.push("a commit blackout");
-  if (plan.clocks !== "equal") parts.push(plan.clocks === "skewed" ? `clocks skewed up to ${plan.clock_ms} ms` : `clock ticks of ${plan.clock_ms} ms`);
+  if (plan.clocks !== "equal")
+    parts.push(
+      plan.clocks === "skewed" ? `clocks skewed up to ${plan.clock_ms} ms` : `clock ticks of ${plan.clock_ms} ms`,
+    );
   return parts.length === 0 ? "no aimed faults" : parts.join(", ");
 }
 
@@ -176,11 +186,24 @@ export function convergenceDeadline_ms(regions: readonly RegionHint[], lim: Core
  * proposer other than the leader (the leader when it is alone) recovers. Returns the client, whose
  * requests the checker checks like any other.
  */
-export async function runCommitBlackout(cluster: Cluster, world: World, rng: Prng, run_ms_max: number, events_max: number): Promise<SimClient> {
+export async function runCommitBlackout(
+  cluster: Cluster,
+  world: World,
+  rng: Prng,
+  run_ms_max: number,
+  events_max: number,
+): Promise<SimClient> {
   const live = cluster.proposers.filter((p) => p.up);
   const leader = live.find((p) => p.proposer.isLeader) ?? live[0];
   const informed = rng.pick(cluster.acceptors);
-  const writer = new SimClient("blackout", world, cluster, rng.fork(), rng.int(commit_blackout_requests.min, commit_blackout_requests.max), leader);
+  const writer = new SimClient(
+    "blackout",
+    world,
+    cluster,
+    rng.fork(),
+    rng.int(commit_blackout_requests.min, commit_blackout_requests.max),
+    leader,
+  );
   // The blackout alone: commits lost once on top of it would leave no acceptor able to tell outcomes.
   const lossesOnce = cluster.aims.commitLossesOnce;
   cluster.aims.commitLossesOnce = false;

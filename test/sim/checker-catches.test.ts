@@ -32,7 +32,11 @@ const mocked_modules = ["../../src/core/hash.js", "../../src/core/ballot.js"] as
 /** Seeds each shape was scanned through (the highest catching seed), for the clean control at the end. */
 const scanned = new Map<string, { overrides: ScenarioOverrides; through: number }>();
 
-async function firstCaught(run: RunScenario, overrides: ScenarioOverrides, seeds_max: number): Promise<{ seed: number; violations: readonly string[] } | undefined> {
+async function firstCaught(
+  run: RunScenario,
+  overrides: ScenarioOverrides,
+  seeds_max: number,
+): Promise<{ seed: number; violations: readonly string[] } | undefined> {
   expect(seeds_max).toBeLessThanOrEqual(seeds_bound);
   for (let seed = 1; seed <= seeds_max; seed++) {
     const result = await run(seed, overrides);
@@ -68,7 +72,9 @@ async function expectCaught(
   expect(clean.violations, `the correct code fails seed ${seed} too`).toEqual([]);
   const key = JSON.stringify(cleanOverrides);
   scanned.set(key, { overrides: cleanOverrides, through: Math.max(seed, scanned.get(key)?.through ?? 0) });
-  console.log(`caught at seed ${seed} (bound ${seeds_max}): ${violations.find((v) => expected.test(v)) ?? violations[0]}`);
+  console.log(
+    `caught at seed ${seed} (bound ${seeds_max}): ${violations.find((v) => expected.test(v)) ?? violations[0]}`,
+  );
   return seed;
 }
 
@@ -81,11 +87,23 @@ describe("built here", () => {
   const shape: ScenarioOverrides = { acceptors: 3, proposers: 3 };
 
   test("non-intersecting quorums (3 acceptors, prepare 1, accept 1) are caught within 40 seeds", async () => {
-    await expectCaught(await cleanScenario(), { ...shape, quorum: unsafeQuorumConfigForTests(3, 1, 1) }, 40, safety, shape);
+    await expectCaught(
+      await cleanScenario(),
+      { ...shape, quorum: unsafeQuorumConfigForTests(3, 1, 1) },
+      40,
+      safety,
+      shape,
+    );
   });
 
   test("a proposer that skips recovery is caught within 40 seeds", async () => {
-    await expectCaught(await cleanScenario(), { ...shape, proposerOptions: { skipRecoveryForTests: true } }, 40, safety, shape);
+    await expectCaught(
+      await cleanScenario(),
+      { ...shape, proposerOptions: { skipRecoveryForTests: true } },
+      40,
+      safety,
+      shape,
+    );
   });
 });
 

@@ -20,7 +20,7 @@ import type { Entry } from "../../src/core/ledger-types.js";
 import type { MemoryAcceptorStore } from "../../src/core/memory-store.js";
 import type { SimClient } from "./clients.js";
 import type { Cluster } from "./cluster.js";
-import { referenceCanonicalJson, referenceEntryHash, reference_genesis_hash } from "./independent-hash.js";
+import { reference_genesis_hash, referenceCanonicalJson, referenceEntryHash } from "./independent-hash.js";
 import { referencePositions } from "./reference-positions.js";
 
 /** The fields the ledger adds to what a client sent (README, "The hash chain"). */
@@ -49,7 +49,9 @@ function guarded(what: string, violations: string[], check: () => void): void {
   try {
     check();
   } catch (error) {
-    violations.push(`checker: ${what} threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    violations.push(
+      `checker: ${what} threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+    );
   }
 }
 
@@ -71,24 +73,35 @@ function checkChain(name: string, entries: readonly Entry[], violations: string[
   });
 }
 
-function checkPositions(name: string, store: MemoryAcceptorStore, entries: readonly Entry[], violations: string[]): void {
+function checkPositions(
+  name: string,
+  store: MemoryAcceptorStore,
+  entries: readonly Entry[],
+  violations: string[],
+): void {
   for (const [key, expected] of referencePositions(entries)) {
     const stored = store.position(expected.account, expected.symbol);
     if (show(stored ?? null) !== show(expected)) {
-      violations.push(`${name}: position ${expected.account}/${expected.symbol} is ${show(stored ?? null)}, recomputed ${show(expected)}`);
+      violations.push(
+        `${name}: position ${expected.account}/${expected.symbol} is ${show(stored ?? null)}, recomputed ${show(expected)}`,
+      );
     }
     // The index that a bust or correction recomputes from must hold exactly the key's entries.
     const indexed = store.entriesOf(expected.account, expected.symbol).map((e) => e.seq);
     const inLedger = entries.filter((e) => JSON.stringify([e.account, e.symbol]) === key).map((e) => e.seq);
     if (indexed.join(",") !== inLedger.join(",")) {
-      violations.push(`${name}: entries of ${expected.account}/${expected.symbol} are indexed as seq [${indexed.join(",")}], the ledger has [${inLedger.join(",")}]`);
+      violations.push(
+        `${name}: entries of ${expected.account}/${expected.symbol} are indexed as seq [${indexed.join(",")}], the ledger has [${inLedger.join(",")}]`,
+      );
     }
   }
   // Every busted or corrected entry is superseded by an entry that refers to it.
   for (const e of entries) {
     const by = store.supersededBy(e.id);
-    if (by !== undefined && entries[by - 1]?.refId !== e.id) violations.push(`${name}: ${e.id} superseded by seq ${by}, which does not refer to it`);
-    if (e.refId !== undefined && store.supersededBy(e.refId) !== e.seq) violations.push(`${name}: seq ${e.seq} refers to ${e.refId}, not marked superseded by it`);
+    if (by !== undefined && entries[by - 1]?.refId !== e.id)
+      violations.push(`${name}: ${e.id} superseded by seq ${by}, which does not refer to it`);
+    if (e.refId !== undefined && store.supersededBy(e.refId) !== e.seq)
+      violations.push(`${name}: seq ${e.seq} refers to ${e.refId}, not marked superseded by it`);
   }
 }
 
@@ -104,7 +117,8 @@ function checkReplicas(cluster: Cluster, opts: { requireConvergence: boolean }, 
     guarded(`the chain of ${l.name}`, violations, () => checkChain(l.name, l.entries, violations));
     guarded(`the positions of ${l.name}`, violations, () => checkPositions(l.name, l.store, l.entries, violations));
     guarded(`the head of ${l.name}`, violations, () => {
-      if (l.store.head().seq !== l.entries.length) violations.push(`${l.name}: head seq ${l.store.head().seq}, ${l.entries.length} entries`);
+      if (l.store.head().seq !== l.entries.length)
+        violations.push(`${l.name}: head seq ${l.store.head().seq}, ${l.entries.length} entries`);
     });
   }
   if (ledgers.length === 0) {
@@ -124,16 +138,24 @@ function checkReplicas(cluster: Cluster, opts: { requireConvergence: boolean }, 
   if (opts.requireConvergence) {
     guarded("convergence", violations, () => {
       const through = cluster.acceptors.map((a) => a.store.chosenThrough());
-      if (new Set(through).size !== 1) violations.push(`replicas did not converge after heal: chosenThrough ${through.join(", ")}`);
+      if (new Set(through).size !== 1)
+        violations.push(`replicas did not converge after heal: chosenThrough ${through.join(", ")}`);
     });
   }
   return longest.entries;
 }
 
-function checkClient(client: SimClient, final: readonly Entry[], byId: ReadonlyMap<string, Entry>, violations: string[]): void {
+function checkClient(
+  client: SimClient,
+  final: readonly Entry[],
+  byId: ReadonlyMap<string, Entry>,
+  violations: string[],
+): void {
   if (!client.finished) {
     const stuck = client.requests.find((r) => !r.done);
-    violations.push(`liveness: ${client.name} did not finish (request ${client.requests.length} ${stuck ? `still open after ${stuck.attempts} attempts` : ""})`);
+    violations.push(
+      `liveness: ${client.name} did not finish (request ${client.requests.length} ${stuck ? `still open after ${stuck.attempts} attempts` : ""})`,
+    );
   }
   for (const [index, request] of client.requests.entries()) {
     const where = `${client.name} request ${index} (${request.kind})`;
@@ -153,26 +175,44 @@ function checkClient(client: SimClient, final: readonly Entry[], byId: ReadonlyM
           violations.push(`${where}: an answer that is neither applied with receipts nor rejected: ${show(outcome)}`);
           continue;
         }
-        if (outcome.receipts.length !== request.entries.length) violations.push(`${where}: ${outcome.receipts.length} receipts for ${request.entries.length} entries`);
+        if (outcome.receipts.length !== request.entries.length)
+          violations.push(`${where}: ${outcome.receipts.length} receipts for ${request.entries.length} entries`);
         outcome.receipts.forEach((receipt, i) => {
           const sent = request.entries[i];
           if (sent === undefined) {
-            violations.push(`${where}: receipt ${i} (${show(receipt)}) answers no entry: the request sent ${request.entries.length}`);
+            violations.push(
+              `${where}: receipt ${i} (${show(receipt)}) answers no entry: the request sent ${request.entries.length}`,
+            );
             return;
           }
           const entry = final[receipt.seq - 1];
           if (receipt.id !== sent.id) violations.push(`${where}: receipt ${i} is for ${receipt.id}, not ${sent.id}`);
           if (entry === undefined) {
-            violations.push(`${where}: receipt for ${receipt.id} names seq ${receipt.seq}, which no replica holds (acknowledged entry lost)`);
+            violations.push(
+              `${where}: receipt for ${receipt.id} names seq ${receipt.seq}, which no replica holds (acknowledged entry lost)`,
+            );
             return;
           }
-          if (entry.id !== receipt.id || entry.hash !== receipt.hash || entry.slot !== receipt.slot || entry.committedAt !== receipt.committedAt) {
-            violations.push(`${where}: receipt ${show(receipt)} does not match the ledger's seq ${receipt.seq} (${entry.id}, slot ${entry.slot})`);
+          if (
+            entry.id !== receipt.id ||
+            entry.hash !== receipt.hash ||
+            entry.slot !== receipt.slot ||
+            entry.committedAt !== receipt.committedAt
+          ) {
+            violations.push(
+              `${where}: receipt ${show(receipt)} does not match the ledger's seq ${receipt.seq} (${entry.id}, slot ${entry.slot})`,
+            );
           }
-          if (show(sentFieldsOf(entry)) !== show(sent)) violations.push(`${where}: ledger body of ${sent.id} differs from what was sent`);
+          if (show(sentFieldsOf(entry)) !== show(sent))
+            violations.push(`${where}: ledger body of ${sent.id} differs from what was sent`);
           const original = request.original?.[i];
-          if (original !== undefined && (receipt.status !== "exists" || receipt.seq !== original.seq || receipt.hash !== original.hash)) {
-            violations.push(`${where}: a resend of ${sent.id} got ${show(receipt)}, not the original receipt ${show(original)}`);
+          if (
+            original !== undefined &&
+            (receipt.status !== "exists" || receipt.seq !== original.seq || receipt.hash !== original.hash)
+          ) {
+            violations.push(
+              `${where}: a resend of ${sent.id} got ${show(receipt)}, not the original receipt ${show(original)}`,
+            );
           }
         });
       }
@@ -180,7 +220,9 @@ function checkClient(client: SimClient, final: readonly Entry[], byId: ReadonlyM
       if (fresh && request.firstAnswer?.kind === "applied") {
         for (const receipt of request.firstAnswer.receipts) {
           if (receipt.status !== "created") {
-            violations.push(`${where}: its own new entry ${receipt.id} was answered ${receipt.status} (slot ${receipt.slot}) by the request's first and only attempt`);
+            violations.push(
+              `${where}: its own new entry ${receipt.id} was answered ${receipt.status} (slot ${receipt.slot}) by the request's first and only attempt`,
+            );
           }
         }
       }
@@ -191,7 +233,11 @@ function checkClient(client: SimClient, final: readonly Entry[], byId: ReadonlyM
   }
 }
 
-export function checkRun(cluster: Cluster, clients: readonly SimClient[], opts: { requireConvergence: boolean }): string[] {
+export function checkRun(
+  cluster: Cluster,
+  clients: readonly SimClient[],
+  opts: { requireConvergence: boolean },
+): string[] {
   const violations: string[] = [...cluster.observer.violations, ...cluster.acceptorViolations];
   let final: readonly Entry[] = [];
   guarded("the replicas", violations, () => {

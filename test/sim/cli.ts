@@ -9,7 +9,7 @@
  *   --acceptors 3|5|7                    with --seed/--seeds: only clusters of that size
  */
 import { parseArgs } from "node:util";
-import { sabotage_modes, type Sabotage } from "../../src/core/sabotage.js";
+import { type Sabotage, sabotage_modes } from "../../src/core/sabotage.js";
 import { printFailFastTable, printLatencyTable } from "./latency.js";
 import { replayCommand, runScenario, type ScenarioOverrides } from "./scenario.js";
 
@@ -44,7 +44,10 @@ function overridesOf(flags: typeof values): ScenarioOverrides {
 
 /** The flags that shape a run, to repeat in a replay command. */
 function shapeFlags(flags: typeof values): string {
-  return [flags.sabotage === undefined ? "" : ` --sabotage ${flags.sabotage}`, flags.acceptors === undefined ? "" : ` --acceptors ${flags.acceptors}`].join("");
+  return [
+    flags.sabotage === undefined ? "" : ` --sabotage ${flags.sabotage}`,
+    flags.acceptors === undefined ? "" : ` --acceptors ${flags.acceptors}`,
+  ].join("");
 }
 
 async function main(): Promise<number> {
@@ -75,12 +78,16 @@ async function main(): Promise<number> {
     if (values.verbose) console.log(result.summary);
     if (result.violations.length > 0) {
       failed++;
-      console.log(`FAIL ${result.summary}\n  ${result.violations.slice(0, 5).join("\n  ")}\n  replay: ${replayCommand(seed)}${shapeFlags(values)}`);
+      console.log(
+        `FAIL ${result.summary}\n  ${result.violations.slice(0, 5).join("\n  ")}\n  replay: ${replayCommand(seed)}${shapeFlags(values)}`,
+      );
     }
     if ((seed - from + 1) % 100 === 0) process.stderr.write(`  ${seed - from + 1}/${count} seeds, ${failed} failed\n`);
   }
   const seconds = (performance.now() - started) / 1000;
-  console.log(`${count - failed} passed, ${failed} failed (${count} seeds from ${from}, ${entries} entries, ${seconds.toFixed(1)} s)`);
+  console.log(
+    `${count - failed} passed, ${failed} failed (${count} seeds from ${from}, ${entries} entries, ${seconds.toFixed(1)} s)`,
+  );
   return failed === 0 ? 0 : 1;
 }
 

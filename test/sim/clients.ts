@@ -72,7 +72,9 @@ export class SimClient {
       price: execType === "bust" && ref ? ref.price : price,
     };
     const fee = this.rng.chance(0.5) ? { fee: `0.${this.rng.int(1, 99)}` } : {};
-    return execType === undefined || ref === undefined ? { ...base, ...fee } : { ...base, ...fee, execType, refId: ref.id };
+    return execType === undefined || ref === undefined
+      ? { ...base, ...fee }
+      : { ...base, ...fee, execType, refId: ref.id };
   }
 
   private buildRequest(): ClientRequest {
@@ -107,7 +109,10 @@ export class SimClient {
       return fresh("conflict", [extra, changed], { neverApplied: [extra.id] });
     }
     const n = this.rng.int(1, 3);
-    return fresh("fills", Array.from({ length: n }, () => this.fill()));
+    return fresh(
+      "fills",
+      Array.from({ length: n }, () => this.fill()),
+    );
   }
 
   async run(): Promise<void> {
@@ -117,7 +122,8 @@ export class SimClient {
       await this.send(request);
       if (!request.done) return; // out of attempts: the liveness check reports it
       const outcome = request.outcomes.at(-1);
-      if (outcome?.kind === "applied" && request.kind !== "conflict") this.acked.push({ request, receipts: outcome.receipts });
+      if (outcome?.kind === "applied" && request.kind !== "conflict")
+        this.acked.push({ request, receipts: outcome.receipts });
       await this.world.sleep(this.rng.uniform(0, 50));
     }
     this.finished = true;

@@ -31,13 +31,21 @@ test("the seed picks every shape: the first 100 seeds hold each, several propose
   expect(run.failures, run.failures.join("\n")).toEqual([]);
   for (const { quorum } of cluster_shapes) {
     const seen = run.results.filter(
-      (r) => r.stats.acceptors === quorum.acceptors && r.stats.quorum_prepare === quorum.prepare && r.stats.quorum_accept === quorum.accept,
+      (r) =>
+        r.stats.acceptors === quorum.acceptors &&
+        r.stats.quorum_prepare === quorum.prepare &&
+        r.stats.quorum_accept === quorum.accept,
     );
-    expect(seen.length, `${quorum.acceptors}/${quorum.prepare}/${quorum.accept} drawn ${seen.length} times`).toBeGreaterThanOrEqual(1);
+    expect(
+      seen.length,
+      `${quorum.acceptors}/${quorum.prepare}/${quorum.accept} drawn ${seen.length} times`,
+    ).toBeGreaterThanOrEqual(1);
     expect(seen.reduce((n, r) => n + r.stats.entries, 0)).toBeGreaterThan(20);
   }
   expect(run.results.filter((r) => r.stats.proposers > 1).length).toBeGreaterThan(20);
   for (const n of [3, 5, 7]) {
-    expect(run.results.filter((r) => r.stats.acceptors === n).reduce((k, r) => k + r.stats.entries, 0)).toBeGreaterThan(300);
+    expect(run.results.filter((r) => r.stats.acceptors === n).reduce((k, r) => k + r.stats.entries, 0)).toBeGreaterThan(
+      300,
+    );
   }
 });

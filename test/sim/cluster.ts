@@ -6,15 +6,21 @@
  */
 import { Acceptor } from "../../src/core/acceptor.js";
 import { InvariantViolation } from "../../src/core/assert.js";
-import { ballotsEqual, formatBallot, type Ballot } from "../../src/core/ballot.js";
+import { type Ballot, ballotsEqual, formatBallot } from "../../src/core/ballot.js";
 import { canonicalJson } from "../../src/core/canonical-json.js";
-import { anti_entropy, limits, type CoreLimits } from "../../src/core/limits.js";
+import { anti_entropy, type CoreLimits, limits } from "../../src/core/limits.js";
 import { MemoryAcceptorStore } from "../../src/core/memory-store.js";
-import type { AcceptorReply, AcceptorRequest, CatchUpReply, CommitItem, PromiseReply } from "../../src/core/messages.js";
+import type {
+  AcceptorReply,
+  AcceptorRequest,
+  CatchUpReply,
+  CommitItem,
+  PromiseReply,
+} from "../../src/core/messages.js";
 import { Proposer, type ProposerOptions } from "../../src/core/proposer/index.js";
 import type { QuorumConfig } from "../../src/core/quorum.js";
+import { durable_write_ms, type RegionHint, regionRtt_ms } from "../../src/core/region-rtt.js";
 import type { Sabotage } from "../../src/core/sabotage.js";
-import { durable_write_ms, regionRtt_ms, type RegionHint } from "../../src/core/region-rtt.js";
 import type { Prng } from "./prng.js";
 import type { World } from "./world.js";
 
@@ -139,7 +145,8 @@ export class ChosenObserver {
   noteChosen(slot: number, valueKey: string, how: string): void {
     const before = this.chosen.get(slot);
     if (before === undefined) this.chosen.set(slot, valueKey);
-    else if (before !== valueKey) this.violations.push(`slot ${slot}: two different values chosen (the second by ${how})`);
+    else if (before !== valueKey)
+      this.violations.push(`slot ${slot}: two different values chosen (the second by ${how})`);
   }
 }
 
@@ -158,7 +165,12 @@ export class Cluster {
   readonly acceptors: SimAcceptor[];
   readonly proposers: SimProposer[];
   readonly observer: ChosenObserver;
-  readonly faults: NetworkFaults = { drop_rate: 0, duplicate_rate: 0, jitter_fraction_mean: 0.03, partitioned: new Set() };
+  readonly faults: NetworkFaults = {
+    drop_rate: 0,
+    duplicate_rate: 0,
+    jitter_fraction_mean: 0.03,
+    partitioned: new Set(),
+  };
   /** Assertion failures raised inside acceptors: each one is a safety violation. */
   readonly acceptorViolations: string[] = [];
   messages_delivered = 0;
@@ -272,7 +284,8 @@ export class Cluster {
     const epoch = from.epoch;
     // A crashed isolate sends nothing more (an aimed leader cut crashes it in the middle of a send loop).
     if (!from.up) return new Promise<AcceptorReply>(() => {});
-    if (request.type === "commit" || request.type === "accept") for (const c of request.commits) this.commitSentFor.add(c.slot);
+    if (request.type === "commit" || request.type === "accept")
+      for (const c of request.commits) this.commitSentFor.add(c.slot);
     if (request.type === "accept" && this.aims.leaderCuts > 0 && this.aims.onLeaderCut !== undefined) {
       // Aimed: the leader dies mid-phase-2, after this one Accept left: only a minority may accept it.
       this.aims.leaderCuts--;
@@ -291,7 +304,8 @@ export class Cluster {
       this.counters.blacked_out_commits++;
       request = { ...request, commits: [] };
     }
-    const lostOnce = request.type === "commit" && this.aims.commitLossesOnce && this.loseCommitOnce(to, request.commits);
+    const lostOnce =
+      request.type === "commit" && this.aims.commitLossesOnce && this.loseCommitOnce(to, request.commits);
     return new Promise<AcceptorReply>((resolve, reject) => {
       const copies = this.rng.chance(this.faults.duplicate_rate) ? 2 : 1;
       for (let copy = 0; copy < copies; copy++) {
@@ -300,7 +314,8 @@ export class Cluster {
         this.world.schedule(out_ms, () => {
           if (!target.up) {
             // Half the time the platform reports the failure; otherwise it is silence and a timeout.
-            if (this.rng.chance(0.5)) this.world.schedule(out_ms, () => from.epoch === epoch && reject(new Error(`${to} is down`)));
+            if (this.rng.chance(0.5))
+              this.world.schedule(out_ms, () => from.epoch === epoch && reject(new Error(`${to} is down`)));
             return;
           }
           const reply = this.deliver(target, request);
@@ -341,7 +356,8 @@ export class Cluster {
       this.world.schedule(out_ms, () => {
         if (!target.up) {
           // As for `send`: half the time the platform reports the failure, otherwise silence.
-          if (rng.chance(0.5)) this.world.schedule(out_ms, () => from.epoch === epoch && reject(new Error(`${to} is down`)));
+          if (rng.chance(0.5))
+            this.world.schedule(out_ms, () => from.epoch === epoch && reject(new Error(`${to} is down`)));
           return;
         }
         const reply = structuredClone(op(target)); // a copy stands in for serialization
@@ -358,7 +374,8 @@ export class Cluster {
   /** Runs one message through an acceptor, as the Durable Object does; copies stand in for serialization. */
   private deliver(target: SimAcceptor, request: AcceptorRequest): AcceptorReply | undefined {
     this.messages_delivered++;
-    if (request.type === "commit" || request.type === "accept") for (const c of request.commits) this.committedTo.add(`${target.name}|${c.slot}`);
+    if (request.type === "commit" || request.type === "accept")
+      for (const c of request.commits) this.committedTo.add(`${target.name}|${c.slot}`);
     let reply: AcceptorReply;
     try {
       reply = target.acceptor.handle(structuredClone(request));
@@ -372,7 +389,8 @@ export class Cluster {
     this.countLimitPaths(target, request, reply);
     // The Durable Object's rules (`LedgerAcceptor.handle`), with its timings.
     if (target.acceptor.needsCatchUp()) this.armAlarm(target, 0);
-    else if (request.type === "accept" && target.acceptor.holdsUnchosen()) this.armAlarm(target, anti_entropy.unchosen_alarm_ms);
+    else if (request.type === "accept" && target.acceptor.holdsUnchosen())
+      this.armAlarm(target, anti_entropy.unchosen_alarm_ms);
     else if (request.type !== "catch_up") this.armAlarm(target, anti_entropy.idle_probe_ms);
     return structuredClone(reply);
   }
@@ -380,7 +398,8 @@ export class Cluster {
   /** The proposers' counters over all their lives, summed (`Proposer.stats`). */
   proposerStats(): Record<string, number> {
     const total: Record<string, number> = {};
-    for (const p of this.proposers) for (const [k, v] of Object.entries(p.statsOfAllLives())) total[k] = (total[k] ?? 0) + v;
+    for (const p of this.proposers)
+      for (const [k, v] of Object.entries(p.statsOfAllLives())) total[k] = (total[k] ?? 0) + v;
     return total;
   }
 
@@ -455,7 +474,8 @@ export class Cluster {
       if (this.observer.chosen.get(s) === key) break;
       this.observer.noteChosen(s, key, `${target.name} applying it`);
     }
-    for (const slot of this.observer.chosen.keys()) if (!this.chosenAt_ms.has(slot)) this.chosenAt_ms.set(slot, this.world.now_ms);
+    for (const slot of this.observer.chosen.keys())
+      if (!this.chosenAt_ms.has(slot)) this.chosenAt_ms.set(slot, this.world.now_ms);
   }
 
   /** `LedgerAcceptor.armAlarm`: sets the alarm unless one is already set at or before that time. */
@@ -523,7 +543,11 @@ export class Cluster {
    * One catch-up call to a peer (a Durable Object RPC): its reply, or undefined when the message or
    * its reply is lost, a link is cut or the peer is down; the RPC then fails after `peer_call_failure_ms`.
    */
-  private catchUpCall(target: SimAcceptor, peer: SimAcceptor, request: AcceptorRequest): Promise<CatchUpReply | undefined> {
+  private catchUpCall(
+    target: SimAcceptor,
+    peer: SimAcceptor,
+    request: AcceptorRequest,
+  ): Promise<CatchUpReply | undefined> {
     return new Promise((resolve) => {
       this.world.schedule(peer_call_failure_ms, () => resolve(undefined));
       if (!this.linkUp(target.name, peer.name) || this.rng.chance(this.faults.drop_rate)) return;

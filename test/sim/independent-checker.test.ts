@@ -13,7 +13,12 @@ import type { Entry } from "../../src/core/ledger-types.js";
 import { MemoryAcceptorStore } from "../../src/core/memory-store.js";
 import { recomputePosition } from "../../src/core/positions.js";
 import { checkRun } from "./checker.js";
-import { CanonicalJsonError, referenceCanonicalJson, referenceEntryHash, reference_genesis_hash } from "./independent-hash.js";
+import {
+  CanonicalJsonError,
+  reference_genesis_hash,
+  referenceCanonicalJson,
+  referenceEntryHash,
+} from "./independent-hash.js";
 import { referencePositions } from "./reference-positions.js";
 
 function entry(seq: number, prevHash: string, fields: Partial<Entry> = {}): Omit<Entry, "hash"> {
@@ -35,9 +40,24 @@ function entry(seq: number, prevHash: string, fields: Partial<Entry> = {}): Omit
 /** Member names and values where JCS is easy to get wrong: non-ASCII order, escapes, line separators. */
 const awkward: ReadonlyArray<Partial<Entry>> = [
   {},
-  { fee: "0.01", currency: "EUR", venue: "XNAS", orderId: "o-1", clOrdId: "c-1", tradeTime: "2026-01-01T10:00:00+02:00" },
-  { metadata: { "z": "last", "é": "accent", "\u{1F600}": "astral, sorts before U+FB01 in UTF-16", "\uFB01": "ligature" } },
-  { metadata: { quote: '"', backslash: "\\", controls: "\b\t\n\f\r\u0000\u001f\u007f", separators: "\u2028\u2029", slash: "/" } },
+  {
+    fee: "0.01",
+    currency: "EUR",
+    venue: "XNAS",
+    orderId: "o-1",
+    clOrdId: "c-1",
+    tradeTime: "2026-01-01T10:00:00+02:00",
+  },
+  { metadata: { z: "last", é: "accent", "\u{1F600}": "astral, sorts before U+FB01 in UTF-16", "\uFB01": "ligature" } },
+  {
+    metadata: {
+      quote: '"',
+      backslash: "\\",
+      controls: "\b\t\n\f\r\u0000\u001f\u007f",
+      separators: "\u2028\u2029",
+      slash: "/",
+    },
+  },
   { execType: "correction", refId: "e1", side: "sell", quantity: "0.000000000001", price: "-12.5" },
 ];
 
@@ -81,11 +101,21 @@ describe("the checker's hash chain", () => {
 describe("the checker's positions", () => {
   const fill = fc.record({
     side: fc.constantFrom("buy" as const, "sell" as const),
-    quantity: fc.tuple(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 0, max: 99 })).map(([i, f]) => (f === 0 ? `${i}` : `${i}.${f}`)),
-    price: fc.tuple(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 9999 })).map(([i, f]) => `${i}.${String(f).padStart(4, "0")}`),
-    fee: fc.option(fc.integer({ min: 1, max: 99 }).map((f) => `0.${f}`), { nil: undefined }),
+    quantity: fc
+      .tuple(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 0, max: 99 }))
+      .map(([i, f]) => (f === 0 ? `${i}` : `${i}.${f}`)),
+    price: fc
+      .tuple(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 9999 }))
+      .map(([i, f]) => `${i}.${String(f).padStart(4, "0")}`),
+    fee: fc.option(
+      fc.integer({ min: 1, max: 99 }).map((f) => `0.${f}`),
+      { nil: undefined },
+    ),
     /** Which earlier entry a bust or correction refers to (modulo how many there are), if any. */
-    refers: fc.option(fc.tuple(fc.constantFrom("bust" as const, "correction" as const), fc.nat()), { freq: 4, nil: undefined }),
+    refers: fc.option(fc.tuple(fc.constantFrom("bust" as const, "correction" as const), fc.nat()), {
+      freq: 4,
+      nil: undefined,
+    }),
   });
 
   test("equal production's after the production apply step, busts and corrections included", () => {
@@ -94,14 +124,30 @@ describe("the checker's positions", () => {
         const store = new MemoryAcceptorStore();
         const live: EntryInput[] = [];
         fills.forEach((f, i) => {
-          const base: EntryInput = { id: `f${i}`, account: "ACC-1", symbol: "AAPL", side: f.side, quantity: f.quantity, price: f.price, ...(f.fee === undefined ? {} : { fee: f.fee }) };
+          const base: EntryInput = {
+            id: `f${i}`,
+            account: "ACC-1",
+            symbol: "AAPL",
+            side: f.side,
+            quantity: f.quantity,
+            price: f.price,
+            ...(f.fee === undefined ? {} : { fee: f.fee }),
+          };
           let input = base;
           if (f.refers !== undefined && live.length > 0) {
             const [kind, pick] = f.refers;
             const [target] = live.splice(pick % live.length, 1);
-            input = kind === "bust"
-              ? { ...base, side: target!.side, quantity: target!.quantity, price: target!.price, execType: "bust", refId: target!.id }
-              : { ...base, execType: "correction", refId: target!.id };
+            input =
+              kind === "bust"
+                ? {
+                    ...base,
+                    side: target!.side,
+                    quantity: target!.quantity,
+                    price: target!.price,
+                    execType: "bust",
+                    refId: target!.id,
+                  }
+                : { ...base, execType: "correction", refId: target!.id };
           }
           if (input.execType !== "bust") live.push(input);
           const { writes } = applySlot(store, i + 1, { kind: "append", proposedAt_ms: 1_000 + i, batches: [[input]] });
@@ -120,13 +166,21 @@ describe("the checker's positions", () => {
 
 describe("the checker never crashes", () => {
   test("more receipts than entries, and an answer of no known shape, are violations, not a TypeError", () => {
-    const cluster = { observer: { violations: [] }, acceptorViolations: [], acceptors: [] } as unknown as Parameters<typeof checkRun>[0];
+    const cluster = { observer: { violations: [] }, acceptorViolations: [], acceptors: [] } as unknown as Parameters<
+      typeof checkRun
+    >[0];
     const receipt = { id: "c0-e0", status: "created", seq: 1, hash: "x", committedAt: "t", slot: 1 };
     const client = {
       name: "c0",
       finished: true,
       requests: [
-        { kind: "fills", entries: [{ id: "c0-e0" }], outcomes: [{ kind: "applied", receipts: [receipt, { ...receipt, id: "c0-e1", seq: 2 }] }], attempts: 1, done: true },
+        {
+          kind: "fills",
+          entries: [{ id: "c0-e0" }],
+          outcomes: [{ kind: "applied", receipts: [receipt, { ...receipt, id: "c0-e1", seq: 2 }] }],
+          attempts: 1,
+          done: true,
+        },
         { kind: "fills", entries: [{ id: "c0-e2" }], outcomes: [{ kind: "applied" }], attempts: 1, done: true },
       ],
     } as unknown as Parameters<typeof checkRun>[1][number];

@@ -101,10 +101,13 @@ function serialize(value: unknown, depth: number): string {
     return `[${value.map((v: unknown) => (v === undefined ? "null" : serialize(v, depth + 1))).join(",")}]`;
   }
   const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) throw new CanonicalJsonError("only plain objects have a canonical form here");
+  if (proto !== Object.prototype && proto !== null)
+    throw new CanonicalJsonError("only plain objects have a canonical form here");
   const record = value as Record<string, unknown>;
   // As JSON.stringify does: a member whose value is undefined is absent.
-  const names = Object.keys(record).filter((k) => record[k] !== undefined).sort(compareUtf16);
+  const names = Object.keys(record)
+    .filter((k) => record[k] !== undefined)
+    .sort(compareUtf16);
   return `{${names.map((k) => `${serializeString(k)}:${serialize(record[k], depth + 1)}`).join(",")}}`;
 }
 

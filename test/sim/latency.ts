@@ -6,7 +6,7 @@
  */
 import type { EntryInput } from "../../src/core/entry-schema.js";
 import { QuorumUnavailableError } from "../../src/core/proposer/index.js";
-import { quorumConfig, type QuorumConfig } from "../../src/core/quorum.js";
+import { type QuorumConfig, quorumConfig } from "../../src/core/quorum.js";
 import { nthNearestRtt_ms, type RegionHint } from "../../src/core/region-rtt.js";
 import { Cluster, type SimProposer } from "./cluster.js";
 import { Prng } from "./prng.js";
@@ -38,7 +38,12 @@ export interface LatencyResult {
 }
 
 export const latency_setups: readonly LatencySetup[] = [
-  { label: "3 acceptors enam,wnam,weur (Q1=2, Q2=2)", acceptorRegions: ["enam", "wnam", "weur"], quorum: quorumConfig(3), proposerRegion: "enam" },
+  {
+    label: "3 acceptors enam,wnam,weur (Q1=2, Q2=2)",
+    acceptorRegions: ["enam", "wnam", "weur"],
+    quorum: quorumConfig(3),
+    proposerRegion: "enam",
+  },
   {
     label: "5 acceptors enam,wnam,weur,apac,sam (Q1=4, Q2=2)",
     acceptorRegions: ["enam", "wnam", "weur", "apac", "sam"],
@@ -64,7 +69,12 @@ function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
 
-export async function measureLatency(setup: LatencySetup, mode: LatencyMode, samples: number, seed = 1): Promise<LatencyResult> {
+export async function measureLatency(
+  setup: LatencySetup,
+  mode: LatencyMode,
+  samples: number,
+  seed = 1,
+): Promise<LatencyResult> {
   const world = new World();
   const rng = new Prng(seed);
   const proposers = mode === "contended" ? contending_proposers : 1;
@@ -163,7 +173,11 @@ export async function printLatencyTable(samples = 400): Promise<void> {
   console.log("");
   console.log("| cluster | mode | quorum RTT (ms) | samples | median | p99 | max | 503s retried | failed |");
   console.log("|---|---|---:|---:|---:|---:|---:|---:|---:|");
-  const mode = { warm: "(a) one warm proposer", cold: "(b) cold proposer", contended: `(c) ${contending_proposers} contending proposers` };
+  const mode = {
+    warm: "(a) one warm proposer",
+    cold: "(b) cold proposer",
+    contended: `(c) ${contending_proposers} contending proposers`,
+  };
   for (const r of rows) {
     console.log(
       `| ${r.setup} | ${mode[r.mode]} | ${r.quorum_rtt_ms} | ${r.samples} | ${r.median.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(2)} | ${r.unavailable} | ${r.failed} |`,
@@ -197,7 +211,11 @@ export async function measureFailFast(
 ): Promise<FailFastResult> {
   const world = new World();
   const rng = new Prng(seed);
-  const cluster = new Cluster(world, rng, { quorum: setup.quorum, acceptorRegions: setup.acceptorRegions, proposerRegions: [setup.proposerRegion] });
+  const cluster = new Cluster(world, rng, {
+    quorum: setup.quorum,
+    acceptorRegions: setup.acceptorRegions,
+    proposerRegions: [setup.proposerRegion],
+  });
   const p = cluster.proposers[0]!;
   const took_ms: number[] = [];
   let committed = 0;
@@ -207,7 +225,8 @@ export async function measureFailFast(
     if (!cold) await p.proposer.append([fill(`warm${next++}`)]);
     // The farthest acceptors go down: the proposer keeps the nearest.
     const byDistance = [...cluster.acceptors].sort(
-      (a, b) => nthNearestRtt_ms(setup.proposerRegion, [a.region], 1) - nthNearestRtt_ms(setup.proposerRegion, [b.region], 1),
+      (a, b) =>
+        nthNearestRtt_ms(setup.proposerRegion, [a.region], 1) - nthNearestRtt_ms(setup.proposerRegion, [b.region], 1),
     );
     for (const a of byDistance.slice(byDistance.length - down)) cluster.crashAcceptor(a);
     if (cold) {

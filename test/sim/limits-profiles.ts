@@ -5,7 +5,7 @@
  * (small pages), the apply limit, owed-commit batches, and backpressure with its 429 (small queues).
  * Production never uses these: the Durable Object and the Worker keep `limits`.
  */
-import { limits, type CoreLimits } from "../../src/core/limits.js";
+import { type CoreLimits, limits } from "../../src/core/limits.js";
 import type { Prng } from "./prng.js";
 
 /** The share of seeds that run with a tiny profile. */

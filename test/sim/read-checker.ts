@@ -16,10 +16,14 @@ import type { Ack, ReadRecord } from "./readers.js";
 const read_violations_max = 20;
 
 function describe(read: ReadRecord): string {
-  const target = "id" in read.target ? `id ${read.target.id}` : `entries after ${read.target.afterSeq} (${read.target.limit})`;
-  const served = read.result === undefined ? "" : ` served by ${read.result.replica} at head ${read.result.state.head.seq}`;
-  return `${read.reader} ${read.kind}${read.minSeq === undefined ? "" : ` minSeq ${read.minSeq}`} read of ${target} via ${read.via} ` +
-    `[${read.started_ms.toFixed(1)}, ${read.ended_ms?.toFixed(1) ?? "-"}] ms${served}`;
+  const target =
+    "id" in read.target ? `id ${read.target.id}` : `entries after ${read.target.afterSeq} (${read.target.limit})`;
+  const served =
+    read.result === undefined ? "" : ` served by ${read.result.replica} at head ${read.result.state.head.seq}`;
+  return (
+    `${read.reader} ${read.kind}${read.minSeq === undefined ? "" : ` minSeq ${read.minSeq}`} read of ${target} via ${read.via} ` +
+    `[${read.started_ms.toFixed(1)}, ${read.ended_ms?.toFixed(1) ?? "-"}] ms${served}`
+  );
 }
 
 export function checkReads(reads: readonly ReadRecord[], acks: readonly Ack[], final: readonly Entry[]): string[] {
@@ -36,25 +40,38 @@ export function checkReads(reads: readonly ReadRecord[], acks: readonly Ack[], f
     if (result === undefined) continue;
     const head = result.state.head;
     if (head.seq > 0 && final[head.seq - 1]?.hash !== head.hash) {
-      add(`${describe(read)}: reports head seq ${head.seq} (${head.hash.slice(0, 12)}), which the final ledger does not hold`);
+      add(
+        `${describe(read)}: reports head seq ${head.seq} (${head.hash.slice(0, 12)}), which the final ledger does not hold`,
+      );
     }
     for (const e of result.entries) {
       const chosen = final[e.seq - 1];
       if (chosen === undefined || chosen.id !== e.id || chosen.hash !== e.hash) {
-        add(`${describe(read)}: returned seq ${e.seq} (${e.id}), never chosen (the final ledger has ${chosen?.id ?? "nothing"} there)`);
+        add(
+          `${describe(read)}: returned seq ${e.seq} (${e.id}), never chosen (the final ledger has ${chosen?.id ?? "nothing"} there)`,
+        );
       }
     }
-    if (read.minSeq !== undefined && head.seq < read.minSeq) add(`${describe(read)}: head seq ${head.seq} is below its minSeq ${read.minSeq}`);
+    if (read.minSeq !== undefined && head.seq < read.minSeq)
+      add(`${describe(read)}: head seq ${head.seq} is below its minSeq ${read.minSeq}`);
     if (read.kind !== "linearizable") continue;
     const acked = acks.filter((a) => a.at_ms < read.started_ms);
     const latest = acked.reduce((m, a) => Math.max(m, a.seq), 0);
-    if (head.seq < latest) add(`${describe(read)}: head seq ${head.seq}, but seq ${latest} was acknowledged before the read began (stale read)`);
+    if (head.seq < latest)
+      add(
+        `${describe(read)}: head seq ${head.seq}, but seq ${latest} was acknowledged before the read began (stale read)`,
+      );
     for (const a of acked) {
-      const covered = "id" in read.target ? read.target.id === a.id : a.seq > read.target.afterSeq && a.seq <= read.target.afterSeq + read.target.limit;
+      const covered =
+        "id" in read.target
+          ? read.target.id === a.id
+          : a.seq > read.target.afterSeq && a.seq <= read.target.afterSeq + read.target.limit;
       if (!covered) continue;
       const got = result.entries.find((e) => e.seq === a.seq);
       if (got === undefined || got.id !== a.id || got.hash !== a.hash) {
-        add(`${describe(read)}: acknowledged seq ${a.seq} (${a.id}) at ${a.at_ms.toFixed(1)} ms, before the read began, yet the read did not return it`);
+        add(
+          `${describe(read)}: acknowledged seq ${a.seq} (${a.id}) at ${a.at_ms.toFixed(1)} ms, before the read began, yet the read did not return it`,
+        );
       }
     }
   }
@@ -63,7 +80,9 @@ export function checkReads(reads: readonly ReadRecord[], acks: readonly Ack[], f
   for (const later of linearizable) {
     for (const earlier of linearizable) {
       if (earlier.ended_ms! < later.started_ms && later.result!.state.head.seq < earlier.result!.state.head.seq) {
-        add(`${describe(later)}: head seq ${later.result!.state.head.seq}, below the head seq ${earlier.result!.state.head.seq} of a linearizable read that ended before it began (${describe(earlier)})`);
+        add(
+          `${describe(later)}: head seq ${later.result!.state.head.seq}, below the head seq ${earlier.result!.state.head.seq} of a linearizable read that ended before it began (${describe(earlier)})`,
+        );
       }
     }
   }

@@ -9,7 +9,13 @@
  * `read-checker.ts`.
  */
 import type { Entry } from "../../src/core/ledger-types.js";
-import { LedgerReader, ReadUnavailableError, ReplicaTimeoutError, type Consistency, type ReplicaState } from "../../src/core/read-index.js";
+import {
+  type Consistency,
+  LedgerReader,
+  ReadUnavailableError,
+  type ReplicaState,
+  ReplicaTimeoutError,
+} from "../../src/core/read-index.js";
 import { regionRtt_ms } from "../../src/core/region-rtt.js";
 import type { Sabotage } from "../../src/core/sabotage.js";
 import type { SimClient } from "./clients.js";
@@ -93,7 +99,10 @@ class TimeoutSweeper {
 
   race<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const waiting = { deadline_ms: this.world.now_ms + ms, expire: () => reject(new ReplicaTimeoutError(`${what} timed out after ${ms} ms`)) };
+      const waiting = {
+        deadline_ms: this.world.now_ms + ms,
+        expire: () => reject(new ReplicaTimeoutError(`${what} timed out after ${ms} ms`)),
+      };
       this.pending.add(waiting);
       work.then(
         (v) => {
@@ -179,7 +188,11 @@ export class SimReader {
         ? { id: latest.id }
         : { afterSeq: Math.max(0, (latest?.seq ?? 0) - read_page_lead), limit: read_page_entries };
     const consistency: Consistency =
-      kind === "linearizable" ? { mode: "linearizable" } : minSeq === undefined ? { mode: "local" } : { mode: "local", minSeq };
+      kind === "linearizable"
+        ? { mode: "linearizable" }
+        : minSeq === undefined
+          ? { mode: "local" }
+          : { mode: "local", minSeq };
     const record: ReadRecord = {
       reader: this.name,
       kind,
@@ -198,7 +211,9 @@ export class SimReader {
       return { state, entries: a.store.entriesAfter(target.afterSeq, target.limit) };
     };
     try {
-      const { value, replica } = await this.readerVia(via).read(consistency, (to) => this.cluster.call(via, to, op, this.rng));
+      const { value, replica } = await this.readerVia(via).read(consistency, (to) =>
+        this.cluster.call(via, to, op, this.rng),
+      );
       record.result = { replica, state: value.state, entries: value.entries };
     } catch (error) {
       const e = error instanceof Error ? error : new Error(String(error));
@@ -241,7 +256,10 @@ export function startReaders(
   rng: Prng,
   sabotage: Sabotage | undefined,
 ): SimReader[] {
-  const readers = Array.from({ length: readers_per_seed }, (_, i) => new SimReader(`r${i}`, world, cluster, clients, rng.fork(), sabotage));
+  const readers = Array.from(
+    { length: readers_per_seed },
+    (_, i) => new SimReader(`r${i}`, world, cluster, clients, rng.fork(), sabotage),
+  );
   // Not awaited: the caller's world.run drives them; each stops within reader_wakes_max wakes.
   for (const r of readers) void r.run();
   return readers;

@@ -52,25 +52,39 @@ describe("checkReads", () => {
 
   test("an entry or a head that the final ledger does not hold was never chosen", () => {
     const ghost = { ...entry(5), id: "ghost" } as Entry;
-    expect(checkReads([read({ entries: [entry(3), entry(4), ghost] })], acks, final).join("\n")).toMatch(/returned seq 5 \(ghost\), never chosen/);
-    expect(checkReads([read({ head: 6, kind: "local" })], acks, final).join("\n")).toMatch(/head seq 6 .* which the final ledger does not hold/);
+    expect(checkReads([read({ entries: [entry(3), entry(4), ghost] })], acks, final).join("\n")).toMatch(
+      /returned seq 5 \(ghost\), never chosen/,
+    );
+    expect(checkReads([read({ head: 6, kind: "local" })], acks, final).join("\n")).toMatch(
+      /head seq 6 .* which the final ledger does not hold/,
+    );
   });
 
   test("a minSeq read below its minSeq, a linearizable read behind an earlier one, and a failure that is not a 503", () => {
-    expect(checkReads([read({ head: 3, kind: "local_min_seq", minSeq: 4 })], acks, final).join("\n")).toMatch(/below its minSeq 4/);
+    expect(checkReads([read({ head: 3, kind: "local_min_seq", minSeq: 4 })], acks, final).join("\n")).toMatch(
+      /below its minSeq 4/,
+    );
     const earlier = read({ head: 5, started_ms: 300, ended_ms: 310, target: { id: "e5" }, entries: [entry(5)] });
     const later = read({ head: 4, started_ms: 320, ended_ms: 330, target: { id: "e4" }, entries: [entry(4)] });
-    expect(checkReads([earlier, later], acks, final).join("\n")).toMatch(/below the head seq 5 of a linearizable read that ended before it began/);
+    expect(checkReads([earlier, later], acks, final).join("\n")).toMatch(
+      /below the head seq 5 of a linearizable read that ended before it began/,
+    );
     const { result: _none, ...failed } = read({});
-    expect(checkReads([{ ...failed, error: { name: "ReadUnavailableError", message: "503" } }], acks, final)).toEqual([]);
-    expect(checkReads([{ ...failed, error: { name: "TypeError", message: "x is undefined" } }], acks, final).join("\n")).toMatch(/failed with TypeError .* not a 503/);
+    expect(checkReads([{ ...failed, error: { name: "ReadUnavailableError", message: "503" } }], acks, final)).toEqual(
+      [],
+    );
+    expect(
+      checkReads([{ ...failed, error: { name: "TypeError", message: "x is undefined" } }], acks, final).join("\n"),
+    ).toMatch(/failed with TypeError .* not a 503/);
   });
 });
 
 /** The planted bug's first failing seed is 4 (measured); this bound leaves room for changes to the scenario. */
 const read_sabotage_seeds_max = 40;
 
-test(`a read index from one replica is caught within ${read_sabotage_seeds_max} seeds; the correct read path is clean on those seeds`, { timeout: 120_000 }, async () => {
+test(`a read index from one replica is caught within ${read_sabotage_seeds_max} seeds; the correct read path is clean on those seeds`, {
+  timeout: 120_000,
+}, async () => {
   let caught: { seed: number; violations: readonly string[] } | undefined;
   for (let seed = 1; seed <= read_sabotage_seeds_max && caught === undefined; seed++) {
     const result = await runScenario(seed, { sabotage: "read_index_from_one_replica" });

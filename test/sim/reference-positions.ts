@@ -71,7 +71,10 @@ export function referencePositions(entries: readonly PositionEntry[]): Map<strin
   const replaced = new Set<string>();
   for (const e of entries) if (e.refId !== undefined) replaced.add(e.refId);
 
-  const running = new Map<string, { account: string; symbol: string; qty: Num; cost: Num; pnl: Num; fees: Num; lastSeq: number }>();
+  const running = new Map<
+    string,
+    { account: string; symbol: string; qty: Num; cost: Num; pnl: Num; fees: Num; lastSeq: number }
+  >();
   for (const e of entries) {
     const key = JSON.stringify([e.account, e.symbol]);
     let p = running.get(key);

@@ -3,16 +3,17 @@
  * Everything random is drawn from the seed, so a failing seed replays exactly:
  * `npm run sim -- --seed <seed>`.
  */
-import type { ProposerOptions } from "../../src/core/proposer/index.js";
-import { quorumConfig, type QuorumConfig } from "../../src/core/quorum.js";
+
 import { limits } from "../../src/core/limits.js";
-import type { Sabotage } from "../../src/core/sabotage.js";
+import type { ProposerOptions } from "../../src/core/proposer/index.js";
+import { type QuorumConfig, quorumConfig } from "../../src/core/quorum.js";
 import type { RegionHint } from "../../src/core/region-rtt.js";
+import type { Sabotage } from "../../src/core/sabotage.js";
 import { armAims, convergenceDeadline_ms, describeAims, drawAims, runCommitBlackout } from "./aimed-faults.js";
 import { checkRun } from "./checker.js";
 import { SimClient } from "./clients.js";
 import { Cluster } from "./cluster.js";
-import { tinyLimits, tiny_limits_share } from "./limits-profiles.js";
+import { tiny_limits_share, tinyLimits } from "./limits-profiles.js";
 import { Prng } from "./prng.js";
 import { checkReads } from "./read-checker.js";
 import { acksOf, startReaders } from "./readers.js";
@@ -100,7 +101,10 @@ const acceptor_regions: Readonly<Record<number, readonly RegionHint[]>> = {
 function pickShape(rng: Prng, acceptors: number | undefined): QuorumConfig {
   const shapes = cluster_shapes.filter((s) => acceptors === undefined || s.quorum.acceptors === acceptors);
   if (shapes.length === 0) throw new RangeError(`no cluster shape with ${acceptors} acceptors`);
-  let roll = rng.uniform(0, shapes.reduce((sum, s) => sum + s.weight, 0));
+  let roll = rng.uniform(
+    0,
+    shapes.reduce((sum, s) => sum + s.weight, 0),
+  );
   for (const s of shapes) {
     roll -= s.weight;
     if (roll < 0) return s.quorum;
@@ -127,7 +131,19 @@ export async function runScenario(seed: number, overrides: ScenarioOverrides = {
       violations: [`the run crashed: ${why}`],
       summary: `seed ${seed}: crashed (${why})`,
       // A run that never finished has no figures: zeros (a field added to `stats` later reads undefined).
-      stats: { acceptors: 0, quorum_prepare: 0, quorum_accept: 0, proposers: 0, clients: 0, requests: 0, entries: 0, events: 0, virtual_ms: 0, messages: 0, counters: {} } as ScenarioResult["stats"],
+      stats: {
+        acceptors: 0,
+        quorum_prepare: 0,
+        quorum_accept: 0,
+        proposers: 0,
+        clients: 0,
+        requests: 0,
+        entries: 0,
+        events: 0,
+        virtual_ms: 0,
+        messages: 0,
+        counters: {},
+      } as ScenarioResult["stats"],
     };
   }
 }
@@ -152,7 +168,8 @@ async function runScenarioUnguarded(seed: number, overrides: ScenarioOverrides):
   const drawnProposers = planRng.int(1, 3);
   // Contending recoveries after a leader cut, and a recovery beside a leader, need two proposers.
   const proposerCount =
-    overrides.proposers ?? (aims.leaderCuts > 0 || aims.crashAfterPromise > 0 ? Math.max(2, drawnProposers) : drawnProposers);
+    overrides.proposers ??
+    (aims.leaderCuts > 0 || aims.crashAfterPromise > 0 ? Math.max(2, drawnProposers) : drawnProposers);
   // Production runs thrifty Accepts; a quarter of the seeds keep the send-to-all path covered too.
   const thrifty = planRng.chance(0.75);
   const cluster = new Cluster(world, netRng, {
@@ -192,17 +209,19 @@ async function runScenarioUnguarded(seed: number, overrides: ScenarioOverrides):
     const isolated = planRng.pick(nodes);
     const cut = nodes.filter((x) => x !== isolated && planRng.chance(0.6)).map((x) => Cluster.linkKey(isolated, x));
     const at = planRng.uniform(0, fault_phase_ms);
-    world.schedule(at, () => cut.forEach((k) => faults.partitioned.add(k)));
-    world.schedule(Math.min(at + planRng.uniform(100, 2500), fault_phase_ms), () => cut.forEach((k) => faults.partitioned.delete(k)));
+    world.schedule(at, () => {
+      for (const k of cut) faults.partitioned.add(k);
+    });
+    world.schedule(Math.min(at + planRng.uniform(100, 2500), fault_phase_ms), () => {
+      for (const k of cut) faults.partitioned.delete(k);
+    });
   }
 
   const clients = Array.from(
     { length: planRng.int(2, 4) },
     (_, i) => new SimClient(`c${i}`, world, cluster, rng.fork(), planRng.int(3, 7)),
   );
-  const running = clients.map((c) =>
-    world.sleep(planRng.uniform(0, 300)).then(() => c.run()),
-  );
+  const running = clients.map((c) => world.sleep(planRng.uniform(0, 300)).then(() => c.run()));
   // Read clients on the production read path, through the faults and after; their own random stream.
   const readers = startReaders(world, cluster, clients, rng.fork(), overrides.sabotage);
 
@@ -219,7 +238,9 @@ async function runScenarioUnguarded(seed: number, overrides: ScenarioOverrides):
   const allDone = () => clients.every((c) => c.finished);
   await world.run(heal_ms + heal_liveness_bound_ms, events_max, allDone);
   const liveness_ms = world.now_ms - heal_ms;
-  const blackoutClients = aims.commitBlackout ? [await runCommitBlackout(cluster, world, aimRng, heal_liveness_bound_ms, events_max)] : [];
+  const blackoutClients = aims.commitBlackout
+    ? [await runCommitBlackout(cluster, world, aimRng, heal_liveness_bound_ms, events_max)]
+    : [];
   // The last write: a burst of one-entry requests to one proposer (under load, so Accepts are
   // thrifty where the seed allows), after which the ledger is idle. Its commit must reach every
   // replica, and every replica then holds every chosen slot within the convergence deadline.
@@ -231,7 +252,9 @@ async function runScenarioUnguarded(seed: number, overrides: ScenarioOverrides):
   );
   // The first request starts a round alone; the others queue behind it and share the next round,
   // which is then under load: its Accept is thrifty where the seed allows.
-  const finalRunning = finalClients.map((c, i) => (i === 0 ? c.run() : world.sleep(final_burst_stagger_ms).then(() => c.run())));
+  const finalRunning = finalClients.map((c, i) =>
+    i === 0 ? c.run() : world.sleep(final_burst_stagger_ms).then(() => c.run()),
+  );
   const finalDone = () => finalClients.every((c) => c.finished);
   await world.run(world.now_ms + heal_liveness_bound_ms, events_max, finalDone);
   const final_ms = world.now_ms;
@@ -259,12 +282,17 @@ async function runScenarioUnguarded(seed: number, overrides: ScenarioOverrides):
     if (chosen_ms < burst_started_ms || !cluster.commitSentFor.has(slot)) continue;
     const untold = cluster.acceptors.filter((a) => !cluster.committedTo.has(`${a.name}|${slot}`)).map((a) => a.name);
     if (untold.length > 0) {
-      convergenceViolations.push(`slot ${slot}, chosen during the last write, was never committed to ${untold.join(", ")} within ${deadline_ms} ms`);
+      convergenceViolations.push(
+        `slot ${slot}, chosen during the last write, was never committed to ${untold.join(", ")} within ${deadline_ms} ms`,
+      );
     }
   }
   void Promise.all([...running, ...finalRunning]);
 
-  const violations = [...checkRun(cluster, [...clients, ...blackoutClients, ...finalClients], { requireConvergence: true }), ...convergenceViolations];
+  const violations = [
+    ...checkRun(cluster, [...clients, ...blackoutClients, ...finalClients], { requireConvergence: true }),
+    ...convergenceViolations,
+  ];
   const reads = readers.flatMap((r) => r.reads);
   const finalLedger = cluster.acceptors
     .map((a) => a.store.entriesAfter(0, Number.MAX_SAFE_INTEGER))

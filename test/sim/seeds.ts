@@ -13,7 +13,9 @@ export async function runSeeds(from: number, count: number, overrides: ScenarioO
     const result = await runScenario(seed, overrides);
     results.push(result);
     if (result.violations.length > 0) {
-      failures.push(`${result.summary}\n    ${result.violations.slice(0, 5).join("\n    ")}\n    replay: ${replayCommand(seed)}`);
+      failures.push(
+        `${result.summary}\n    ${result.violations.slice(0, 5).join("\n    ")}\n    replay: ${replayCommand(seed)}`,
+      );
     }
   }
   return { results, failures };
@@ -57,7 +59,8 @@ export async function describeSeedRange(from: number, count: number): Promise<vo
         expect(run.failures, run.failures.join("\n")).toEqual([]);
         expect(run.results.every((r) => [3, 5, 7].includes(r.stats.acceptors))).toBe(true);
         expect(run.results.reduce((k, r) => k + r.stats.entries, 0)).toBeGreaterThan(0);
-        for (const r of run.results) for (const [k, v] of Object.entries(r.stats.counters)) totals.set(k, (totals.get(k) ?? 0) + v);
+        for (const r of run.results)
+          for (const [k, v] of Object.entries(r.stats.counters)) totals.set(k, (totals.get(k) ?? 0) + v);
       });
     }
     test(`seeds ${from}..${from + count - 1} ran the paths behind tiny limits and every aimed fault`, () => {

@@ -4,7 +4,10 @@
  */
 import { describe, expect, test } from "vitest";
 import {
+  type ApiResponse,
+  type AppendResult,
   append,
+  type Entry,
   expectApiError,
   expectAppended,
   expectValidChain,
@@ -12,17 +15,14 @@ import {
   get,
   head,
   hex64,
+  type ListResult,
   ledgerPath,
   listAll,
+  type Position,
   post,
+  type Receipt,
   rfc3339,
   uniqueLedger,
-  type ApiResponse,
-  type AppendResult,
-  type Entry,
-  type ListResult,
-  type Position,
-  type Receipt,
 } from "./http.js";
 
 function expectReceipt(r: Receipt | undefined, id: string, status: Receipt["status"], seq: number): Receipt {
@@ -50,7 +50,11 @@ async function entryById(ledger: string, id: string): Promise<number> {
 describe("one entry", () => {
   test("is committed with a receipt: 201, seq 1, a hash, an RFC 3339 time and a slot", async () => {
     const ledger = uniqueLedger("append-one");
-    const entry = fill("venue:exec-1", { tradeTime: "2026-01-02T03:04:05.678Z", venue: "XNYS", metadata: { desk: "a" } });
+    const entry = fill("venue:exec-1", {
+      tradeTime: "2026-01-02T03:04:05.678Z",
+      venue: "XNYS",
+      metadata: { desk: "a" },
+    });
     const res = await post(ledgerPath(ledger, "entries"), entry);
     expect(res.status).toBe(201);
     expect(res.headers.get("content-type") ?? "").toMatch(/^application\/json/);
@@ -160,7 +164,9 @@ describe("idempotency", () => {
 describe("batches", () => {
   test("a batch of 3 is committed atomically with dense seqs", async () => {
     const ledger = uniqueLedger("batch");
-    const res = await post(ledgerPath(ledger, "entries"), { entries: [fill("b:1"), fill("b:2", { side: "sell" }), fill("b:3")] });
+    const res = await post(ledgerPath(ledger, "entries"), {
+      entries: [fill("b:1"), fill("b:2", { side: "sell" }), fill("b:3")],
+    });
     const body = expectAppended(res, 201);
     expect(body.ledger).toBe(ledger);
     expect(body.results).toHaveLength(3);
@@ -208,7 +214,10 @@ describe("batches", () => {
   test("a batch that only repeats known ids is 200 with every receipt exists", async () => {
     const ledger = uniqueLedger("batch-exists");
     const first = await append(ledger, { entries: [fill("e:1"), fill("e:2")] });
-    const again = expectAppended(await post(ledgerPath(ledger, "entries"), { entries: [fill("e:2"), fill("e:1")] }), 200);
+    const again = expectAppended(
+      await post(ledgerPath(ledger, "entries"), { entries: [fill("e:2"), fill("e:1")] }),
+      200,
+    );
     expect(again.results).toEqual([
       { ...first.results[1]!, status: "exists" },
       { ...first.results[0]!, status: "exists" },
@@ -225,7 +234,10 @@ function outcomeOf(r: PromiseSettledResult<ApiResponse>): number | string {
 describe("concurrency", () => {
   test("two concurrent appends both commit, and the ledger keeps serving afterwards", async () => {
     const ledger = uniqueLedger("pair");
-    const settled = await Promise.allSettled([post(ledgerPath(ledger, "entries"), fill("c:1")), post(ledgerPath(ledger, "entries"), fill("c:2"))]);
+    const settled = await Promise.allSettled([
+      post(ledgerPath(ledger, "entries"), fill("c:1")),
+      post(ledgerPath(ledger, "entries"), fill("c:2")),
+    ]);
     expect(settled.map(outcomeOf)).toEqual([201, 201]);
     const later = await Promise.allSettled([post(ledgerPath(ledger, "entries"), fill("c:3"))]);
     expect(later.map(outcomeOf)).toEqual([201]);
@@ -239,7 +251,9 @@ describe("concurrency", () => {
     const n = 40;
     const ids = Array.from({ length: n }, (_, i) => `p:${i}`);
     const settled = await Promise.allSettled(
-      ids.map((id, i) => post(ledgerPath(ledger, "entries"), fill(id, { side: i % 2 === 0 ? "buy" : "sell", quantity: String(i + 1) }))),
+      ids.map((id, i) =>
+        post(ledgerPath(ledger, "entries"), fill(id, { side: i % 2 === 0 ? "buy" : "sell", quantity: String(i + 1) })),
+      ),
     );
     expect(settled.map(outcomeOf)).toEqual(ids.map(() => 201));
     const responses = settled.map((r) => (r as PromiseFulfilledResult<ApiResponse>).value);
@@ -273,7 +287,11 @@ describe("concurrency", () => {
     expect(body.head.hash).toBe(last);
 
     // A second round of the same 40 requests, also in parallel: every one is `exists`, nothing new.
-    const retries = await Promise.all(ids.map((id, i) => post(ledgerPath(ledger, "entries"), fill(id, { side: i % 2 === 0 ? "buy" : "sell", quantity: String(i + 1) }))));
+    const retries = await Promise.all(
+      ids.map((id, i) =>
+        post(ledgerPath(ledger, "entries"), fill(id, { side: i % 2 === 0 ? "buy" : "sell", quantity: String(i + 1) })),
+      ),
+    );
     retries.forEach((res, i) => {
       const again = expectAppended(res, 200);
       expect(again.results).toEqual([{ ...receipts[i]!, status: "exists" }]);
@@ -285,21 +303,56 @@ describe("concurrency", () => {
 describe("busts and corrections", () => {
   test("a bust removes its fill from the position; a correction replaces its fill", async () => {
     const ledger = uniqueLedger("bust");
-    await append(ledger, { entries: [fill("f:1", { quantity: "10", price: "100" }), fill("f:2", { quantity: "5", price: "110" })] });
+    await append(ledger, {
+      entries: [fill("f:1", { quantity: "10", price: "100" }), fill("f:2", { quantity: "5", price: "110" })],
+    });
     expect(await positionsOf(ledger, "ACC-1")).toEqual([
-      { account: "ACC-1", symbol: "XYZ", quantity: "15", costBasis: "1550", averagePrice: "103.333333333333", realizedPnl: "0", fees: "0", lastSeq: 2 },
+      {
+        account: "ACC-1",
+        symbol: "XYZ",
+        quantity: "15",
+        costBasis: "1550",
+        averagePrice: "103.333333333333",
+        realizedPnl: "0",
+        fees: "0",
+        lastSeq: 2,
+      },
     ]);
 
-    const bust = await append(ledger, fill("f:1-bust", { quantity: "10", price: "100", execType: "bust", refId: "f:1" }));
+    const bust = await append(
+      ledger,
+      fill("f:1-bust", { quantity: "10", price: "100", execType: "bust", refId: "f:1" }),
+    );
     expect(bust.results[0]).toMatchObject({ id: "f:1-bust", status: "created", seq: 3 });
     expect(await positionsOf(ledger, "ACC-1")).toEqual([
-      { account: "ACC-1", symbol: "XYZ", quantity: "5", costBasis: "550", averagePrice: "110", realizedPnl: "0", fees: "0", lastSeq: 3 },
+      {
+        account: "ACC-1",
+        symbol: "XYZ",
+        quantity: "5",
+        costBasis: "550",
+        averagePrice: "110",
+        realizedPnl: "0",
+        fees: "0",
+        lastSeq: 3,
+      },
     ]);
 
-    const correction = await append(ledger, fill("f:2-corr", { quantity: "4", price: "111", execType: "correction", refId: "f:2" }));
+    const correction = await append(
+      ledger,
+      fill("f:2-corr", { quantity: "4", price: "111", execType: "correction", refId: "f:2" }),
+    );
     expect(correction.results[0]).toMatchObject({ id: "f:2-corr", status: "created", seq: 4 });
     expect(await positionsOf(ledger, "ACC-1")).toEqual([
-      { account: "ACC-1", symbol: "XYZ", quantity: "4", costBasis: "444", averagePrice: "111", realizedPnl: "0", fees: "0", lastSeq: 4 },
+      {
+        account: "ACC-1",
+        symbol: "XYZ",
+        quantity: "4",
+        costBasis: "444",
+        averagePrice: "111",
+        realizedPnl: "0",
+        fees: "0",
+        lastSeq: 4,
+      },
     ]);
     await expectValidChain(await listAll(ledger));
   });
@@ -332,7 +385,10 @@ describe("busts and corrections", () => {
   test("a bust of a fill of another account is 409 invalid_reference", async () => {
     const ledger = uniqueLedger("bust-other");
     await append(ledger, fill("f:1", { account: "ACC-1" }));
-    const res = await post(ledgerPath(ledger, "entries"), fill("f:1-bust", { account: "ACC-2", execType: "bust", refId: "f:1" }));
+    const res = await post(
+      ledgerPath(ledger, "entries"),
+      fill("f:1-bust", { account: "ACC-2", execType: "bust", refId: "f:1" }),
+    );
     expectApiError(res, 409, "invalid_reference");
     expect((await head(ledger)).seq).toBe(1);
   });

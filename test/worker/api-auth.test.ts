@@ -5,18 +5,18 @@
 import { describe, expect, test } from "vitest";
 import { test_keys } from "./bindings.js";
 import {
+  type ApiResponse,
   append,
   call,
   expectApiError,
   fill,
   get,
   head,
+  type KeyName,
   ledgerPath,
   listAll,
   post,
   uniqueLedger,
-  type ApiResponse,
-  type KeyName,
 } from "./http.js";
 
 function expectUnauthorized(res: ApiResponse): void {
@@ -38,7 +38,11 @@ async function seededLedger(prefix: string): Promise<{ ledger: string; unchanged
   };
 }
 
-function postWithHeaders(ledger: string, headers: Record<string, string>, body: unknown = fill("x:1")): Promise<ApiResponse> {
+function postWithHeaders(
+  ledger: string,
+  headers: Record<string, string>,
+  body: unknown = fill("x:1"),
+): Promise<ApiResponse> {
   return call("POST", ledgerPath(ledger, "entries"), { key: null, body, headers });
 }
 
@@ -46,7 +50,16 @@ describe("authentication", () => {
   test("no Authorization header is 401 unauthorized with WWW-Authenticate, for writes and reads", async () => {
     const { ledger, unchanged } = await seededLedger("auth-missing");
     expectUnauthorized(await post(ledgerPath(ledger, "entries"), fill("x:1"), null));
-    for (const path of ["entries", "entries/1", "ids/seed:1", "head", "positions?account=ACC-1", "status", "verify", "stream"]) {
+    for (const path of [
+      "entries",
+      "entries/1",
+      "ids/seed:1",
+      "head",
+      "positions?account=ACC-1",
+      "status",
+      "verify",
+      "stream",
+    ]) {
       expectUnauthorized(await get(ledgerPath(ledger, path), null));
     }
     await unchanged();
@@ -59,9 +72,15 @@ describe("authentication", () => {
     expect(res.text).not.toContain("not-a-key");
     expectUnauthorized(await get(ledgerPath(ledger, "entries"), null, { authorization: "Bearer not-a-key" }));
     // A known key's digest is not a key.
-    expectUnauthorized(await get(ledgerPath(ledger, "entries"), null, { authorization: "Bearer 31a65195ae16798d1e0d6d435b997168cc1cc4175b7f8a46c1484ed962f7c041" }));
+    expectUnauthorized(
+      await get(ledgerPath(ledger, "entries"), null, {
+        authorization: "Bearer 31a65195ae16798d1e0d6d435b997168cc1cc4175b7f8a46c1484ed962f7c041",
+      }),
+    );
     // A known key with something added.
-    expectUnauthorized(await get(ledgerPath(ledger, "entries"), null, { authorization: `Bearer ${test_keys["test-all"]}x` }));
+    expectUnauthorized(
+      await get(ledgerPath(ledger, "entries"), null, { authorization: `Bearer ${test_keys["test-all"]}x` }),
+    );
     // A very long key.
     expectUnauthorized(await get(ledgerPath(ledger, "entries"), null, { authorization: `Bearer ${"k".repeat(4096)}` }));
     await unchanged();
@@ -87,7 +106,13 @@ describe("authentication", () => {
   test("an unauthenticated request learns nothing about its body: 401 before validation", async () => {
     const { ledger, unchanged } = await seededLedger("auth-first");
     expectUnauthorized(await postWithHeaders(ledger, {}, { not: "an entry" }));
-    expectUnauthorized(await call("POST", ledgerPath(ledger, "entries"), { key: null, rawBody: "{bad", headers: { "content-type": "text/plain" } }));
+    expectUnauthorized(
+      await call("POST", ledgerPath(ledger, "entries"), {
+        key: null,
+        rawBody: "{bad",
+        headers: { "content-type": "text/plain" },
+      }),
+    );
     await unchanged();
   });
 });
@@ -96,7 +121,11 @@ describe("scopes", () => {
   test("a read key cannot append (403 forbidden)", async () => {
     const { ledger, unchanged } = await seededLedger("scope-read");
     expectApiError(await post(ledgerPath(ledger, "entries"), fill("x:1"), "test-read"), 403, "forbidden");
-    expectApiError(await post(ledgerPath(ledger, "entries"), { entries: [fill("x:2"), fill("x:3")] }, "test-read"), 403, "forbidden");
+    expectApiError(
+      await post(ledgerPath(ledger, "entries"), { entries: [fill("x:2"), fill("x:3")] }, "test-read"),
+      403,
+      "forbidden",
+    );
     // Not even a retry of an entry that exists.
     expectApiError(await post(ledgerPath(ledger, "entries"), fill("seed:1"), "test-read"), 403, "forbidden");
     await unchanged();
@@ -108,7 +137,16 @@ describe("scopes", () => {
 
   test("an append-only key cannot read (403 forbidden)", async () => {
     const { ledger, unchanged } = await seededLedger("scope-append");
-    for (const path of ["entries", "entries/1", "ids/seed:1", "head", "positions?account=ACC-1", "status", "verify", "stream"]) {
+    for (const path of [
+      "entries",
+      "entries/1",
+      "ids/seed:1",
+      "head",
+      "positions?account=ACC-1",
+      "status",
+      "verify",
+      "stream",
+    ]) {
       expectApiError(await get(ledgerPath(ledger, path), "test-append"), 403, "forbidden");
     }
     await unchanged();

@@ -6,6 +6,7 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, test } from "vitest";
 import { limits } from "../../src/core/limits.js";
 import {
+  type ApiResponse,
   append,
   authHeader,
   call,
@@ -19,7 +20,6 @@ import {
   post,
   readApiResponse,
   uniqueLedger,
-  type ApiResponse,
 } from "./http.js";
 
 interface IssueDetail {
@@ -88,7 +88,11 @@ describe("bodies", () => {
 
   test("quantity as a JSON number is 400 invalid_request at path quantity", async () => {
     const { ledger, unchanged } = await seededLedger("bad-type");
-    const body = expectApiError(await post(ledgerPath(ledger, "entries"), fill("x:1", { quantity: 10 })), 400, "invalid_request");
+    const body = expectApiError(
+      await post(ledgerPath(ledger, "entries"), fill("x:1", { quantity: 10 })),
+      400,
+      "invalid_request",
+    );
     expect(issuePaths(body)).toEqual(["quantity"]);
     await unchanged();
   });
@@ -103,14 +107,22 @@ describe("bodies", () => {
 
   test("a price as a JSON number is 400 at path price", async () => {
     const { ledger, unchanged } = await seededLedger("bad-price");
-    const body = expectApiError(await post(ledgerPath(ledger, "entries"), fill("x:1", { price: 100.5 })), 400, "invalid_request");
+    const body = expectApiError(
+      await post(ledgerPath(ledger, "entries"), fill("x:1", { price: 100.5 })),
+      400,
+      "invalid_request",
+    );
     expect(issuePaths(body)).toEqual(["price"]);
     await unchanged();
   });
 
   test("an unknown field is 400 and the details path names it", async () => {
     const { ledger, unchanged } = await seededLedger("bad-unknown");
-    const one = expectApiError(await post(ledgerPath(ledger, "entries"), fill("x:1", { colour: "blue" })), 400, "invalid_request");
+    const one = expectApiError(
+      await post(ledgerPath(ledger, "entries"), fill("x:1", { colour: "blue" })),
+      400,
+      "invalid_request",
+    );
     expect(issuePaths(one)).toEqual(["colour"]);
     const inBatch = expectApiError(
       await post(ledgerPath(ledger, "entries"), { entries: [fill("x:1"), fill("x:2", { colour: "blue" })] }),
@@ -130,7 +142,11 @@ describe("bodies", () => {
       ["committedAt", "2026-01-01T00:00:00Z"],
       ["prevHash", "0".repeat(64)],
     ] as const) {
-      const body = expectApiError(await post(ledgerPath(ledger, "entries"), fill(`x:${field}`, { [field]: value })), 400, "invalid_request");
+      const body = expectApiError(
+        await post(ledgerPath(ledger, "entries"), fill(`x:${field}`, { [field]: value })),
+        400,
+        "invalid_request",
+      );
       expect(JSON.stringify(body.error.details)).toContain(field);
     }
     await unchanged();
@@ -148,7 +164,11 @@ describe("bodies", () => {
   test("a negative or zero quantity is 400 at path quantity", async () => {
     const { ledger, unchanged } = await seededLedger("bad-negative");
     for (const quantity of ["-5", "0", "0.000", "-0"]) {
-      const body = expectApiError(await post(ledgerPath(ledger, "entries"), fill("x:1", { quantity })), 400, "invalid_request");
+      const body = expectApiError(
+        await post(ledgerPath(ledger, "entries"), fill("x:1", { quantity })),
+        400,
+        "invalid_request",
+      );
       expect(issuePaths(body)).toContain("quantity");
     }
     await unchanged();
@@ -157,7 +177,11 @@ describe("bodies", () => {
   test("decimal strings that are not plain decimals are 400", async () => {
     const { ledger, unchanged } = await seededLedger("bad-decimal");
     for (const price of ["1e3", "+1", "01", "1.", ".5", "NaN", "1,5", " 1"]) {
-      const body = expectApiError(await post(ledgerPath(ledger, "entries"), fill("x:1", { price })), 400, "invalid_request");
+      const body = expectApiError(
+        await post(ledgerPath(ledger, "entries"), fill("x:1", { price })),
+        400,
+        "invalid_request",
+      );
       expect(issuePaths(body)).toEqual(["price"]);
     }
     await unchanged();
@@ -166,7 +190,11 @@ describe("bodies", () => {
   test("a tradeTime that is not RFC 3339 is 400 at path tradeTime", async () => {
     const { ledger, unchanged } = await seededLedger("bad-time");
     for (const tradeTime of ["yesterday", "2026-01-02", "2026-01-02T03:04:05", "2026-13-01T00:00:00Z", 1767312000000]) {
-      const body = expectApiError(await post(ledgerPath(ledger, "entries"), fill("x:1", { tradeTime })), 400, "invalid_request");
+      const body = expectApiError(
+        await post(ledgerPath(ledger, "entries"), fill("x:1", { tradeTime })),
+        400,
+        "invalid_request",
+      );
       expect(issuePaths(body)).toEqual(["tradeTime"]);
     }
     await unchanged();
@@ -186,7 +214,11 @@ describe("bodies", () => {
       [{ metadata: { desk: 5 } }, "metadata.desk"],
     ];
     for (const [overrides, path] of cases) {
-      const body = expectApiError(await post(ledgerPath(ledger, "entries"), fill("x:1", overrides)), 400, "invalid_request");
+      const body = expectApiError(
+        await post(ledgerPath(ledger, "entries"), fill("x:1", overrides)),
+        400,
+        "invalid_request",
+      );
       expect(issuePaths(body)).toContain(path);
     }
     await unchanged();
@@ -204,7 +236,11 @@ describe("bodies", () => {
     const { ledger, unchanged } = await seededLedger("bad-batch");
     expectApiError(await post(ledgerPath(ledger, "entries"), { entries: [] }), 400, "invalid_request");
     expectApiError(await post(ledgerPath(ledger, "entries"), { entries: "x" }), 400, "invalid_request");
-    const extra = expectApiError(await post(ledgerPath(ledger, "entries"), { entries: [fill("x:1")], atomic: true }), 400, "invalid_request");
+    const extra = expectApiError(
+      await post(ledgerPath(ledger, "entries"), { entries: [fill("x:1")], atomic: true }),
+      400,
+      "invalid_request",
+    );
     expect(JSON.stringify(extra.error.details)).toContain("atomic");
     await unchanged();
   });
@@ -244,7 +280,11 @@ describe("bodies", () => {
     expect(big.length).toBeGreaterThan(1024 * 1024);
     expectApiError(await postRaw(ledger, big), 413, "payload_too_large");
     // Valid entries, but too many bytes together.
-    const entries = Array.from({ length: 900 }, (_, i) => fill(`big:${i}`, { metadata: Object.fromEntries(Array.from({ length: 5 }, (_, k) => [`k${k}`, "v".repeat(250)])) }));
+    const entries = Array.from({ length: 900 }, (_, i) =>
+      fill(`big:${i}`, {
+        metadata: Object.fromEntries(Array.from({ length: 5 }, (_field, k) => [`k${k}`, "v".repeat(250)])),
+      }),
+    );
     const batch = JSON.stringify({ entries });
     expect(batch.length).toBeGreaterThan(1024 * 1024);
     expectApiError(await postRaw(ledger, batch), 413, "payload_too_large");
@@ -307,7 +347,17 @@ describe("query parameters and paths", () => {
 
   test("limit=0, limit=1001 and other bad limits or cursors are 400", async () => {
     const { ledger, unchanged } = await seededLedger("bad-limit");
-    for (const q of ["limit=0", "limit=1001", "limit=-1", "limit=1.5", "limit=abc", "after=-1", "after=x", "consistency=eventual", "minSeq=0"]) {
+    for (const q of [
+      "limit=0",
+      "limit=1001",
+      "limit=-1",
+      "limit=1.5",
+      "limit=abc",
+      "after=-1",
+      "after=x",
+      "consistency=eventual",
+      "minSeq=0",
+    ]) {
       const res = await get(ledgerPath(ledger, `entries?${q}`));
       expectApiError(res, 400, "invalid_request");
     }
@@ -381,7 +431,15 @@ describe("a body is read exactly as sent, or refused", () => {
 
   test("metadata keys that are special elsewhere are stored exactly as sent", async () => {
     const ledger = uniqueLedger("odd-keys");
-    const metadata = { constructor: "c", toString: "t", hasOwnProperty: "h", "1": "one", "0x": "hex", "é": "accent", "a.b": "dot" };
+    const metadata = {
+      constructor: "c",
+      toString: "t",
+      hasOwnProperty: "h",
+      "1": "one",
+      "0x": "hex",
+      é: "accent",
+      "a.b": "dot",
+    };
     await append(ledger, fill("o:1", { metadata }));
     expect((await stored(ledger, "o:1"))["metadata"]).toStrictEqual(metadata);
   });
@@ -435,7 +493,12 @@ describe("a body is read exactly as sent, or refused", () => {
       expect(body.error.message).toMatch(/UTF-8/);
     }
     await unchanged();
-    for (const [i, type] of ["application/json; charset=UTF-8", 'application/json; charset="utf-8"', "application/json;charset=utf8", "Application/JSON; foo=bar; charset=utf-8"].entries()) {
+    for (const [i, type] of [
+      "application/json; charset=UTF-8",
+      'application/json; charset="utf-8"',
+      "application/json;charset=utf8",
+      "Application/JSON; foo=bar; charset=utf-8",
+    ].entries()) {
       expect((await postRaw(ledger, fillText(`c:${i}`), type)).status).toBe(201);
     }
   });
@@ -453,13 +516,19 @@ describe("busts repeat the fill they cancel", () => {
       [{ side: "sell", quantity: "1", price: "1" }, ["side", "quantity", "price"]],
     ];
     for (const [overrides, fields] of cases) {
-      const res = await post(ledgerPath(ledger, "entries"), fill("b:1", { execType: "bust", refId: "f:1", quantity: "10", price: "100.5", ...overrides }));
+      const res = await post(
+        ledgerPath(ledger, "entries"),
+        fill("b:1", { execType: "bust", refId: "f:1", quantity: "10", price: "100.5", ...overrides }),
+      );
       const body = expectApiError(res, 409, "bust_mismatch");
       expect(body.error.details).toMatchObject({ index: 0, id: "b:1", fields });
     }
     expect(await head(ledger)).toEqual(before);
     // The same numbers spelled otherwise match; the bust's own fee is not compared.
-    const ok = await post(ledgerPath(ledger, "entries"), fill("b:1", { execType: "bust", refId: "f:1", quantity: "10.00", price: "100.50", fee: "2" }));
+    const ok = await post(
+      ledgerPath(ledger, "entries"),
+      fill("b:1", { execType: "bust", refId: "f:1", quantity: "10.00", price: "100.50", fee: "2" }),
+    );
     expect(ok.status).toBe(201);
   });
 
@@ -474,7 +543,10 @@ describe("busts repeat the fill they cancel", () => {
   test("a correction may change the fill's side, quantity and price", async () => {
     const ledger = uniqueLedger("correction-free");
     await append(ledger, fill("f:1", { quantity: "10", price: "100.5" }));
-    const res = await post(ledgerPath(ledger, "entries"), fill("c:1", { execType: "correction", refId: "f:1", side: "sell", quantity: "3", price: "99" }));
+    const res = await post(
+      ledgerPath(ledger, "entries"),
+      fill("c:1", { execType: "correction", refId: "f:1", side: "sell", quantity: "3", price: "99" }),
+    );
     expect(res.status).toBe(201);
   });
 });
@@ -512,7 +584,11 @@ describe("echoed input is bounded", () => {
     const ledger = uniqueLedger("echo");
     const long = "a".repeat(5000);
     expectBounded(await post(ledgerPath(ledger, "entries"), fill("x:1", { [long]: "1" })), 400, "invalid_request");
-    expectBounded(await post(ledgerPath(ledger, "entries"), fill("x:1", { metadata: { [long]: "1" } })), 400, "invalid_request");
+    expectBounded(
+      await post(ledgerPath(ledger, "entries"), fill("x:1", { metadata: { [long]: "1" } })),
+      400,
+      "invalid_request",
+    );
     expectBounded(await post(ledgerPath(ledger, "entries"), fill("x:1", { id: long })), 400, "invalid_request");
     expectBounded(await get(ledgerPath(ledger, `entries?${long}=1`)), 400, "invalid_request");
     expectBounded(await get(`/v1/${long}`), 404, "not_found");

@@ -5,20 +5,20 @@
 import { describe, expect, test } from "vitest";
 import {
   append,
+  type Entry,
   expectApiError,
   expectValidChain,
   fill,
   genesis_hash,
   get,
+  type Head,
   head,
   hex64,
+  type ListResult,
   ledgerPath,
   listAll,
-  uniqueLedger,
-  type Entry,
-  type Head,
-  type ListResult,
   type Position,
+  uniqueLedger,
 } from "./http.js";
 
 interface AcceptorStatus {
@@ -36,7 +36,12 @@ interface StatusBody {
   quorum: { acceptors: number; prepare: number; accept: number };
   acceptors: AcceptorStatus[];
   headsAgree: boolean;
-  commits: { window_s: number; commits: number; entries: number; latency_ms: { p50: number; p90: number; p99: number; max: number } | null };
+  commits: {
+    window_s: number;
+    commits: number;
+    entries: number;
+    latency_ms: { p50: number; p90: number; p99: number; max: number } | null;
+  };
 }
 
 async function status(ledger: string): Promise<StatusBody> {
@@ -202,8 +207,26 @@ describe("positions", () => {
     expect(body.account).toBe("ACC-P");
     expect(body.asOf).toMatchObject({ seq: 4 });
     expect(body.positions).toEqual([
-      { account: "ACC-P", symbol: "AAA", quantity: "6", costBasis: "601.5", averagePrice: "100.25", realizedPnl: "2.5", fees: "0.5", lastSeq: 2 },
-      { account: "ACC-P", symbol: "BBB", quantity: "-3", costBasis: "-150", averagePrice: "50", realizedPnl: "0", fees: "0", lastSeq: 3 },
+      {
+        account: "ACC-P",
+        symbol: "AAA",
+        quantity: "6",
+        costBasis: "601.5",
+        averagePrice: "100.25",
+        realizedPnl: "2.5",
+        fees: "0.5",
+        lastSeq: 2,
+      },
+      {
+        account: "ACC-P",
+        symbol: "BBB",
+        quantity: "-3",
+        costBasis: "-150",
+        averagePrice: "50",
+        realizedPnl: "0",
+        fees: "0",
+        lastSeq: 3,
+      },
     ]);
     for (const p of body.positions) {
       for (const field of ["quantity", "costBasis", "averagePrice", "realizedPnl", "fees"] as const) {
@@ -243,7 +266,8 @@ describe("admin pages", () => {
     const s = await status(uniqueLedger("status-empty"));
     expect(s.headsAgree).toBe(true);
     expect(s.acceptors).toHaveLength(3);
-    for (const a of s.acceptors) expect(a).toMatchObject({ reachable: true, chosenThrough: 0, appliedSeq: 0, headHash: genesis_hash });
+    for (const a of s.acceptors)
+      expect(a).toMatchObject({ reachable: true, chosenThrough: 0, appliedSeq: 0, headHash: genesis_hash });
     expect(s.commits).toEqual({ window_s: 60, commits: 0, entries: 0, latency_ms: null });
   });
 
@@ -257,8 +281,21 @@ describe("admin pages", () => {
 
     const res = await get(ledgerPath(ledger, "verify"));
     expect(res.status).toBe(200);
-    const body = res.json as { ledger: string; region: string; verified: boolean; checkedThrough: number; head: Head; complete: boolean };
-    expect(body).toMatchObject({ ledger, verified: true, checkedThrough: 3, complete: true, head: { seq: 3, hash: h.hash } });
+    const body = res.json as {
+      ledger: string;
+      region: string;
+      verified: boolean;
+      checkedThrough: number;
+      head: Head;
+      complete: boolean;
+    };
+    expect(body).toMatchObject({
+      ledger,
+      verified: true,
+      checkedThrough: 3,
+      complete: true,
+      head: { seq: 3, hash: h.hash },
+    });
     expect(["enam", "wnam", "weur"]).toContain(body.region);
     expect(body).not.toHaveProperty("brokenAt");
 

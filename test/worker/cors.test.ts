@@ -28,7 +28,11 @@ describe("CORS_ALLOWED_ORIGINS parsing", () => {
   });
 
   it("takes a comma-separated list of exact origins", () => {
-    expect(originsOf(` ${desk}, ${local_front_end},http://[::1]:8080 `)).toEqual([desk, local_front_end, "http://[::1]:8080"]);
+    expect(originsOf(` ${desk}, ${local_front_end},http://[::1]:8080 `)).toEqual([
+      desk,
+      local_front_end,
+      "http://[::1]:8080",
+    ]);
   });
 
   it.each([
@@ -54,7 +58,11 @@ describe("CORS_ALLOWED_ORIGINS parsing", () => {
 /** The production app with the test bindings and this CORS configuration. */
 async function fetchWith(origins: string, path: string, init: RequestInit = {}): Promise<Response> {
   const ctx = createExecutionContext();
-  const response = await createApp().fetch(new Request(`https://ledger.test${path}`, init), { ...env, CORS_ALLOWED_ORIGINS: origins }, ctx);
+  const response = await createApp().fetch(
+    new Request(`https://ledger.test${path}`, init),
+    { ...env, CORS_ALLOWED_ORIGINS: origins },
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   return response;
 }
@@ -69,7 +77,11 @@ function varyOf(response: Response): string[] {
 
 const preflight = (origin: string, method = "POST"): RequestInit => ({
   method: "OPTIONS",
-  headers: { origin, "access-control-request-method": method, "access-control-request-headers": "authorization, content-type" },
+  headers: {
+    origin,
+    "access-control-request-method": method,
+    "access-control-request-headers": "authorization, content-type",
+  },
 });
 
 const fill = (id: string) => ({ id, account: "ACC-1", symbol: "AAPL", side: "buy", quantity: "10", price: "187.25" });
@@ -77,7 +89,10 @@ const fill = (id: string) => ({ id, account: "ACC-1", symbol: "AAPL", side: "buy
 describe("CORS off (the default configuration)", () => {
   it("grants nothing: no Access-Control-* header on a preflight or an answer", async () => {
     const ledger = uniqueLedger("cors-off");
-    const options = await call("OPTIONS", `/v1/ledgers/${ledger}/entries`, { key: null, headers: preflight(desk).headers as Record<string, string> });
+    const options = await call("OPTIONS", `/v1/ledgers/${ledger}/entries`, {
+      key: null,
+      headers: preflight(desk).headers as Record<string, string>,
+    });
     expect(options.status).toBe(404);
     expect([...options.headers.keys()].filter((n) => n.startsWith("access-control-"))).toEqual([]);
     const head = await call("GET", `/v1/ledgers/${ledger}/head`, { headers: { origin: desk } });
@@ -130,7 +145,13 @@ describe("CORS with an allow-list", () => {
 
   it("refuses a preflight from any other origin with 403 and no grant, and changes nothing", async () => {
     const ledger = uniqueLedger("cors-stranger");
-    for (const origin of [stranger, `${desk}.evil.example`, "https://desk.example:8443", "http://desk.example", "null"]) {
+    for (const origin of [
+      stranger,
+      `${desk}.evil.example`,
+      "https://desk.example:8443",
+      "http://desk.example",
+      "null",
+    ]) {
       const response = await fetchWith(origins, `/v1/ledgers/${ledger}/entries`, preflight(origin));
       expect(response.status).toBe(403);
       expect(corsHeaderNames(response)).toEqual([]);
@@ -145,7 +166,9 @@ describe("CORS with an allow-list", () => {
     const ledger = uniqueLedger("cors-plain");
     const stranger_or_none: Array<Record<string, string>> = [{ origin: stranger }, {}];
     for (const headers of stranger_or_none) {
-      const response = await fetchWith(origins, `/v1/ledgers/${ledger}/head`, { headers: { ...headers, ...authHeader("test-read") } });
+      const response = await fetchWith(origins, `/v1/ledgers/${ledger}/head`, {
+        headers: { ...headers, ...authHeader("test-read") },
+      });
       expect(response.status).toBe(200);
       expect(corsHeaderNames(response)).toEqual([]);
       expect(varyOf(response)).toContain("origin");
@@ -165,6 +188,8 @@ describe("CORS with an allow-list", () => {
     const response = await fetchWith("*", "/v1/ledgers/any/entries", preflight(desk));
     expect(response.status).toBe(500);
     expect(corsHeaderNames(response)).toEqual([]);
-    expect(await response.json()).toMatchObject({ error: { code: "server_misconfigured", message: expect.stringMatching(/CORS_ALLOWED_ORIGINS/) } });
+    expect(await response.json()).toMatchObject({
+      error: { code: "server_misconfigured", message: expect.stringMatching(/CORS_ALLOWED_ORIGINS/) },
+    });
   });
 });

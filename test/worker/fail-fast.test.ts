@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { limits } from "../../src/core/limits.js";
 import { setFaults } from "./cluster.js";
-import { call, expectApiError, fill, ledgerPath, post, uniqueLedger, type ErrorBody } from "./http.js";
+import { call, type ErrorBody, expectApiError, fill, ledgerPath, post, uniqueLedger } from "./http.js";
 
 afterEach(async () => {
   await setFaults({});
@@ -111,7 +111,14 @@ describe("append fails fast when a quorum is gone", () => {
     expect(took_ms).toBeGreaterThanOrEqual(asked_ms);
     expect(took_ms).toBeLessThanOrEqual(asked_ms + limits.driver_takeover_poll_ms + 4 * rtt_ms);
     await setFaults({});
-    for (const bad of ["abc", "-5", "1.5", String(limits.append_deadline_header_ms_min - 1), String(limits.append_deadline_header_ms_max + 1), ""]) {
+    for (const bad of [
+      "abc",
+      "-5",
+      "1.5",
+      String(limits.append_deadline_header_ms_min - 1),
+      String(limits.append_deadline_header_ms_max + 1),
+      "",
+    ]) {
       const r = await timedAppend(ledger, `bad-${bad}`, { "x-deadline-ms": bad });
       const body = expectApiError(r.res, 400, "invalid_request");
       expect(body.error.message).toMatch(/X-Deadline-Ms/);

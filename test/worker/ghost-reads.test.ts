@@ -10,10 +10,15 @@ import { acceptorStub, regions } from "./cluster.js";
 import { append, expectApiError, fill, genesis_hash, get, ledgerPath, listAll, uniqueLedger } from "./http.js";
 
 /** The tables (and indexes) in an acceptor's SQLite database, besides SQLite's and the platform's own. */
-async function storedTables(ledger: string, region: (typeof regions)[number]): Promise<{ names: string[]; bytes: number }> {
+async function storedTables(
+  ledger: string,
+  region: (typeof regions)[number],
+): Promise<{ names: string[]; bytes: number }> {
   return runInDurableObject(acceptorStub(ledger, region), (_instance, state) => ({
     names: state.storage.sql
-      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name")
+      .exec<{ name: string }>(
+        "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name",
+      )
       .toArray()
       .map((r) => r.name),
     bytes: state.storage.sql.databaseSize,
@@ -53,11 +58,21 @@ describe("reads of a ledger that was never written", () => {
         }
         expect(res.status, `${route}: ${res.text}`).toBe(200);
       }
-      expect((await get(ledgerPath(ledger, "head"), "test-read")).json).toEqual({ ledger, seq: 0, hash: genesis_hash, committedAt: null });
-      expect((await get(ledgerPath(ledger, "entries"), "test-read")).json).toMatchObject({ entries: [], next: null, head: { seq: 0 } });
+      expect((await get(ledgerPath(ledger, "head"), "test-read")).json).toEqual({
+        ledger,
+        seq: 0,
+        hash: genesis_hash,
+        committedAt: null,
+      });
+      expect((await get(ledgerPath(ledger, "entries"), "test-read")).json).toMatchObject({
+        entries: [],
+        next: null,
+        head: { seq: 0 },
+      });
     }
     for (const ledger of ghosts) {
-      for (const region of regions) expect((await storedTables(ledger, region)).names, `${ledger}:${region}`).toEqual([]);
+      for (const region of regions)
+        expect((await storedTables(ledger, region)).names, `${ledger}:${region}`).toEqual([]);
     }
   });
 

@@ -3,8 +3,9 @@
  * fetch (`exports.default.fetch`), with one of the test keys of `bindings.ts`. Durable Object storage
  * is shared by the tests of one file, so every test writes to its own `uniqueLedger(...)`.
  */
-import canonicalize from "canonicalize";
+
 import { exports } from "cloudflare:workers";
+import canonicalize from "canonicalize";
 import { expect } from "vitest";
 import { test_keys } from "./bindings.js";
 
@@ -51,7 +52,11 @@ export async function call(method: string, path: string, options: CallOptions = 
     headers["content-type"] = "application/json";
   }
   Object.assign(headers, options.headers ?? {});
-  const res = await exports.default.fetch(`${origin}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+  const res = await exports.default.fetch(`${origin}${path}`, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body }),
+  });
   return readApiResponse(res);
 }
 
@@ -67,7 +72,11 @@ export async function readApiResponse(res: Response): Promise<ApiResponse> {
   return { status: res.status, headers: res.headers, text, json };
 }
 
-export function get(path: string, key: KeyName | null = "test-all", headers?: Record<string, string>): Promise<ApiResponse> {
+export function get(
+  path: string,
+  key: KeyName | null = "test-all",
+  headers?: Record<string, string>,
+): Promise<ApiResponse> {
   return call("GET", path, { key, ...(headers === undefined ? {} : { headers }) });
 }
 

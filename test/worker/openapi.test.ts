@@ -5,15 +5,30 @@
  * its script from this Worker, never from a CDN.
  */
 import { describe, expect, test } from "vitest";
-import { documented_schemas, idParams, ledgerParams, positionsQuery, seqParams } from "../../src/proposer/api-schemas.js";
+import {
+  documented_schemas,
+  idParams,
+  ledgerParams,
+  positionsQuery,
+  seqParams,
+} from "../../src/proposer/api-schemas.js";
 import { createApp } from "../../src/proposer/app.js";
 import { call, get, ledgerPath, post, uniqueLedger } from "./http.js";
 
 interface OpenApiDocument {
   openapi: string;
   info: { title: string; version: string };
-  paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string; schema?: { example?: unknown }; example?: unknown }> }>>;
-  components: { schemas: Record<string, { example?: unknown; examples?: unknown[] }>; securitySchemes: Record<string, unknown> };
+  paths: Record<
+    string,
+    Record<
+      string,
+      { parameters?: Array<{ name: string; in: string; schema?: { example?: unknown }; example?: unknown }> }
+    >
+  >;
+  components: {
+    schemas: Record<string, { example?: unknown; examples?: unknown[] }>;
+    securitySchemes: Record<string, unknown>;
+  };
 }
 
 async function openapiDocument(): Promise<OpenApiDocument> {
@@ -37,7 +52,8 @@ function servedRoutes(): Set<string> {
 
 function documentedRoutes(doc: OpenApiDocument): Set<string> {
   const routes = new Set<string>();
-  for (const [path, ops] of Object.entries(doc.paths)) for (const method of Object.keys(ops)) routes.add(`${method} ${path}`);
+  for (const [path, ops] of Object.entries(doc.paths))
+    for (const method of Object.keys(ops)) routes.add(`${method} ${path}`);
   return routes;
 }
 
@@ -74,7 +90,10 @@ describe("/openapi.json", () => {
     for (const [name, schema] of Object.entries(documented_schemas)) {
       const component = doc.components.schemas[name];
       expect(component, name).toBeDefined();
-      const examples = [...(component!.example === undefined ? [] : [component!.example]), ...(component!.examples ?? [])];
+      const examples = [
+        ...(component!.example === undefined ? [] : [component!.example]),
+        ...(component!.examples ?? []),
+      ];
       expect(examples.length, `${name} has an example`).toBeGreaterThan(0);
       for (const example of examples) {
         const result = schema.safeParse(example);
@@ -83,7 +102,12 @@ describe("/openapi.json", () => {
       }
     }
     // Parameter examples, against the parameter schemas.
-    const params = { ...ledgerParams.shape, ...seqParams.shape, ...idParams.shape, account: positionsQuery.shape.account };
+    const params = {
+      ...ledgerParams.shape,
+      ...seqParams.shape,
+      ...idParams.shape,
+      account: positionsQuery.shape.account,
+    };
     for (const ops of Object.values(doc.paths)) {
       for (const op of Object.values(ops)) {
         for (const p of op.parameters ?? []) {
@@ -91,7 +115,9 @@ describe("/openapi.json", () => {
           if (example === undefined) continue;
           const schema = params[p.name as keyof typeof params];
           expect(schema, `a schema for parameter ${p.name}`).toBeDefined();
-          expect(schema.safeParse(example).success, `parameter ${p.name} example ${JSON.stringify(example)}`).toBe(true);
+          expect(schema.safeParse(example).success, `parameter ${p.name} example ${JSON.stringify(example)}`).toBe(
+            true,
+          );
           checked++;
         }
       }

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { read_index_wait_ms, read_timeout_ms } from "../../src/proposer/ledger-service.js";
 import { regions, setFaults, status } from "./cluster.js";
-import { append, expectApiError, fill, get, ledgerPath, uniqueLedger, type ApiResponse } from "./http.js";
+import { type ApiResponse, append, expectApiError, fill, get, ledgerPath, uniqueLedger } from "./http.js";
 
 /** The drop rate the issue measured 500s at (7 of 40 `GET .../head`). */
 const drop_rate = 0.3;
@@ -28,7 +28,10 @@ afterEach(async () => {
 /** Commits reach the replicas in the background: waits until every replica has applied `seq`. */
 async function replicasApplied(ledger: string, seq: number): Promise<void> {
   await expect
-    .poll(async () => (await status(ledger)).acceptors.every((a) => a.appliedSeq === seq), { timeout: 15_000, interval: 50 })
+    .poll(async () => (await status(ledger)).acceptors.every((a) => a.appliedSeq === seq), {
+      timeout: 15_000,
+      interval: 50,
+    })
     .toBe(true);
 }
 
@@ -52,7 +55,9 @@ function expectReadUnavailable(res: ApiResponse, what: string): void {
 describe("reads under message loss", () => {
   const route_count = 9;
   const drop_test_timeout_ms = Math.ceil((route_count * reads_per_route) / reads_in_flight_max) * read_ms_max + 30_000;
-  it("every read route answers 200 or 503 with Retry-After, never another 5xx", { timeout: drop_test_timeout_ms }, async () => {
+  it("every read route answers 200 or 503 with Retry-After, never another 5xx", {
+    timeout: drop_test_timeout_ms,
+  }, async () => {
     const ledger = uniqueLedger("read-faults");
     await append(ledger, { entries: [fill("rf:1"), fill("rf:2", { symbol: "ABC" }), fill("rf:3")] });
     await replicasApplied(ledger, 3);
@@ -78,10 +83,14 @@ describe("reads under message loss", () => {
     await setFaults({});
 
     const byStatus = new Map<string, number>();
-    for (const { route, res } of answers) byStatus.set(`${route} ${res.status}`, (byStatus.get(`${route} ${res.status}`) ?? 0) + 1);
+    for (const { route, res } of answers)
+      byStatus.set(`${route} ${res.status}`, (byStatus.get(`${route} ${res.status}`) ?? 0) + 1);
     const summary = [...byStatus].map(([k, n]) => `${k}: ${n}`).sort();
     const unexpected = answers.filter(({ res }) => res.status !== 200 && res.status !== 503);
-    expect(unexpected.map(({ route, res }) => `${route}: ${res.status} ${res.text.slice(0, 200)}`), summary.join(", ")).toEqual([]);
+    expect(
+      unexpected.map(({ route, res }) => `${route}: ${res.status} ${res.text.slice(0, 200)}`),
+      summary.join(", "),
+    ).toEqual([]);
     for (const { route, res } of answers) if (res.status === 503) expectReadUnavailable(res, route);
     // Drops are not an outage: most reads still succeed.
     expect(answers.filter((a) => a.res.status === 200).length, summary.join(", ")).toBeGreaterThan(answers.length / 2);
@@ -98,7 +107,15 @@ describe("reads under message loss", () => {
     const ledger = uniqueLedger("read-down");
     await append(ledger, fill("rd:1"));
     await setFaults({ down: [...regions] });
-    for (const route of ["head", "entries", "entries/1", "ids/rd:1", "positions?account=ACC-1", "verify", "head?consistency=local"]) {
+    for (const route of [
+      "head",
+      "entries",
+      "entries/1",
+      "ids/rd:1",
+      "positions?account=ACC-1",
+      "verify",
+      "head?consistency=local",
+    ]) {
       const res = await get(ledgerPath(ledger, route));
       expectReadUnavailable(res, route);
       const message = (res.json as { error: { message: string } }).error.message;

@@ -8,13 +8,16 @@
 import { describe, expect, it } from "vitest";
 import { parseAppendBody } from "../../src/core/entry-schema.js";
 import type { SlotValue } from "../../src/core/slot-value.js";
-import { acceptorStub, regions, status, type Region } from "./cluster.js";
-import { append, fill, get, ledgerPath, uniqueLedger, type Head, type ListResult } from "./http.js";
+import { acceptorStub, type Region, regions, status } from "./cluster.js";
+import { append, fill, get, type Head, type ListResult, ledgerPath, uniqueLedger } from "./http.js";
 
 /** Commits reach the replicas in the background: waits until every replica has applied `seq`. */
 async function replicasApplied(ledger: string, seq: number): Promise<void> {
   await expect
-    .poll(async () => (await status(ledger)).acceptors.every((a) => a.appliedSeq === seq), { timeout: 15_000, interval: 50 })
+    .poll(async () => (await status(ledger)).acceptors.every((a) => a.appliedSeq === seq), {
+      timeout: 15_000,
+      interval: 50,
+    })
     .toBe(true);
 }
 
@@ -36,7 +39,12 @@ async function acceptWithoutCommit(ledger: string, to: readonly Region[], value:
   const ballot = { round, proposerId: "dead-leader" };
   for (const region of to) {
     const identity = { ledger, region, regions: [...regions], acceptQuorum: 2 };
-    const reply = await acceptorStub(ledger, region).handle(identity, { type: "accept", ballot, slots: [{ slot, value }], commits: [] });
+    const reply = await acceptorStub(ledger, region).handle(identity, {
+      type: "accept",
+      ballot,
+      slots: [{ slot, value }],
+      commits: [],
+    });
     expect(reply, region).toMatchObject({ type: "accepted", slots: [slot] });
   }
   // The slot is held above every applied prefix: what the issue's first read after the restart met.

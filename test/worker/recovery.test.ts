@@ -9,7 +9,7 @@ import { abortAllDurableObjects, evictDurableObject, runInDurableObject } from "
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SqliteAcceptorStore } from "../../src/acceptor/sqlite-store.js";
 import { acceptorStub, callJson as call, regions, setFaults, status } from "./cluster.js";
-import { listAll, uniqueLedger, type Entry, type Receipt } from "./http.js";
+import { type Entry, listAll, type Receipt, uniqueLedger } from "./http.js";
 import { convergenceTimeout_ms, measureRoundTrip_ms } from "./timing.js";
 
 function fill(id: string): Record<string, unknown> {
@@ -83,21 +83,30 @@ class Client {
 
 /** The requests that got no receipt, one line each, so a failure shows what happened. */
 function unacknowledgedSummary(client: Client): string[] {
-  return client.unacknowledged.map((u) => `${u.id}: ${u.status} ${(typeof u.body === "string" ? u.body : JSON.stringify(u.body)).slice(0, 160)}`);
+  return client.unacknowledged.map(
+    (u) => `${u.id}: ${u.status} ${(typeof u.body === "string" ? u.body : JSON.stringify(u.body)).slice(0, 160)}`,
+  );
 }
 
-const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}:${i}`);
+const idsOf = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}:${i}`);
 
 /**
  * The end state every crash scenario must reach: the replicas converge; each acknowledged receipt is
  * present exactly once at its seq with its hash; the chain links and verifies on every replica.
  */
-async function expectConsistentLedger(ledger: string, acknowledged: readonly Receipt[], total: number): Promise<Entry[]> {
+async function expectConsistentLedger(
+  ledger: string,
+  acknowledged: readonly Receipt[],
+  total: number,
+): Promise<Entry[]> {
   await expect
     .poll(
       async () => {
         const s = await status(ledger);
-        return s.headsAgree && s.acceptors.every((a) => a.reachable && a.appliedSeq === total && a.headHash === s.acceptors[0]!.headHash);
+        return (
+          s.headsAgree &&
+          s.acceptors.every((a) => a.reachable && a.appliedSeq === total && a.headHash === s.acceptors[0]!.headHash)
+        );
       },
       { timeout: convergenceTimeout_ms(roundTrip_ms), interval: 200 },
     )
@@ -107,7 +116,8 @@ async function expectConsistentLedger(ledger: string, acknowledged: readonly Rec
   expect(entries).toHaveLength(total);
   expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => i + 1));
   expect(new Set(entries.map((e) => e.id)).size).toBe(total);
-  for (const [i, e] of entries.entries()) if (i > 0) expect(e.prevHash, `prevHash of ${e.seq}`).toBe(entries[i - 1]!.hash);
+  for (const [i, e] of entries.entries())
+    if (i > 0) expect(e.prevHash, `prevHash of ${e.seq}`).toBe(entries[i - 1]!.hash);
   for (const r of acknowledged) {
     const found = entries.filter((e) => e.id === r.id);
     expect(found, `entry ${r.id}`).toHaveLength(1);
@@ -115,7 +125,12 @@ async function expectConsistentLedger(ledger: string, acknowledged: readonly Rec
   }
   for (const region of regions) {
     const verify = await call("GET", `/v1/ledgers/${ledger}/verify?region=${region}`);
-    expect(verify.json, region).toMatchObject({ verified: true, complete: true, checkedThrough: total, head: { seq: total } });
+    expect(verify.json, region).toMatchObject({
+      verified: true,
+      complete: true,
+      checkedThrough: total,
+      head: { seq: total },
+    });
   }
   return entries;
 }
@@ -151,7 +166,13 @@ afterEach(async () => {
  * Appends `n` entries one after another; before every `every`-th one starts, `crash` is started
  * without waiting, so it lands while that append is in flight (at a varying point of its round).
  */
-async function appendThroughCrashes(client: Client, prefix: string, n: number, every: number, crash: (k: number) => Promise<void>): Promise<void> {
+async function appendThroughCrashes(
+  client: Client,
+  prefix: string,
+  n: number,
+  every: number,
+  crash: (k: number) => Promise<void>,
+): Promise<void> {
   for (let i = 0; i < n; i++) {
     if (i % every !== every - 1) {
       await client.append(`${prefix}:${i}`);
@@ -209,7 +230,7 @@ describe("an acceptor crashes mid-stream of concurrent appends", () => {
     const ledger = uniqueLedger("rec-concurrent");
     const client = new Client(ledger);
     await client.append("pre");
-    await client.appendAll(ids("c", 8));
+    await client.appendAll(idsOf("c", 8));
     await client.append("after");
     expect(unacknowledgedSummary(client)).toEqual([]);
     await expectConsistentLedger(ledger, client.acknowledged, 10);
@@ -218,13 +239,13 @@ describe("an acceptor crashes mid-stream of concurrent appends", () => {
   it("evicted, one region after another, during bursts of concurrent appends: every append is acknowledged and kept once", async () => {
     const ledger = uniqueLedger("rec-evict");
     const client = new Client(ledger);
-    for (const id of ids("pre", 4)) await client.append(id);
+    for (const id of idsOf("pre", 4)) await client.append(id);
     for (const region of regions) {
-      const inFlight = client.appendAll(ids(`${region}-burst`, 8));
+      const inFlight = client.appendAll(idsOf(`${region}-burst`, 8));
       await sleep(5);
       await evict(acceptorStub(ledger, region));
       await inFlight;
-      for (const id of ids(`${region}-after`, 2)) await client.append(id);
+      for (const id of idsOf(`${region}-after`, 2)) await client.append(id);
     }
     // One acceptor down at a time leaves a quorum: nothing may fail.
     expect(unacknowledgedSummary(client)).toEqual([]);
@@ -237,9 +258,9 @@ describe("an acceptor crashes mid-stream of concurrent appends", () => {
   it("aborted (ctx.abort) during bursts of concurrent appends: every append is acknowledged and kept once", async () => {
     const ledger = uniqueLedger("rec-abort");
     const client = new Client(ledger);
-    for (const id of ids("pre", 3)) await client.append(id);
+    for (const id of idsOf("pre", 3)) await client.append(id);
     for (const [round, region] of (["enam", "wnam", "enam"] as const).entries()) {
-      const inFlight = client.appendAll(ids(`${region}-${round}`, 8));
+      const inFlight = client.appendAll(idsOf(`${region}-${round}`, 8));
       await sleep(5);
       await expect(
         runInDurableObject(acceptorStub(ledger, region), (_instance, state) => {
@@ -259,9 +280,9 @@ describe("an acceptor crashes mid-stream of concurrent appends", () => {
   it("all acceptors aborted at once during bursts of concurrent appends: retried requests commit exactly once", async () => {
     const ledger = uniqueLedger("rec-abort-all");
     const client = new Client(ledger);
-    for (const id of ids("pre", 3)) await client.append(id);
+    for (const id of idsOf("pre", 3)) await client.append(id);
     for (let round = 0; round < 2; round++) {
-      const inFlight = client.appendAll(ids(`all-${round}`, 10));
+      const inFlight = client.appendAll(idsOf(`all-${round}`, 10));
       await sleep(5);
       await abortAllDurableObjects();
       await inFlight;

@@ -7,8 +7,8 @@
  */
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { acceptorStub, callJson as call, regions, setFaults, status, type Region, type Status } from "./cluster.js";
-import { listAll, uniqueLedger, type Entry, type Receipt } from "./http.js";
+import { acceptorStub, callJson as call, type Region, regions, type Status, setFaults, status } from "./cluster.js";
+import { type Entry, listAll, type Receipt, uniqueLedger } from "./http.js";
 import { convergenceTimeout_ms, measureRoundTrip_ms } from "./timing.js";
 
 /** Measured once per file: the convergence waits are sized from it, not fixed (a busy machine is slow). */
@@ -21,15 +21,18 @@ function fill(id: string, overrides: Record<string, unknown> = {}): Record<strin
   return { id, account: "ACC-1", symbol: "XYZ", side: "buy", quantity: "3", price: "101.25", ...overrides };
 }
 
-async function appendOk(ledger: string, body: unknown, status: 200 | 201 = 201): Promise<Receipt[]> {
+async function appendOk(ledger: string, body: unknown, expected_status: 200 | 201 = 201): Promise<Receipt[]> {
   const res = await call("POST", `/v1/ledgers/${ledger}/entries`, body);
-  expect({ status: res.status, body: res.json }).toMatchObject({ status });
+  expect({ status: res.status, body: res.json }).toMatchObject({ status: expected_status });
   return (res.json as { results: Receipt[] }).results;
 }
 
 /** One acceptor's whole applied ledger, read from its own SQLite storage. */
 function replicaEntries(ledger: string, region: Region): Promise<Entry[]> {
-  return runInDurableObject(acceptorStub(ledger, region), (instance) => instance.readEntries(0, 1000).entries as unknown as Entry[]);
+  return runInDurableObject(
+    acceptorStub(ledger, region),
+    (instance) => instance.readEntries(0, 1000).entries as unknown as Entry[],
+  );
 }
 
 /** Every acceptor reachable, at the same applied seq with the same head hash. */
@@ -63,8 +66,12 @@ describe("one region of three down", () => {
     await setFaults({ down: ["weur"] });
     const receipts: Receipt[] = [];
     for (let i = 1; i <= 4; i++) receipts.push(...(await appendOk(ledger, fill(`m:${i}`))));
-    receipts.push(...(await appendOk(ledger, { entries: [fill("m:5"), fill("m:6", { side: "sell", quantity: "1" })] })));
-    expect(receipts.map((r) => [r.id, r.status, r.seq])).toEqual([1, 2, 3, 4, 5, 6].map((n) => [`m:${n}`, "created", n]));
+    receipts.push(
+      ...(await appendOk(ledger, { entries: [fill("m:5"), fill("m:6", { side: "sell", quantity: "1" })] })),
+    );
+    expect(receipts.map((r) => [r.id, r.status, r.seq])).toEqual(
+      [1, 2, 3, 4, 5, 6].map((n) => [`m:${n}`, "created", n]),
+    );
 
     const entries = await listAll(ledger);
     expect(entries.map((e) => e.id)).toEqual(receipts.map((r) => r.id));
@@ -87,7 +94,12 @@ describe("one region of three down", () => {
 
     const s = await status(ledger);
     expect(s.acceptors.find((a) => a.region === "weur")).toMatchObject({ reachable: false, appliedSeq: null });
-    expect(s.acceptors.filter((a) => a.reachable).map((a) => a.region).sort()).toEqual(["enam", "wnam"]);
+    expect(
+      s.acceptors
+        .filter((a) => a.reachable)
+        .map((a) => a.region)
+        .sort(),
+    ).toEqual(["enam", "wnam"]);
     expect(s.headsAgree).toBe(true);
     // The partitioned acceptor heard nothing.
     expect(await replicaEntries(ledger, "weur")).toEqual([]);
@@ -100,7 +112,10 @@ describe("GET /verify with a region down", () => {
     await appendOk(ledger, fill("v:1"));
     await setFaults({ down: ["weur"] });
     const res = await call("GET", `/v1/ledgers/${ledger}/verify?region=weur`);
-    expect({ status: res.status, body: res.json }).toMatchObject({ status: 503, body: { error: { code: "quorum_unavailable" } } });
+    expect({ status: res.status, body: res.json }).toMatchObject({
+      status: 503,
+      body: { error: { code: "quorum_unavailable" } },
+    });
     expect(res.headers.get("retry-after")).not.toBeNull();
   });
 
@@ -110,7 +125,10 @@ describe("GET /verify with a region down", () => {
     await setFaults({ drop_rate: 1 });
     const started = Date.now();
     const res = await call("GET", `/v1/ledgers/${ledger}/verify?region=enam`);
-    expect({ status: res.status, body: res.json }).toMatchObject({ status: 503, body: { error: { code: "quorum_unavailable" } } });
+    expect({ status: res.status, body: res.json }).toMatchObject({
+      status: 503,
+      body: { error: { code: "quorum_unavailable" } },
+    });
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 
@@ -122,7 +140,10 @@ describe("GET /verify with a region down", () => {
     for (let i = 0; i < 3; i++) await status(ledger);
     await setFaults({ down: ["weur"] });
     const res = await call("GET", `/v1/ledgers/${ledger}/verify`);
-    expect({ status: res.status, body: res.json }).toMatchObject({ status: 200, body: { verified: true, complete: true, checkedThrough: 1 } });
+    expect({ status: res.status, body: res.json }).toMatchObject({
+      status: 200,
+      body: { verified: true, complete: true, checkedThrough: 1 },
+    });
     expect(["enam", "wnam"]).toContain((res.json as { region: string }).region);
   });
 });
@@ -132,7 +153,9 @@ describe("two regions of three down", () => {
     const ledger = uniqueLedger("repl-majority");
     // A warm proposer (cached leadership), so the failed request reaches the one live acceptor's Accept.
     const first = await appendOk(ledger, fill("q:0"));
-    const request = { entries: [fill("q:1"), fill("q:2", { symbol: "ABC" }), fill("q:3", { side: "sell", quantity: "2" })] };
+    const request = {
+      entries: [fill("q:1"), fill("q:2", { symbol: "ABC" }), fill("q:3", { side: "sell", quantity: "2" })],
+    };
 
     await setFaults({ down: ["wnam", "weur"] });
     const failed = await call("POST", `/v1/ledgers/${ledger}/entries`, request);
@@ -173,7 +196,12 @@ describe("two regions of three down", () => {
     const again = await appendOk(ledger, request, 200);
     expect(again).toEqual(receipts.map((r) => ({ ...r, status: "exists" })));
     expect((await listAll(ledger)).map((e) => e.id)).toEqual(["q:0", "q:1", "q:2", "q:3"]);
-    await expect.poll(async () => converged(await status(ledger), 4), { timeout: convergenceTimeout_ms(roundTrip_ms), interval: 100 }).toBe(true);
+    await expect
+      .poll(async () => converged(await status(ledger), 4), {
+        timeout: convergenceTimeout_ms(roundTrip_ms),
+        interval: 100,
+      })
+      .toBe(true);
   });
 });
 
@@ -205,7 +233,12 @@ describe("an unknown outcome that was chosen after all", () => {
     await setFaults({});
     const last = await appendOk(ledger, fill("u:3"));
     expect(last[0]).toMatchObject({ status: "created", seq: 4 });
-    await expect.poll(async () => converged(await status(ledger), 4), { timeout: convergenceTimeout_ms(roundTrip_ms), interval: 200 }).toBe(true);
+    await expect
+      .poll(async () => converged(await status(ledger), 4), {
+        timeout: convergenceTimeout_ms(roundTrip_ms),
+        interval: 200,
+      })
+      .toBe(true);
   });
 });
 
@@ -213,7 +246,12 @@ describe("a lagging acceptor", () => {
   it("catches up once healed: the next append's commit shows it the gap, its alarm fetches the rest", async () => {
     const ledger = uniqueLedger("repl-gap");
     const receipts = await appendOk(ledger, fill("g:0"));
-    await expect.poll(async () => converged(await status(ledger), 1), { timeout: convergenceTimeout_ms(roundTrip_ms), interval: 100 }).toBe(true);
+    await expect
+      .poll(async () => converged(await status(ledger), 1), {
+        timeout: convergenceTimeout_ms(roundTrip_ms),
+        interval: 100,
+      })
+      .toBe(true);
 
     await setFaults({ down: ["wnam"] });
     const n = 8;
@@ -225,7 +263,12 @@ describe("a lagging acceptor", () => {
     receipts.push(...(await appendOk(ledger, fill("g:last"))));
     const total = n + 2;
     // Nothing but status probes from here on: the commit's gap armed wnam's alarm, which fires by itself.
-    await expect.poll(async () => converged(await status(ledger), total), { timeout: convergenceTimeout_ms(roundTrip_ms), interval: 200 }).toBe(true);
+    await expect
+      .poll(async () => converged(await status(ledger), total), {
+        timeout: convergenceTimeout_ms(roundTrip_ms),
+        interval: 200,
+      })
+      .toBe(true);
 
     const ledgerEntries = await listAll(ledger);
     expectReceiptsInLedger(ledgerEntries, receipts);
@@ -237,7 +280,12 @@ describe("a lagging acceptor", () => {
   it("with no new writes converges after a restart: its alarm asks the peers", async () => {
     const ledger = uniqueLedger("repl-idle");
     const receipts = await appendOk(ledger, fill("i:0"));
-    await expect.poll(async () => converged(await status(ledger), 1), { timeout: convergenceTimeout_ms(roundTrip_ms), interval: 100 }).toBe(true);
+    await expect
+      .poll(async () => converged(await status(ledger), 1), {
+        timeout: convergenceTimeout_ms(roundTrip_ms),
+        interval: 100,
+      })
+      .toBe(true);
 
     await setFaults({ down: ["wnam"] });
     const n = 6;
@@ -253,7 +301,10 @@ describe("a lagging acceptor", () => {
     await setFaults({});
 
     await expect
-      .poll(async () => (await status(ledger)).acceptors.map((a) => [a.region, a.appliedSeq]), { timeout: convergenceTimeout_ms(roundTrip_ms), interval: 50 })
+      .poll(async () => (await status(ledger)).acceptors.map((a) => [a.region, a.appliedSeq]), {
+        timeout: convergenceTimeout_ms(roundTrip_ms),
+        interval: 50,
+      })
       .toEqual([
         ["enam", n + 1],
         ["wnam", 1],
@@ -278,7 +329,12 @@ describe("a lagging acceptor", () => {
   it("with no new writes converges after a restart without help: the alarm fires by itself", async () => {
     const ledger = uniqueLedger("repl-idle-auto");
     const receipts = await appendOk(ledger, fill("a:0"));
-    await expect.poll(async () => converged(await status(ledger), 1), { timeout: convergenceTimeout_ms(roundTrip_ms), interval: 100 }).toBe(true);
+    await expect
+      .poll(async () => converged(await status(ledger), 1), {
+        timeout: convergenceTimeout_ms(roundTrip_ms),
+        interval: 100,
+      })
+      .toBe(true);
 
     await setFaults({ down: ["weur"] });
     for (let i = 1; i <= 3; i++) receipts.push(...(await appendOk(ledger, fill(`a:${i}`))));
@@ -292,7 +348,12 @@ describe("a lagging acceptor", () => {
     await setFaults({});
     await evictDurableObject(acceptorStub(ledger, "weur"));
     // Only status probes from here on: the first restarts the object, its alarm does the rest.
-    await expect.poll(async () => converged(await status(ledger), 4), { timeout: convergenceTimeout_ms(roundTrip_ms), interval: 250 }).toBe(true);
+    await expect
+      .poll(async () => converged(await status(ledger), 4), {
+        timeout: convergenceTimeout_ms(roundTrip_ms),
+        interval: 250,
+      })
+      .toBe(true);
     expect(await replicaEntries(ledger, "weur")).toEqual(await listAll(ledger));
     expectReceiptsInLedger(await listAll(ledger), receipts);
   });

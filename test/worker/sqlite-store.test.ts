@@ -8,8 +8,9 @@
  * on the storage exactly as the Durable Object does; each further one runs on a view of the same
  * SQLite database whose table names carry a prefix, so the stores share nothing.
  */
-import { env } from "cloudflare:workers";
+
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { SqliteAcceptorStore, type SqliteStorage } from "../../src/acceptor/sqlite-store.js";
 import { noop_value, type SlotValue } from "../../src/core/slot-value.js";
@@ -81,7 +82,9 @@ describe("SqliteAcceptorStore: the harness itself", () => {
           a.setChosenThrough(5);
           a.putSetting("x", i);
         });
-        b.transaction(() => b.putSlot({ slot: 1, ballot: { round: 1, proposerId: "p" }, value: noop_value, chosen: false }));
+        b.transaction(() =>
+          b.putSlot({ slot: 1, ballot: { round: 1, proposerId: "p" }, value: noop_value, chosen: false }),
+        );
         expect(a.chosenThrough()).toBe(5);
         expect(b.chosenThrough()).toBe(0);
         expect(a.slot(1)).toBeUndefined();
@@ -107,14 +110,19 @@ describe("SqliteAcceptorStore: the harness itself", () => {
       const store = new SqliteAcceptorStore(state.storage);
       return { promised: store.promised(), slot: store.slot(1) };
     });
-    expect(after).toEqual({ promised: { round: 4, proposerId: "p" }, slot: { slot: 1, ballot: { round: 4, proposerId: "p" }, value, chosen: false } });
+    expect(after).toEqual({
+      promised: { round: 4, proposerId: "p" },
+      slot: { slot: 1, ballot: { round: 4, proposerId: "p" }, value, chosen: false },
+    });
   });
 });
 
 describe("SqliteAcceptorStore: a ledger that was never written has no storage", () => {
   const tables = (storage: DurableObjectStorage) =>
     storage.sql
-      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'")
+      .exec<{ name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
+      )
       .toArray()
       .map((r) => r.name)
       .sort();
@@ -156,7 +164,9 @@ describe("SqliteAcceptorStore: a ledger that was never written has no storage", 
       ).toThrow(/on purpose/);
       expect(store.chosenThrough()).toBe(0);
       expect(store.slotsAbove(0, 1)).toEqual([]);
-      store.transaction(() => store.putSlot({ slot: 1, ballot: { round: 1, proposerId: "p" }, value: noop_value, chosen: false }));
+      store.transaction(() =>
+        store.putSlot({ slot: 1, ballot: { round: 1, proposerId: "p" }, value: noop_value, chosen: false }),
+      );
       expect(store.slot(1)).toMatchObject({ slot: 1, chosen: false });
       expect(store.highestSlot()).toBe(1);
     });

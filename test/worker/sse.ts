@@ -4,7 +4,7 @@
  */
 import { exports } from "cloudflare:workers";
 import { expect } from "vitest";
-import { authHeader, origin, type KeyName } from "./http.js";
+import { authHeader, type KeyName, origin } from "./http.js";
 
 export interface SseEvent {
   event: string | undefined;
@@ -49,7 +49,11 @@ export class SseReader {
       if (this.ended) throw new Error("the stream ended");
       // A read that timed out is still pending: wait for that one rather than starting another.
       this.pendingRead ??= this.reader.read();
-      const result = await withTimeout(this.pendingRead, Math.max(1, deadline - Date.now()), "waiting for the next SSE event");
+      const result = await withTimeout(
+        this.pendingRead,
+        Math.max(1, deadline - Date.now()),
+        "waiting for the next SSE event",
+      );
       this.pendingRead = undefined;
       if (result.done) this.ended = true;
       else this.buffer += this.decoder.decode(result.value, { stream: true });
@@ -128,20 +132,31 @@ export class SseReader {
 }
 
 /** The stream's response (headers only; the body is left to the caller). */
-export function streamResponse(ledger: string, query: string, headers: Record<string, string> = {}, key: KeyName = "test-all"): Promise<Response> {
+export function streamResponse(
+  ledger: string,
+  query: string,
+  headers: Record<string, string> = {},
+  key: KeyName = "test-all",
+): Promise<Response> {
   return withTimeout(
-    exports.default.fetch(`${origin}/v1/ledgers/${ledger}/stream${query}`, { headers: { ...authHeader(key), ...headers } }),
+    exports.default.fetch(`${origin}/v1/ledgers/${ledger}/stream${query}`, {
+      headers: { ...authHeader(key), ...headers },
+    }),
     5_000,
     "the stream's response headers",
   );
 }
 
 /** Opens a stream that must be accepted (200, text/event-stream) and returns its reader. */
-export async function openStream(ledger: string, query: string, headers: Record<string, string> = {}, key: KeyName = "test-all"): Promise<SseReader> {
+export async function openStream(
+  ledger: string,
+  query: string,
+  headers: Record<string, string> = {},
+  key: KeyName = "test-all",
+): Promise<SseReader> {
   const res = await streamResponse(ledger, query, headers, key);
   expect(res.status).toBe(200);
   expect(res.headers.get("content-type") ?? "").toMatch(/^text\/event-stream/);
   expect(res.body).not.toBeNull();
   return new SseReader(res.body!);
 }
-

@@ -6,7 +6,7 @@
  */
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { authHeader, origin, uniqueLedger, type Entry, type Receipt } from "./http.js";
+import { authHeader, type Entry, origin, type Receipt, uniqueLedger } from "./http.js";
 import { openStream, type SseEvent } from "./sse.js";
 
 const auth = authHeader("test-all");

@@ -16,13 +16,13 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { parseLedgerConfig, subrequests_per_request_default, subrequests_per_request_min } from "../../src/config.js";
+import { type EntryInput, parseAppendBody } from "../../src/core/entry-schema.js";
 import { limits } from "../../src/core/limits.js";
-import { parseAppendBody, type EntryInput } from "../../src/core/entry-schema.js";
 import { LedgerService } from "../../src/proposer/ledger-service.js";
 import {
   connections_per_request_max,
-  recentBudgets,
   RequestBudget,
+  recentBudgets,
   runWithBudget,
   SubrequestBudgetExhaustedError,
   subrequest,
@@ -30,7 +30,7 @@ import {
   subrequests_used_header,
 } from "../../src/proposer/request-budget.js";
 import { DurableObjectTransport } from "../../src/proposer/transport.js";
-import { call, expectApiError, fill, ledgerPath, uniqueLedger, type ApiResponse } from "./http.js";
+import { type ApiResponse, call, expectApiError, fill, ledgerPath, uniqueLedger } from "./http.js";
 
 /** Workers Free: subrequests per request. */
 const free_plan_subrequests = 50;
@@ -129,10 +129,16 @@ describe("a request's subrequest budget", () => {
       const budgets = budgetsOf(ledger).filter((b) => !b.label.endsWith("/status"));
       await until("no call in flight", () => budgets.every((b) => b.inFlight === 0), 10_000);
       expect(budgets.length).toBe(answers.length);
-      const over = budgets.map((b) => b.snapshot(free_plan_subrequests)).filter((b) => b.subrequests > free_plan_subrequests || b.refused > 0);
+      const over = budgets
+        .map((b) => b.snapshot(free_plan_subrequests))
+        .filter((b) => b.subrequests > free_plan_subrequests || b.refused > 0);
       expect(over, "requests that spent more than the budget or were refused a call").toEqual([]);
       // Every slot took at least an Accept to each of an accept quorum (2 of 3): the calls were counted.
-      const slots = new Set(answers.flatMap((a) => (a.status === 201 ? (a.json as { results: Array<{ slot: number }> }).results.map((r) => r.slot) : [])));
+      const slots = new Set(
+        answers.flatMap((a) =>
+          a.status === 201 ? (a.json as { results: Array<{ slot: number }> }).results.map((r) => r.slot) : [],
+        ),
+      );
       expect(budgets.reduce((sum, b) => sum + b.subrequests, 0)).toBeGreaterThanOrEqual(2 * slots.size);
       expect(Math.max(...budgets.map((b) => b.inFlightPeak))).toBeLessThanOrEqual(connections_per_request_max);
       // A round's bound (round_quorum_calls_max quorum calls, plus commits) exceeds 50: a driver
@@ -180,11 +186,14 @@ describe("SUBREQUESTS_PER_REQUEST_MAX at startup", () => {
     const round_calls_per_region = limits.round_quorum_calls_min + limits.round_background_messages_per_acceptor;
     for (const regions of ["enam,wnam,weur", "enam,wnam,weur,apac,sam"]) {
       const floor = round_calls_per_region * regions.split(",").length;
-      const at = (budget: number) => () => parseLedgerConfig({ ACCEPTOR_REGIONS: regions, SUBREQUESTS_PER_REQUEST_MAX: String(budget) });
+      const at = (budget: number) => () =>
+        parseLedgerConfig({ ACCEPTOR_REGIONS: regions, SUBREQUESTS_PER_REQUEST_MAX: String(budget) });
       // With 3 or 5 regions the round's floor is below the fixed minimum, so only the minimum refuses;
       // the round floor decides from 7 regions on, which needs a seventh location hint (region-rtt.ts).
       expect(at(subrequests_per_request_min - 1)).toThrow(/at least/);
-      expect(at(Math.max(floor, subrequests_per_request_min))().subrequestsPerRequestMax).toBe(Math.max(floor, subrequests_per_request_min));
+      expect(at(Math.max(floor, subrequests_per_request_min))().subrequestsPerRequestMax).toBe(
+        Math.max(floor, subrequests_per_request_min),
+      );
     }
     expect(parseLedgerConfig({}).subrequestsPerRequestMax).toBe(subrequests_per_request_default);
     expect(() => parseLedgerConfig({ SUBREQUESTS_PER_REQUEST_MAX: "lots" })).toThrow(/whole number/);
@@ -200,7 +209,9 @@ describe("simultaneous connections per request", () => {
     const work = runWithBudget(budget, () =>
       Promise.all([
         ...Array.from({ length: 8 }, (_, i) => service.proposer.append(entry(fill(`k${i}`)))),
-        ...Array.from({ length: 4 }, () => service.read({ mode: "linearizable" }, async (stub) => ({ state: await stub.readState() }))),
+        ...Array.from({ length: 4 }, () =>
+          service.read({ mode: "linearizable" }, async (stub) => ({ state: await stub.readState() })),
+        ),
       ]),
     );
     const results = await work;
@@ -216,7 +227,9 @@ describe("simultaneous connections per request", () => {
     const transport = new DurableObjectTransport(namespace, uniqueLedger("budget-conn7"), config);
     const seven = ["enam", "wnam", "weur", "apac", "oc", "sam", "enam"] as const;
     const budget = new RequestBudget();
-    const states = await runWithBudget(budget, () => Promise.all(seven.map((region) => transport.call(region, (stub) => stub.readState()))));
+    const states = await runWithBudget(budget, () =>
+      Promise.all(seven.map((region) => transport.call(region, (stub) => stub.readState()))),
+    );
     expect(states).toHaveLength(7);
     expect(seen).toMatchObject({ calls: 7, inFlight: 0 });
     expect(seen.peak).toBe(connections_per_request_max);
