@@ -2,7 +2,8 @@
  * The simulator from the command line.
  *   npm run sim -- --seed 123            replay one seed, print its summary and any violation
  *   npm run sim -- --seeds 5000 [--from 1]  run many seeds
- *   npm run sim -- --latency             the commit-latency table (units of the quorum RTT)
+ *   npm run sim -- --latency             the commit-latency table (units of the quorum RTT), then the
+ *                                        open-loop contention table of 1, 2, 4, 8 proposers (contention.ts)
  *   npm run sim -- --fail-fast           time to the answer (503 or commit) with acceptors down
  *   --sabotage <mode>                    with --seed/--seeds: plant one bug of src/core/sabotage.ts
  *                                        (the catch table: test/sim/checker-catches.test.ts)
@@ -10,7 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { type Sabotage, sabotage_modes } from "../../src/core/sabotage.js";
-import { printFailFastTable, printLatencyTable } from "./latency.js";
+import { printContentionTable, printFailFastTable, printLatencyTable } from "./latency.js";
 import { replayCommand, runScenario, type ScenarioOverrides } from "./scenario.js";
 
 const { values } = parseArgs({
@@ -53,6 +54,8 @@ function shapeFlags(flags: typeof values): string {
 async function main(): Promise<number> {
   if (values.latency) {
     await printLatencyTable();
+    console.log("");
+    await printContentionTable();
     return 0;
   }
   if (values["fail-fast"]) {

@@ -229,6 +229,34 @@ export class Cluster {
     });
   }
 
+  /**
+   * Proposers that left for good (`retireProposer`): out of `proposers`, so no client, fault or heal
+   * reaches them again; their counters still count in `proposerStats`.
+   */
+  readonly retiredProposers: SimProposer[] = [];
+
+  /**
+   * A proposer that joins mid-run, as a cold isolate does: a name no proposer had before (so a new
+   * proposerId), no ballot, no cache. It is up at once and takes requests like the others.
+   */
+  addProposer(region: RegionHint): SimProposer {
+    const name = `p${this.proposers.length + this.retiredProposers.length}`;
+    const sim: SimProposer = new SimProposer(name, region, (id) => this.makeProposer(id, () => sim));
+    this.proposers.push(sim);
+    return sim;
+  }
+
+  /**
+   * An isolate evicted for good: it crashes (every round it had in flight stops where it is) and
+   * leaves `proposers`, so it never restarts; a request it held is retried elsewhere by its client.
+   */
+  retireProposer(p: SimProposer): void {
+    if (p.up) p.crash();
+    const at = this.proposers.indexOf(p);
+    if (at >= 0) this.proposers.splice(at, 1);
+    this.retiredProposers.push(p);
+  }
+
   private makeProposer(proposerId: string, self: () => SimProposer): Proposer {
     const acceptorIds = this.acceptors.map((a) => a.name);
     return new Proposer(
@@ -398,7 +426,7 @@ export class Cluster {
   /** The proposers' counters over all their lives, summed (`Proposer.stats`). */
   proposerStats(): Record<string, number> {
     const total: Record<string, number> = {};
-    for (const p of this.proposers)
+    for (const p of [...this.proposers, ...this.retiredProposers])
       for (const [k, v] of Object.entries(p.statsOfAllLives())) total[k] = (total[k] ?? 0) + v;
     return total;
   }

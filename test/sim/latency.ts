@@ -4,11 +4,21 @@
  * best. Message delays come from the region RTT table with jitter, plus the acceptors' durable write
  * time, so a warm commit is a little above 1.0 and a cold one (prepare, then accept) a little above 2.0.
  */
-import type { EntryInput } from "../../src/core/entry-schema.js";
 import { QuorumUnavailableError } from "../../src/core/proposer/index.js";
 import { type QuorumConfig, quorumConfig } from "../../src/core/quorum.js";
 import { nthNearestRtt_ms, type RegionHint } from "../../src/core/region-rtt.js";
 import { Cluster, type SimProposer } from "./cluster.js";
+import {
+  cold_joiner_region,
+  contention_arrivals_per_quorum_rtt,
+  contention_mixes,
+  contention_requests_per_proposer,
+  fill,
+  front_end_attempts_max,
+  measureColdJoin,
+  measureContention,
+  quantile,
+} from "./contention.js";
 import { Prng } from "./prng.js";
 import { World } from "./world.js";
 
@@ -52,22 +62,10 @@ export const latency_setups: readonly LatencySetup[] = [
   },
 ];
 
-/** Sends of one request by the measuring front-end (the SDK's default is 6). */
-const front_end_attempts_max = 6;
-
 /** Proposers that contend in mode (c). */
 export const contending_proposers = 4;
 const run_virtual_ms_max = 3_600_000;
 const events_max = 5_000_000;
-
-function fill(id: string): EntryInput {
-  return { id, account: "acct-1", symbol: "AAPL", side: "buy", quantity: "1", price: "100.25" };
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-}
 
 export async function measureLatency(
   setup: LatencySetup,
@@ -182,6 +180,52 @@ export async function printLatencyTable(samples = 400): Promise<void> {
     console.log(
       `| ${r.setup} | ${mode[r.mode]} | ${r.quorum_rtt_ms} | ${r.samples} | ${r.median.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(2)} | ${r.unavailable} | ${r.failed} |`,
     );
+  }
+}
+
+/**
+ * The contention table (`contention.ts`): for each cluster, each mix of 1, 2, 4 and 8 proposers in
+ * their regions, one row per proposer in units of its own quorum RTT; then, per cluster, the others'
+ * p99 and max without and with one cold isolate joining part-way (same seed, same arrivals).
+ */
+export async function printContentionTable(seed = 1): Promise<void> {
+  console.log(
+    `Open-loop contention, per proposer in units of its own quorum RTT (${contention_requests_per_proposer} Poisson ` +
+      `arrivals per proposer at ${contention_arrivals_per_quorum_rtt} per quorum RTT, seed ${seed}; \`npm run sim -- --latency\`)`,
+  );
+  console.log("");
+  console.log(
+    "| cluster | proposers | proposer | region | quorum RTT (ms) | samples | median | p99 | max | 503s retried | failed |",
+  );
+  console.log("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|");
+  for (const setup of latency_setups) {
+    for (const mix of contention_mixes) {
+      const r = await measureContention(setup, { proposerRegions: mix, seed });
+      for (const p of r.proposers) {
+        console.log(
+          `| ${r.setup} | ${mix.length} | ${p.proposer} | ${p.region} | ${p.quorum_rtt_ms} | ${p.samples} | ${p.median.toFixed(2)} | ${p.p99.toFixed(2)} | ${p.max.toFixed(2)} | ${p.unavailable} | ${p.failed} |`,
+        );
+      }
+    }
+  }
+  console.log("");
+  console.log(
+    `Cold isolate joins: the others' p99 and max (pooled, each in its own quorum RTT) without and with one cold ` +
+      `proposer in ${cold_joiner_region} (same seed, same arrivals)`,
+  );
+  console.log("");
+  console.log(
+    "| cluster | proposers | joins at (ms) | others' p99 without | with | others' max without | with | joiner median | joiner p99 | failed |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const setup of latency_setups) {
+    for (const mix of [contention_mixes[0]!, contention_mixes[2]!]) {
+      const r = await measureColdJoin(setup, { proposerRegions: mix, seed });
+      const j = r.joiner_result;
+      console.log(
+        `| ${r.setup} | ${mix.length} + 1 cold | ${r.joiner.join_ms} | ${r.others_p99_without.toFixed(2)} | ${r.others_p99_with.toFixed(2)} | ${r.others_max_without.toFixed(2)} | ${r.others_max_with.toFixed(2)} | ${j.median.toFixed(2)} | ${j.p99.toFixed(2)} | ${r.failed_with} |`,
+      );
+    }
   }
 }
 

@@ -1,0 +1,269 @@
+/**
+ * Proposer contention in the simulator (issue #12): proposers in different regions, each fed an
+ * open-loop stream of appends (Poisson arrivals, so a slow commit does not slow the arrivals behind
+ * it), and cold isolates that join in the middle of a run with a new proposerId and no state, take
+ * appends for a while, and vanish. A request's latency runs from its arrival to its receipt, through
+ * the front-end's retries of 503 (same ids, as `latency.ts` does), and is reported per proposer in
+ * units of that proposer's own quorum RTT (to the accept-quorum-th nearest acceptor from its region).
+ */
+import type { EntryInput } from "../../src/core/entry-schema.js";
+import { QuorumUnavailableError } from "../../src/core/proposer/index.js";
+import { nthNearestRtt_ms, type RegionHint } from "../../src/core/region-rtt.js";
+import { Cluster, type SimProposer } from "./cluster.js";
+import type { LatencySetup } from "./latency.js";
+import { Prng } from "./prng.js";
+import { World } from "./world.js";
+
+/** Sends of one request by the measuring front-end (the SDK's default is 6). */
+export const front_end_attempts_max = 6;
+/** Appends each proposer of a mix receives in one run (a cold joiner has its own count). */
+export const contention_requests_per_proposer = 200;
+/** Arrival rate of each proposer's stream: this many appends per that proposer's quorum RTT. */
+export const contention_arrivals_per_quorum_rtt = 4;
+/** Appends a cold joiner receives before it vanishes. */
+export const cold_joiner_requests = 20;
+/** A cold joiner appears this far into the shortest of the others' streams (by expected length). */
+const cold_joiner_join_fraction = 0.4;
+/** Bounds on one run: requests still open at the bound count as failed. */
+const contention_virtual_ms_max = 600_000;
+const contention_events_max = 20_000_000;
+
+/** The proposer mixes of the contention table: 1, 2, 4 and 8 proposers (two per region). */
+export const contention_mixes: ReadonlyArray<readonly RegionHint[]> = [
+  ["enam"],
+  ["enam", "weur"],
+  ["enam", "wnam", "weur", "apac"],
+  ["enam", "enam", "wnam", "wnam", "weur", "weur", "apac", "apac"],
+];
+
+/** The region of the cold isolate in the table's "cold isolate joins" rows. */
+export const cold_joiner_region: RegionHint = "weur";
+
+export type ContentionCluster = Pick<LatencySetup, "label" | "acceptorRegions" | "quorum">;
+
+export interface ColdJoiner {
+  readonly region: RegionHint;
+  /** Virtual time at which the isolate appears and its stream starts. */
+  readonly join_ms: number;
+  readonly requests: number;
+}
+
+export interface ContentionRun {
+  readonly proposerRegions: readonly RegionHint[];
+  readonly requests_per_proposer?: number;
+  readonly arrivals_per_quorum_rtt?: number;
+  /** Each joins at its time, takes its appends, and is dropped once every one is answered. */
+  readonly coldJoiners?: readonly ColdJoiner[];
+  readonly seed?: number;
+}
+
+export interface ProposerLatency {
+  /** The proposer's simulator name (`p0`, ...); a cold joiner's is given when it joins. */
+  readonly proposer: string;
+  readonly region: RegionHint;
+  readonly cold: boolean;
+  readonly quorum_rtt_ms: number;
+  readonly requests: number;
+  /** Requests that got their receipt. */
+  readonly samples: number;
+  readonly median: number;
+  readonly p99: number;
+  readonly max: number;
+  /** 503s answered on the way, each retried by the front-end with the same ids. */
+  readonly unavailable: number;
+  /** Requests that got no receipt: out of attempts, refused (429), or still open at the run's bound. */
+  readonly failed: number;
+  /** Latencies of the committed requests in units of this proposer's quorum RTT, ascending. */
+  readonly latencies: readonly number[];
+}
+
+export interface ContentionResult {
+  readonly setup: string;
+  readonly proposers: readonly ProposerLatency[];
+  readonly virtual_ms: number;
+  /** False when the run hit its virtual-time or event bound before every request was answered. */
+  readonly finished: boolean;
+}
+
+export function fill(id: string): EntryInput {
+  return { id, account: "acct-1", symbol: "AAPL", side: "buy", quantity: "1", price: "100.25" };
+}
+
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+
+/** One stream's figures while it runs. */
+interface Stream {
+  name: string;
+  readonly region: RegionHint;
+  readonly cold: boolean;
+  readonly quorum_rtt_ms: number;
+  readonly requests: number;
+  readonly latencies_ms: number[];
+  unavailable: number;
+  finished: boolean;
+}
+
+/**
+ * One request as a front-end sends it, from its arrival: a 503 (outcome unknown) is retried at once
+ * with the same entries, as the client SDK does; anything else that is not a receipt ends it unanswered.
+ */
+async function sendAsFrontEnd(world: World, p: SimProposer, entries: EntryInput[], stream: Stream): Promise<void> {
+  const arrived_ms = world.now_ms;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await p.proposer.append(entries);
+      stream.latencies_ms.push(world.now_ms - arrived_ms);
+      return;
+    } catch (error) {
+      if (!(error instanceof QuorumUnavailableError) || attempt >= front_end_attempts_max) return;
+      stream.unavailable++;
+    }
+  }
+}
+
+/** Poisson arrivals (exponential gaps drawn from `rng`), each sent at once without waiting for the earlier ones. */
+async function openLoop(world: World, p: SimProposer, rng: Prng, stream: Stream, mean_gap_ms: number): Promise<void> {
+  const pending: Array<Promise<void>> = [];
+  for (let i = 0; i < stream.requests; i++) {
+    await world.sleep(rng.exponential(mean_gap_ms));
+    pending.push(sendAsFrontEnd(world, p, [fill(`${stream.name}-e${i}`)], stream));
+  }
+  await Promise.all(pending);
+  stream.finished = true;
+}
+
+/**
+ * Runs one mix. Arrivals come from their own streams, forked from the seed before anything else
+ * draws, so two runs with the same seed and the same proposers see the same arrivals whether or not
+ * a cold joiner is added (the joiners' streams are forked after the others').
+ */
+export async function measureContention(setup: ContentionCluster, run: ContentionRun): Promise<ContentionResult> {
+  const requests_per_proposer = run.requests_per_proposer ?? contention_requests_per_proposer;
+  const rate = run.arrivals_per_quorum_rtt ?? contention_arrivals_per_quorum_rtt;
+  const joiners = run.coldJoiners ?? [];
+  const root = new Prng(run.seed ?? 1);
+  const netRng = root.fork();
+  const arrivalsRng = root.fork();
+  const world = new World();
+  const cluster = new Cluster(world, netRng, {
+    quorum: setup.quorum,
+    acceptorRegions: setup.acceptorRegions,
+    proposerRegions: run.proposerRegions,
+  });
+  const quorumRtt_ms = (region: RegionHint) => nthNearestRtt_ms(region, setup.acceptorRegions, setup.quorum.accept);
+  const newStream = (name: string, region: RegionHint, isCold: boolean, requests: number): Stream => ({
+    name,
+    region,
+    cold: isCold,
+    quorum_rtt_ms: quorumRtt_ms(region),
+    requests,
+    latencies_ms: [],
+    unavailable: 0,
+    finished: false,
+  });
+  const warm = cluster.proposers.map((p) => ({
+    p,
+    rng: arrivalsRng.fork(),
+    stream: newStream(p.name, p.region, false, requests_per_proposer),
+  }));
+  const joining = joiners.map((j) => ({
+    j,
+    rng: arrivalsRng.fork(),
+    stream: newStream("cold", j.region, true, j.requests),
+  }));
+  // Not awaited: the streams run side by side on the simulated clock; `finished` ends the run.
+  for (const { p, rng, stream } of warm) void openLoop(world, p, rng, stream, stream.quorum_rtt_ms / rate);
+  for (const { j, rng, stream } of joining) {
+    world.schedule(j.join_ms, () => {
+      const p = cluster.addProposer(j.region);
+      stream.name = p.name;
+      // Not awaited: the joiner runs beside the others; once its last request is answered it vanishes.
+      void openLoop(world, p, rng, stream, stream.quorum_rtt_ms / rate).then(() => cluster.retireProposer(p));
+    });
+  }
+  const streams = [...warm.map((w) => w.stream), ...joining.map((c) => c.stream)];
+  const finished = () => streams.every((s) => s.finished);
+  await world.run(contention_virtual_ms_max, contention_events_max, finished);
+  return {
+    setup: setup.label,
+    virtual_ms: world.now_ms,
+    finished: finished(),
+    proposers: streams.map((s) => {
+      const latencies = s.latencies_ms.map((ms) => ms / s.quorum_rtt_ms).sort((a, b) => a - b);
+      return {
+        proposer: s.name,
+        region: s.region,
+        cold: s.cold,
+        quorum_rtt_ms: s.quorum_rtt_ms,
+        requests: s.requests,
+        samples: latencies.length,
+        median: quantile(latencies, 0.5),
+        p99: quantile(latencies, 0.99),
+        max: latencies.at(-1) ?? Number.NaN,
+        unavailable: s.unavailable,
+        failed: s.requests - latencies.length,
+        latencies,
+      };
+    }),
+  };
+}
+
+export interface ColdJoinEffect {
+  readonly setup: string;
+  readonly proposerRegions: readonly RegionHint[];
+  readonly joiner: ColdJoiner;
+  /** The others' latencies pooled (each in its own proposer's quorum RTT), without and with the joiner. */
+  readonly others_p99_without: number;
+  readonly others_p99_with: number;
+  readonly others_max_without: number;
+  readonly others_max_with: number;
+  readonly joiner_result: ProposerLatency;
+  /** Requests without a receipt over the run with the joiner, the joiner's included. */
+  readonly failed_with: number;
+}
+
+/**
+ * The same run (same seed, same arrivals) without and with one cold isolate that joins part-way
+ * through the others' streams: how much the newcomer's phase 1 disturbs the proposers already busy.
+ */
+export async function measureColdJoin(
+  setup: ContentionCluster,
+  run: ContentionRun,
+  joinerRegion: RegionHint = cold_joiner_region,
+): Promise<ColdJoinEffect> {
+  const requests = run.requests_per_proposer ?? contention_requests_per_proposer;
+  const rate = run.arrivals_per_quorum_rtt ?? contention_arrivals_per_quorum_rtt;
+  const shortest_ms = Math.min(
+    ...run.proposerRegions.map(
+      (r) => (requests * nthNearestRtt_ms(r, setup.acceptorRegions, setup.quorum.accept)) / rate,
+    ),
+  );
+  const joiner: ColdJoiner = {
+    region: joinerRegion,
+    join_ms: Math.round(shortest_ms * cold_joiner_join_fraction),
+    requests: cold_joiner_requests,
+  };
+  const without = await measureContention(setup, { ...run, coldJoiners: [] });
+  const withJoiner = await measureContention(setup, { ...run, coldJoiners: [joiner] });
+  const pooled = (r: ContentionResult) =>
+    r.proposers
+      .filter((p) => !p.cold)
+      .flatMap((p) => p.latencies)
+      .sort((a, b) => a - b);
+  const before = pooled(without);
+  const after = pooled(withJoiner);
+  return {
+    setup: setup.label,
+    proposerRegions: run.proposerRegions,
+    joiner,
+    others_p99_without: quantile(before, 0.99),
+    others_p99_with: quantile(after, 0.99),
+    others_max_without: before.at(-1) ?? Number.NaN,
+    others_max_with: after.at(-1) ?? Number.NaN,
+    joiner_result: withJoiner.proposers.find((p) => p.cold)!,
+    failed_with: withJoiner.proposers.reduce((k, p) => k + p.failed, 0),
+  };
+}
