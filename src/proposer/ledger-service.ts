@@ -3,12 +3,15 @@
  * paths. The read path itself (consistency modes, the read index from a prepare quorum) is the pure
  * core's `LedgerReader` (`src/core/read-index.ts`); this file gives it the platform: the Durable
  * Object calls, timers, the regions' measured latencies (the proposer's table) and the proposer's `sync`.
+ * The bench's k-proposer mode (`bench-proposers.ts`, ALLOW_FAULT_INJECTION only) gives a ledger k
+ * proposers instead of one; with it off, the service is built exactly as in production.
  */
 import type { LedgerConfig } from "../config.js";
+import { assert } from "../core/assert.js";
 import { genesis_hash } from "../core/hash.js";
 import type { LedgerHead } from "../core/ledger-types.js";
 import type { AcceptorReply, AcceptorRequest } from "../core/messages.js";
-import { Proposer, type ProposerOptions } from "../core/proposer/index.js";
+import { Proposer, type ProposerEnv, type ProposerOptions } from "../core/proposer/index.js";
 import {
   type Consistency,
   LedgerReader,
@@ -19,6 +22,7 @@ import {
   read_timeout_ms,
 } from "../core/read-index.js";
 import type { RegionHint } from "../core/region-rtt.js";
+import { type BenchProposerSpec, BenchProposers, TimedProposer } from "./bench-proposers.js";
 import { FaultInjectingTransport } from "./faults.js";
 import { type AcceptorStub, type AcceptorTransport, DurableObjectTransport } from "./transport.js";
 
@@ -71,7 +75,13 @@ export interface RegionProbe {
 
 export class LedgerService {
   readonly transport: AcceptorTransport;
-  readonly proposer: Proposer;
+  /**
+   * The ledger's proposer: the one for reads' `sync` and the status page, and (the mode off) every
+   * append's. The latency table of `regionsByLatency` is its own.
+   */
+  private readonly primary: Proposer;
+  /** The bench's k proposers (`bench-proposers.ts`); undefined unless the bench mode was set. */
+  readonly bench: BenchProposers | undefined;
   /** The read path (pure core) over this ledger's transport. */
   private readonly reader: LedgerReader<RegionHint>;
   private background: ((work: Promise<unknown>) => void) | undefined;
@@ -81,22 +91,30 @@ export class LedgerService {
     readonly config: LedgerConfig,
     namespace: DurableObjectNamespace<import("../acceptor/ledger-acceptor.js").LedgerAcceptor>,
     options: LedgerServiceOptions = {},
+    benchProposers?: readonly BenchProposerSpec[],
   ) {
     const direct = new DurableObjectTransport(namespace, ledger, config);
-    this.transport = config.faultInjection ? new FaultInjectingTransport(direct) : direct;
-    this.proposer = new Proposer(
-      {
-        proposerId: crypto.randomUUID(),
-        acceptorIds: config.regions,
-        quorum: config.quorum,
-        send: (region, request) => this.send(region as RegionHint, request),
-        now_ms: () => Date.now(),
-        sleep,
-        random: () => Math.random(),
-        subrequestsLeft: () => this.transport.subrequestsLeft(),
-      },
-      options,
-    );
+    const faulty = config.faultInjection ? new FaultInjectingTransport(direct) : direct;
+    if (benchProposers === undefined) {
+      this.bench = undefined;
+      this.transport = faulty;
+      this.primary = new Proposer(this.proposerEnv(crypto.randomUUID(), faulty), options);
+    } else {
+      // Defence in depth: the route that sets the mode is already absent without the flag.
+      assert(config.faultInjection, "the bench's k proposers only run with ALLOW_FAULT_INJECTION");
+      this.bench = new BenchProposers(
+        benchProposers,
+        faulty,
+        config.quorum.accept,
+        (transport, proposerId) =>
+          new TimedProposer({ now_ms: () => Date.now() }, this.proposerEnv(proposerId, transport), options),
+      );
+      // The first of the k stands for the isolate: reads go through its simulated region, its
+      // latency table orders them, and it runs their `sync`.
+      const first = this.bench.members[0]!;
+      this.transport = first.transport;
+      this.primary = first.proposer;
+    }
     this.reader = new LedgerReader<RegionHint>(
       {
         replicas: config.regions,
@@ -106,10 +124,31 @@ export class LedgerService {
         sleep,
         withTimeout,
         nearestFirst: () => this.regionsByLatency(),
-        sync: () => this.proposer.sync(this.background),
+        sync: () => this.primary.sync(this.background),
       },
       { sabotage: options.sabotage },
     );
+  }
+
+  /**
+   * The proposer an append goes to: the ledger's own, or with the bench mode on the next of its k
+   * in turn (so each use is one append's choice).
+   */
+  get proposer(): Proposer {
+    return this.bench === undefined ? this.primary : this.bench.next();
+  }
+
+  private proposerEnv(proposerId: string, transport: AcceptorTransport): ProposerEnv {
+    return {
+      proposerId,
+      acceptorIds: this.config.regions,
+      quorum: this.config.quorum,
+      send: (region, request) => this.send(transport, region as RegionHint, request),
+      now_ms: () => Date.now(),
+      sleep,
+      random: () => Math.random(),
+      subrequestsLeft: () => transport.subrequestsLeft(),
+    };
   }
 
   /** The current request's `waitUntil`, for the recovery a linearizable read may have to run. */
@@ -121,15 +160,12 @@ export class LedgerService {
     const started = Date.now();
     const result = await this.transport.call(region, (stub) => op(stub));
     // One latency table per ledger: the proposer's, which its own calls to these acceptors feed too.
-    this.proposer.latency.note(region, Date.now() - started);
+    this.primary.latency.note(region, Date.now() - started);
     return result;
   }
 
-  private send(region: RegionHint, request: AcceptorRequest): Promise<AcceptorReply> {
-    return this.transport.call(
-      region,
-      async (stub, identity) => (await stub.handle(identity, request)) as AcceptorReply,
-    );
+  private send(transport: AcceptorTransport, region: RegionHint, request: AcceptorRequest): Promise<AcceptorReply> {
+    return transport.call(region, async (stub, identity) => (await stub.handle(identity, request)) as AcceptorReply);
   }
 
   /**
@@ -137,7 +173,7 @@ export class LedgerService {
    * the proposer's latency tracker has measured them: reads and the proposer's calls alike.
    */
   regionsByLatency(): RegionHint[] {
-    return this.proposer.latency.nearestFirst(this.config.regions) as RegionHint[];
+    return this.primary.latency.nearestFirst(this.config.regions) as RegionHint[];
   }
 
   private readState(region: RegionHint): Promise<ReplicaState> {
@@ -231,6 +267,8 @@ export class LedgerServices {
   private readonly services = new Map<string, LedgerService>();
   /** Benchmark baseline switch (only reachable with ALLOW_FAULT_INJECTION). */
   proposerOptions: ProposerOptions = {};
+  /** The bench's k proposers per ledger (only reachable with ALLOW_FAULT_INJECTION); undefined: one. */
+  benchProposers: readonly BenchProposerSpec[] | undefined = undefined;
 
   /** Forgets every cached proposer: the next request of each ledger starts cold, like a new isolate. */
   clear(): void {
@@ -252,7 +290,7 @@ export class LedgerServices {
       this.services.set(ledger, cached); // most recently used last
       return cached;
     }
-    const service = new LedgerService(ledger, config, namespace, this.proposerOptions);
+    const service = new LedgerService(ledger, config, namespace, this.proposerOptions, this.benchProposers);
     this.services.set(ledger, service);
     if (this.services.size > proposer_cache_ledgers_max) {
       const oldest = this.services.keys().next().value;

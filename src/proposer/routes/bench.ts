@@ -1,23 +1,32 @@
 /**
  * Benchmark-only routes (`npm run bench`), local-only (`routes/local-only.ts`), and only for an
  * admin key that holds every ledger:
- * - `PUT /v1/_bench/mode` `{"classic": true|false}`: classic Paxos (phase 1 before every commit) as
- *   the baseline mode, or Multi-Paxos; forgets every cached proposer;
+ * - `PUT /v1/_bench/mode` `{"classic": true|false, "proposers"?: [{"rtt_from": region}, ...]}`:
+ *   classic Paxos (phase 1 before every commit) as the baseline mode, or Multi-Paxos; with
+ *   `proposers`, k (at most `bench_proposers_max`) proposers per ledger, each with its own id and
+ *   simulated region, appends taken by each in turn (`bench-proposers.ts`); forgets every cached
+ *   proposer;
  * - `POST /v1/_bench/reset`: forgets every cached proposer (the next request is a cold isolate's);
- * - `GET /v1/_bench/stats?ledger=`: the ledger's proposer counters (acceptor calls, slots, entries);
+ * - `GET /v1/_bench/stats?ledger=`: the ledger's proposer counters (acceptor calls, slots, entries),
+ *   the k proposers' added up; with k proposers, also each one's id, region, counters and append times;
  * - `POST /v1/_bench/unreplicated/:ledger/entries`: the same append, applied straight to one Durable
  *   Object with no replication: the throughput baseline.
  */
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { validator } from "hono/validator";
 import { ledger_name, ledgerParams } from "../api-schemas.js";
+import { benchProposersSchema } from "../bench-proposers.js";
 import { ApiError, issueDetails, validationError } from "../errors.js";
 import { type AppEnv, services } from "./app-env.js";
 import { appendBodyLimit, appendPreamble, appendResult, readAppendBody } from "./append-request.js";
 import { adminOfEveryLedger } from "./keys.js";
 import { local_only_docs, localOnly, localOnlyResponses } from "./local-only.js";
 
-const modeBodySchema = z.strictObject({ classic: z.boolean() });
+const modeBodySchema = z.strictObject({
+  classic: z.boolean(),
+  /** The bench's k proposers per ledger, one simulated region each; absent: one proposer, as in production. */
+  proposers: benchProposersSchema.optional(),
+});
 /** Strict: an unknown query parameter (a typo) is refused rather than ignored. */
 const statsQuerySchema = z.strictObject({ ledger: z.string().regex(ledger_name) });
 
@@ -36,11 +45,18 @@ export function benchRoutes(): OpenAPIHono<AppEnv> {
   app.put("/mode", adminOfEveryLedger, async (c) => {
     const parsed = modeBodySchema.safeParse(await c.req.json().catch(() => undefined));
     if (!parsed.success) {
-      throw new ApiError(400, "invalid_request", 'send {"classic": true|false}', issueDetails(parsed.error.issues));
+      throw new ApiError(
+        400,
+        "invalid_request",
+        'send {"classic": true|false, "proposers"?: [{"rtt_from": region}, ...]}',
+        issueDetails(parsed.error.issues),
+      );
     }
-    services.proposerOptions = parsed.data.classic ? { prepareEveryCommitForBaseline: true } : {};
+    const { classic, proposers } = parsed.data;
+    services.proposerOptions = classic ? { prepareEveryCommitForBaseline: true } : {};
+    services.benchProposers = proposers;
     services.clear();
-    return c.json({ classic: parsed.data.classic });
+    return c.json({ classic, proposers: proposers ?? null });
   });
 
   app.post("/reset", adminOfEveryLedger, async (c) => {
@@ -54,7 +70,11 @@ export function benchRoutes(): OpenAPIHono<AppEnv> {
       throw new ApiError(400, "invalid_request", "invalid query parameters", issueDetails(parsed.error.issues));
     }
     const { ledger } = parsed.data;
-    return c.json({ ledger, stats: services.peek(ledger)?.proposer.stats ?? null });
+    const service = services.peek(ledger);
+    if (service?.bench !== undefined) {
+      return c.json({ ledger, stats: service.bench.totalStats(), proposers: service.bench.describe() });
+    }
+    return c.json({ ledger, stats: service?.proposer.stats ?? null, proposers: null });
   });
 
   app.post(
@@ -78,7 +98,8 @@ export function benchRoutes(): OpenAPIHono<AppEnv> {
     path: "/mode",
     tags,
     security,
-    summary: "Classic Paxos (phase 1 on every commit) or Multi-Paxos, for the benchmark's baseline",
+    summary:
+      "Classic Paxos (phase 1 on every commit) or Multi-Paxos, for the benchmark's baseline; optionally k proposers per ledger, each in its own simulated region",
     description,
     request: { body: { content: { "application/json": { schema: modeBodySchema } } } },
     responses: localOnlyResponses("The mode."),
@@ -97,7 +118,7 @@ export function benchRoutes(): OpenAPIHono<AppEnv> {
     path: "/stats",
     tags,
     security,
-    summary: "A ledger's proposer counters",
+    summary: "A ledger's proposer counters (and, with k proposers, each one's)",
     description,
     request: { query: statsQuerySchema },
     responses: localOnlyResponses("The counters, or null."),
