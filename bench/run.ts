@@ -14,6 +14,9 @@
  * Progress goes to stderr. `--profile` also records a V8 CPU profile of the Worker's isolate during
  * each throughput run (`<out>/profiles/*.cpuprofile`, summarized in the JSON); the profiler costs
  * throughput, so a profiled run is for finding where the time goes, not for README's figures.
+ *
+ * `npm run bench -- --proposers 1,2,4,8 [--quick]` runs only the k-proposer comparison instead
+ * (`proposers.ts`, issue #12): `<out>/<date>-proposers[-quick].json` and `.md`, the summary printed.
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -22,6 +25,8 @@ import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { project_root } from "../scripts/wrangler-dev.js";
 import { EntryFactory } from "./client.js";
+import { type ProposersScenario, parseProposerCounts, proposersScenario, proposersSizesFor } from "./proposers.js";
+import { k4ThroughputRatio, type ProposersResult, proposersMarkdown } from "./proposers-report.js";
 import { type BenchResult, renderResult } from "./render.js";
 import { targetsOf } from "./report.js";
 import {
@@ -48,6 +53,8 @@ interface Args {
   only: ScenarioName[];
   /** Only re-render the chart and the summary of this result JSON; run nothing. */
   from: string | undefined;
+  /** Run only the k-proposer comparison, for these counts. */
+  proposers: number[] | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -58,6 +65,7 @@ function parseArgs(argv: readonly string[]): Args {
     out: join(project_root, "bench", "results"),
     only: [...scenario_names],
     from: undefined,
+    proposers: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -75,6 +83,10 @@ function parseArgs(argv: readonly string[]): Args {
       const v = argv[++i];
       if (v === undefined) throw new Error("--out needs a directory");
       args.out = resolve(v);
+    } else if (a === "--proposers") {
+      const v = argv[++i];
+      if (v === undefined) throw new Error("--proposers needs counts, e.g. 1,2,4,8");
+      args.proposers = parseProposerCounts(v);
     } else if (a === "--only") {
       const v = argv[++i] ?? "";
       const names = v.split(",").filter((s) => s.length > 0);
@@ -84,10 +96,13 @@ function parseArgs(argv: readonly string[]): Args {
       args.only = names as ScenarioName[];
     } else if (a === "--help" || a === "-h") {
       process.stdout.write(
-        `usage: npm run bench -- [--quick] [--profile] [--out <dir>] [--scratch <dir for persistence>] [--only ${scenario_names.join(",")}]\n       npm run bench -- --from <result.json> [--out <dir>]   (re-render its chart and summary)\n`,
+        `usage: npm run bench -- [--quick] [--profile] [--out <dir>] [--scratch <dir for persistence>] [--only ${scenario_names.join(",")}]\n       npm run bench -- --proposers 1,2,4,8 [--quick] [--out <dir>] [--scratch <dir>]   (k proposers side by side)\n       npm run bench -- --from <result.json> [--out <dir>]   (re-render its chart and summary)\n`,
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
+  }
+  if (args.proposers !== undefined && (args.profile || args.only.length !== scenario_names.length)) {
+    throw new Error("--proposers runs its own comparison: it takes neither --profile nor --only");
   }
   return args;
 }
@@ -134,6 +149,74 @@ async function packageVersion(name: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** The machine, the tools and the commit a run measured. */
+async function environmentOf(scratch: string, loadAtStart: number[]): Promise<BenchResult["environment"]> {
+  return {
+    node: process.version,
+    platform: `${process.platform} ${release()} ${process.arch}`,
+    cpu: cpus()[0]?.model ?? "unknown",
+    cores: cpus().length,
+    memory_gib: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    wrangler: await packageVersion("wrangler"),
+    workerd: await packageVersion("workerd"),
+    autocannon: await packageVersion("autocannon"),
+    commit: gitCommit(),
+    /** The folder that held the Durable Objects' SQLite files (its file system sets the cost of a durable write). */
+    persistence: scratch,
+    loadavg_at_start: loadAtStart,
+  };
+}
+
+/** The k-proposer comparison alone: runs it, writes its JSON and Markdown, prints the summary. */
+async function runProposers(
+  args: Args,
+  counts: readonly number[],
+  ctx: BenchContext,
+  started: Date,
+  t0: number,
+  loadAtStart: number[],
+): Promise<void> {
+  const sizes = proposersSizesFor(args.quick);
+  let scenario: ProposersScenario | undefined;
+  let failure: string | undefined;
+  try {
+    scenario = await proposersScenario(ctx, counts, sizes);
+  } catch (error) {
+    failure = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    ctx.progress(`proposers: FAILED: ${failure}`);
+  } finally {
+    await rm(ctx.scratch, { recursive: true, force: true });
+  }
+  const wall_ms = Math.round(performance.now() - t0);
+  const result: ProposersResult = {
+    bench: "quorum-ledger-proposers",
+    quick: args.quick,
+    startedAt: started.toISOString(),
+    wall_ms,
+    counts,
+    sizes,
+    environment: await environmentOf(args.scratch, loadAtStart),
+    k4ThroughputRatio: scenario ? (k4ThroughputRatio(scenario) ?? null) : null,
+    scenario,
+    failure,
+  };
+  const stem = `${result.startedAt.slice(0, 10)}-proposers${args.quick ? "-quick" : ""}`;
+  await mkdir(args.out, { recursive: true });
+  const jsonPath = join(args.out, `${stem}.json`);
+  await writeFile(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
+  if (scenario !== undefined) {
+    const markdown = proposersMarkdown(scenario, result.environment, {
+      quick: args.quick,
+      date: result.startedAt.slice(0, 10),
+      wall_ms,
+    });
+    await writeFile(join(args.out, `${stem}.md`), markdown);
+    process.stdout.write(markdown);
+  }
+  ctx.progress(`wrote ${jsonPath}${scenario ? " and its .md" : ""}; wall clock ${(wall_ms / 1000).toFixed(1)} s`);
+  if (failure !== undefined) process.exitCode = 1;
 }
 
 /** Writes `<stem>.svg` (and `latest.svg` for a full run) and `<stem>.md`; prints the summary. */
@@ -184,6 +267,12 @@ async function main(): Promise<void> {
     progress,
     ...(args.profile ? { profile: { dir: join(args.out, "profiles"), stem } } : {}),
   };
+  if (args.proposers !== undefined) {
+    progress(`${args.quick ? "quick" : "full"} run ${runId}: proposers ${args.proposers.join(",")}`);
+    await runProposers(args, args.proposers, ctx, started, t0, loadAtStart);
+    clearTimeout(watchdog);
+    return;
+  }
   progress(`${args.quick ? "quick" : "full"} run ${runId}: ${args.only.join(", ")}`);
 
   const timings: Record<string, number> = {};
@@ -244,20 +333,7 @@ async function main(): Promise<void> {
   }
   const wall_ms = Math.round(performance.now() - t0);
 
-  const environment = {
-    node: process.version,
-    platform: `${process.platform} ${release()} ${process.arch}`,
-    cpu: cpus()[0]?.model ?? "unknown",
-    cores: cpus().length,
-    memory_gib: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    wrangler: await packageVersion("wrangler"),
-    workerd: await packageVersion("workerd"),
-    autocannon: await packageVersion("autocannon"),
-    commit: gitCommit(),
-    /** The folder that held the Durable Objects' SQLite files (its file system sets the cost of a durable write). */
-    persistence: args.scratch,
-    loadavg_at_start: loadAtStart,
-  };
+  const environment = await environmentOf(args.scratch, loadAtStart);
   const targets = targetsOf({ latency3, latency5, single, batch });
   const result: BenchResult = {
     bench: "quorum-ledger",

@@ -80,7 +80,7 @@ export const local_floor_mode = "local floor (no simulated RTT)";
 export const proposer_region: RegionHint = "enam";
 
 /** Runs `body` against a fresh `wrangler dev`, and always kills it afterwards. */
-async function withWrangler<T>(
+export async function withWrangler<T>(
   ctx: BenchContext,
   label: string,
   vars: Record<string, string>,
@@ -379,12 +379,12 @@ export interface ThroughputScenario {
  * Worker's thread has gone quiet: at most `drain_cpu_fraction` of a core over `drain_window_ms`,
  * waiting at most `drain_ms_max`.
  */
-const drain_window_ms = 500;
+export const drain_window_ms = 500;
 const drain_cpu_fraction = 0.15;
 const drain_ms_max = 30_000;
 
 /** Waits until the Worker + Durable Objects workerd is idle; returns how long that took (ms). */
-async function drain(dev: WranglerDev): Promise<number> {
+export async function drain(dev: WranglerDev): Promise<number> {
   const started = performance.now();
   const mainTicks = () => dev.processes().find((p) => /--inspector-addr/.test(p.cmdline))?.mainThreadCpuTicks;
   while (performance.now() - started < drain_ms_max) {
