@@ -55,17 +55,17 @@ export function proposersMarkdown(
   lines.push(
     `Measured by \`npm run bench -- --proposers ${s.runs.map((r) => r.k).join(",")}${run.quick ? " --quick" : ""}\` on ${run.date}: \`wrangler dev\` ${environment.wrangler ?? "?"} on ${environment.cores} × ${environment.cpu}, Node ${environment.node}; the whole run took ${Math.round(run.wall_ms / 1000)} s.`,
     "",
-    `k proposers of one ledger inside the Worker's isolate (the bench's k-proposer mode), acceptors ${s.acceptors.join(",")} (Q1=${s.quorum.prepare}, Q2=${s.quorum.accept}), each proposer in its own simulated region (in turn ${[...new Set(s.runs.flatMap((r) => r.regions))].join(", ")}); appends taken by each proposer in turn. Closed loop of single-entry POSTs for ${s.sizes.load_s} s per load after a ${s.sizes.warmup_s} s warm-up: *light* is one client per proposer, *loaded* 64 clients. Latency in units of the quorum RTT is each proposer's own append time (server side, from the call to the outcome) over *its own* quorum RTT, all proposers pooled.`,
+    `k proposers of one ledger inside the Worker's isolate (the bench's k-proposer mode), acceptors ${s.acceptors.join(",")} (Q1=${s.quorum.prepare}, Q2=${s.quorum.accept}), each proposer in its own simulated region (in turn ${[...new Set(s.runs.flatMap((r) => r.regions))].join(", ")}); appends taken by each proposer in turn. Closed loop of single-entry POSTs, ${s.sizes.rounds} round(s) over the counts in alternating order, each round with new proposers, a ${s.sizes.warmup_s} s warm-up and ${s.sizes.load_s} s per load: *light* is one client per proposer, *loaded* 64 clients; figures summed over the rounds. Latency in units of the quorum RTT is each proposer's own append time (server side, from the call to the outcome) over *its own* quorum RTT, all proposers pooled.`,
     "",
-    "| k | load | clients | entries/s | vs k=1 | client p50 (ms) | client p99 (ms) | own-RTT median | p99 | max | phase 1 runs | non-2xx | errors | simulator target |",
-    "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    "| k | load | clients | entries/s | vs k=1 | client p50 (ms) | client p99 (ms) | own-RTT median | p99 | max | phase 1 runs | non-2xx | errors | other processes (cores) | simulator target |",
+    "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
   );
   for (const r of s.runs) {
     for (const l of r.loads) {
       const base = loadOf(s, 1, l.load);
       const vs = base && base.entries_per_s > 0 ? l.entries_per_s / base.entries_per_s : undefined;
       lines.push(
-        `| ${r.k} | ${l.load} | ${l.connections} | ${fmt(l.entries_per_s, 0)} | ${fmt(vs)} | ${fmt(l.client_ms.p50, 0)} | ${fmt(l.client_ms.p99, 0)} | ${fmt(l.rtt?.median)} | ${fmt(l.rtt?.p99)} | ${fmt(l.rtt?.max)} | ${l.stats.phase1_runs ?? 0} | ${l.requests_non2xx} | ${l.errors + l.timeouts} | ${l.load === "light" ? (simulator_targets[r.k] ?? "–") : "–"} |`,
+        `| ${r.k} | ${l.load} | ${l.connections} | ${fmt(l.entries_per_s, 0)} | ${fmt(vs)} | ${fmt(l.client_ms?.median, 0)} | ${fmt(l.client_ms?.p99, 0)} | ${fmt(l.rtt?.median)} | ${fmt(l.rtt?.p99)} | ${fmt(l.rtt?.max)} | ${l.stats.phase1_runs ?? 0} | ${l.requests_non2xx} | ${l.errors + l.timeouts} | ${fmt(l.cpu.otherProcesses_cores)} | ${l.load === "light" ? (simulator_targets[r.k] ?? "–") : "–"} |`,
       );
     }
   }
@@ -73,7 +73,7 @@ export function proposersMarkdown(
     "",
     "Each proposer on its own, in units of its own quorum RTT:",
     "",
-    "| k | load | proposer | region | quorum RTT (ms) | appends | median | p99 | max | failed | phase 1 runs |",
+    "| k | load | proposer | region | quorum RTT (ms) | appends timed | median | p99 | max | failed | phase 1 runs |",
     "|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
   );
   for (const r of s.runs) {

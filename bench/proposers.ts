@@ -3,17 +3,19 @@
  * bench's k-proposer mode, `src/proposer/bench-proposers.ts`), each in its own simulated region, the
  * counts measured side by side in one `wrangler dev`. Acceptors enam, wnam, weur (Q1 = Q2 = 2); the
  * proposers' regions cycle through `proposer_regions` (k = 4: one in each; k = 8: two in each), as
- * in issue #12's simulator targets. Each k gets a fresh ledger, a warm-up, then two closed-loop loads
- * of single-entry appends: `light` (one client per proposer) and `loaded` (64 clients). Reported per
+ * in issue #12's simulator targets. Each k has its own ledger; in each round it gets new proposers, a
+ * warm-up, then two closed-loop loads of single-entry appends: `light` (one client per proposer) and
+ * `loaded` (64 clients); the rounds alternate the order of the counts. Reported per
  * load: entries/s and latency as the clients saw them, and each proposer's own append times (server
  * side, call to outcome) in units of that proposer's own quorum RTT.
  */
 
-import type { WranglerDev } from "../scripts/wrangler-dev.js";
+import { sleep, type WranglerDev } from "../scripts/wrangler-dev.js";
 import { nthNearestRtt_ms, type RegionHint } from "../src/core/region-rtt.js";
 import { bench_proposers_max } from "../src/proposer/bench-proposer-limits.js";
 import { callOk } from "./client.js";
-import { runLoad } from "./load.js";
+import { type CpuUse, cpuSnapshot, cpuUse } from "./cpu.js";
+import { type LoadResultWithSamples, runLoad } from "./load.js";
 import { type BenchContext, drain, drain_window_ms, withWrangler } from "./scenarios.js";
 import { round, roundSummary, type Summary, scaled, summarize } from "./stats.js";
 
@@ -28,12 +30,17 @@ export const proposer_counts_max = 4;
 
 export interface ProposersSizes {
   readonly warmup_s: number;
-  /** Seconds of each load (light, loaded) per proposer count. */
+  /** Seconds of each load (light, loaded) per proposer count and round. */
   readonly load_s: number;
+  /**
+   * Rounds over the counts, in alternating order (1 2 4 8, then 8 4 2 1, ...), the figures summed
+   * over them: each count sees the shared machine over the same stretch of time.
+   */
+  readonly rounds: number;
 }
 
 export function proposersSizesFor(quick: boolean): ProposersSizes {
-  return quick ? { warmup_s: 1, load_s: 5 } : { warmup_s: 2, load_s: 15 };
+  return quick ? { warmup_s: 1, load_s: 4, rounds: 2 } : { warmup_s: 2, load_s: 10, rounds: 2 };
 }
 
 /** Parses `1,2,4,8`: distinct whole counts from 1 to `bench_proposers_max`, at most `proposer_counts_max`. */
@@ -63,7 +70,30 @@ interface ProposerView {
   readonly rtt_from: RegionHint;
   readonly quorumRtt_ms: number;
   readonly stats: Stats;
-  readonly appends: { readonly samples_ms: number[]; readonly samples_dropped: number; readonly failed: number };
+  readonly appends: {
+    readonly samples_ms: number[];
+    readonly samples_dropped: number;
+    readonly failed: number;
+    readonly in_flight: number;
+  };
+}
+
+/**
+ * Before a load is measured, the appends of the one before must have settled (the drain only waits
+ * for an idle CPU; an append backing off from a duel is idle too): polled every `settle_poll_ms`,
+ * for at most `settle_ms_max` (appends have a deadline, so they settle well within it).
+ */
+const settle_poll_ms = 100;
+const settle_ms_max = 30_000;
+
+async function settle(base: string, ledger: string): Promise<void> {
+  const started = performance.now();
+  while (performance.now() - started < settle_ms_max) {
+    const { proposers } = await benchStats(base, ledger);
+    if (proposers.every((p) => p.appends.in_flight === 0)) return;
+    await sleep(settle_poll_ms);
+  }
+  throw new Error(`${ledger}: appends still in flight ${settle_ms_max} ms after the load`);
 }
 
 async function benchStats(base: string, ledger: string): Promise<{ stats: Stats; proposers: ProposerView[] }> {
@@ -83,9 +113,10 @@ function delta(before: Stats, after: Stats): Stats {
 
 /** One proposer over one load: its own append times, in ms and in units of its own quorum RTT. */
 export interface ProposerFigures {
-  readonly proposerId: string;
   readonly rtt_from: RegionHint;
   readonly quorumRtt_ms: number;
+  /** Its id in each round (a round starts new proposers). */
+  readonly proposerIds: readonly string[];
   readonly appends: number;
   readonly failed: number;
   /** Appends not timed because the proposer already held `bench_append_samples_max` times. */
@@ -96,22 +127,30 @@ export interface ProposerFigures {
   readonly entries_committed: number;
 }
 
-/** One load at one proposer count. */
+/** One load at one proposer count, summed over the rounds. */
 export interface ProposersLoad {
   readonly load: "light" | "loaded";
   readonly connections: number;
   readonly duration_s: number;
   /** As the clients saw it: 2xx answers × 1 entry / duration. */
   readonly entries_per_s: number;
+  readonly requests_2xx: number;
   readonly requests_non2xx: number;
   readonly errors: number;
   readonly timeouts: number;
-  readonly client_ms: { readonly p50: number; readonly p99: number; readonly max: number };
+  readonly client_ms: Summary | null;
   /** Every proposer's append times pooled, each divided by its own quorum RTT. */
   readonly rtt: Summary | null;
-  /** Server side, over the load and its drain: entries committed per second by all k. */
+  /** Server side, over the loads and their drains: entries committed per second by all k. */
   readonly server_entries_per_s: number;
-  /** All k proposers' counters over the load (a delta). */
+  /** Cores busy during the loads, averaged (weighted by their length). */
+  readonly cpu: {
+    readonly userWorkerdMainThread_cores: number;
+    readonly loadGenerator_cores: number;
+    readonly otherProcesses_cores: number;
+    readonly steal_cores: number;
+  };
+  /** All k proposers' counters over the loads (a delta). */
   readonly stats: Stats;
   readonly proposers: readonly ProposerFigures[];
 }
@@ -133,6 +172,21 @@ export interface ProposersScenario {
   readonly workerErrors: readonly string[];
 }
 
+/** One load in one round, raw: what `combine` sums over the rounds. */
+interface LoadPart {
+  readonly result: LoadResultWithSamples;
+  readonly busy_s: number;
+  readonly cpu: CpuUse;
+  readonly stats: Stats;
+  readonly proposers: ReadonlyArray<{
+    readonly view: ProposerView;
+    readonly samples_ms: number[];
+    readonly failed: number;
+    readonly untimed: number;
+    readonly stats: Stats;
+  }>;
+}
+
 async function measureLoad(
   ctx: BenchContext,
   dev: WranglerDev,
@@ -140,11 +194,12 @@ async function measureLoad(
   load: ProposersLoad["load"],
   connections: number,
   duration_s: number,
-): Promise<ProposersLoad> {
+): Promise<LoadPart> {
   const base = dev.url;
   const before = await benchStats(base, ledger);
   const label = `${ledger}-${load}`;
-  const { okLatencies_ms: _, ...result } = await runLoad({
+  const cpu0 = cpuSnapshot(dev.processes());
+  const result = await runLoad({
     base,
     path: `/v1/ledgers/${ledger}/entries`,
     connections,
@@ -152,53 +207,124 @@ async function measureLoad(
     body: () => ctx.entries.single(label),
     entriesPerRequest: 1,
   });
+  const cpu = cpuUse(cpu0, cpuSnapshot(dev.processes()));
   const drained_ms = await drain(dev);
   const busy_s = result.duration_s + Math.max(0, drained_ms - drain_window_ms / 2) / 1000;
+  await settle(base, ledger);
   const after = await benchStats(base, ledger);
-  const proposers = after.proposers.map((p, i): ProposerFigures => {
+  const proposers = after.proposers.map((view, i) => {
     const was = before.proposers[i]!;
-    if (was.proposerId !== p.proposerId) throw new Error(`${ledger}: proposer ${i} changed during the load`);
-    const samples = p.appends.samples_ms.slice(was.appends.samples_ms.length);
-    const ms = samples.length > 0 ? summarize(samples) : null;
-    const d = delta(was.stats, p.stats);
+    if (was.proposerId !== view.proposerId) throw new Error(`${ledger}: proposer ${i} changed during the load`);
     return {
-      proposerId: p.proposerId,
-      rtt_from: p.rtt_from,
-      quorumRtt_ms: p.quorumRtt_ms,
+      view,
+      samples_ms: view.appends.samples_ms.slice(was.appends.samples_ms.length),
+      failed: view.appends.failed - was.appends.failed,
+      untimed: view.appends.samples_dropped - was.appends.samples_dropped,
+      stats: delta(was.stats, view.stats),
+    };
+  });
+  const pooled = proposers.flatMap((p) => p.samples_ms.map((x) => x / p.view.quorumRtt_ms));
+  const own = pooled.length > 0 ? summarize(pooled) : undefined;
+  ctx.progress(
+    `  k=${proposers.length} ${load} ×${connections}: ${result.entries_per_s.toFixed(1)} entries/s, client p50 ${result.latency_ms.p50} ms p99 ${result.latency_ms.p99} ms, ${result.requests_non2xx} non-2xx, ${result.errors} errors; own-RTT median ${own?.median.toFixed(2) ?? "–"} p99 ${own?.p99.toFixed(2) ?? "–"}; other processes ${cpu.otherProcesses_cores} cores`,
+  );
+  return { result, busy_s, cpu, stats: delta(before.stats, after.stats), proposers };
+}
+
+function addStats(parts: readonly Stats[]): Stats {
+  const total: Stats = {};
+  for (const part of parts) for (const [k, v] of Object.entries(part)) total[k] = (total[k] ?? 0) + v;
+  return total;
+}
+
+/** One load's rounds summed: counts added, samples pooled, CPU averaged by wall time. */
+function combine(load: ProposersLoad["load"], connections: number, parts: readonly LoadPart[]): ProposersLoad {
+  const sum = (f: (p: LoadPart) => number) => parts.reduce((a, p) => a + f(p), 0);
+  const duration_s = sum((p) => p.result.duration_s);
+  const wall_s = sum((p) => p.cpu.wall_s);
+  const cpuAvg = (f: (c: CpuUse) => number) =>
+    round(parts.reduce((a, p) => a + f(p.cpu) * p.cpu.wall_s, 0) / wall_s, 2);
+  const stats = addStats(parts.map((p) => p.stats));
+  const k = parts[0]!.proposers.length;
+  const proposers = Array.from({ length: k }, (_, i): ProposerFigures => {
+    const rounds = parts.map((p) => p.proposers[i]!);
+    const first = rounds[0]!.view;
+    const samples = rounds.flatMap((r) => r.samples_ms);
+    const ms = samples.length > 0 ? summarize(samples) : null;
+    const d = addStats(rounds.map((r) => r.stats));
+    return {
+      rtt_from: first.rtt_from,
+      quorumRtt_ms: first.quorumRtt_ms,
+      proposerIds: rounds.map((r) => r.view.proposerId),
       appends: samples.length,
-      failed: p.appends.failed - was.appends.failed,
-      untimed: p.appends.samples_dropped - was.appends.samples_dropped,
+      failed: rounds.reduce((a, r) => a + r.failed, 0),
+      untimed: rounds.reduce((a, r) => a + r.untimed, 0),
       ms: ms && roundSummary(ms, 1),
-      rtt: ms && roundSummary(scaled(ms, p.quorumRtt_ms), 3),
+      rtt: ms && roundSummary(scaled(ms, first.quorumRtt_ms), 3),
       phase1_runs: d.phase1_runs ?? 0,
       entries_committed: d.entries_committed ?? 0,
     };
   });
-  const pooled = after.proposers.flatMap((p, i) =>
-    p.appends.samples_ms.slice(before.proposers[i]!.appends.samples_ms.length).map((x) => x / p.quorumRtt_ms),
-  );
-  const stats = delta(before.stats, after.stats);
-  const figures: ProposersLoad = {
+  const pooled = parts.flatMap((p) => p.proposers.flatMap((r) => r.samples_ms.map((x) => x / r.view.quorumRtt_ms)));
+  const client = parts.flatMap((p) => p.result.okLatencies_ms);
+  const requests_2xx = sum((p) => p.result.requests_2xx);
+  return {
     load,
     connections,
-    duration_s: round(result.duration_s, 2),
-    entries_per_s: round(result.entries_per_s, 1),
-    requests_non2xx: result.requests_non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    client_ms: { p50: result.latency_ms.p50, p99: result.latency_ms.p99, max: result.latency_ms.max },
+    duration_s: round(duration_s, 2),
+    entries_per_s: round(requests_2xx / duration_s, 1),
+    requests_2xx,
+    requests_non2xx: sum((p) => p.result.requests_non2xx),
+    errors: sum((p) => p.result.errors),
+    timeouts: sum((p) => p.result.timeouts),
+    client_ms: client.length > 0 ? roundSummary(summarize(client), 1) : null,
     rtt: pooled.length > 0 ? roundSummary(summarize(pooled), 3) : null,
-    server_entries_per_s: round((stats.entries_committed ?? 0) / busy_s, 1),
+    server_entries_per_s: round((stats.entries_committed ?? 0) / sum((p) => p.busy_s), 1),
+    cpu: {
+      userWorkerdMainThread_cores: cpuAvg((c) => c.userWorkerdMainThread_cores),
+      loadGenerator_cores: cpuAvg((c) => c.loadGenerator_cores),
+      otherProcesses_cores: cpuAvg((c) => c.otherProcesses_cores),
+      steal_cores: cpuAvg((c) => c.steal_cores),
+    },
     stats,
     proposers,
   };
-  ctx.progress(
-    `  k=${proposers.length} ${load} ×${connections}: ${figures.entries_per_s} entries/s, client p50 ${figures.client_ms.p50} ms p99 ${figures.client_ms.p99} ms, ${figures.requests_non2xx} non-2xx, ${figures.errors} errors; own-RTT median ${figures.rtt?.median ?? "–"} p99 ${figures.rtt?.p99 ?? "–"} max ${figures.rtt?.max ?? "–"}; phase 1 runs ${stats.phase1_runs ?? 0}`,
-  );
-  return figures;
 }
 
-/** Every count of `counts` in turn against one `wrangler dev`. */
+/** One count in one round: the mode set (new proposers), a warm-up, then both loads. */
+async function measureCount(
+  ctx: BenchContext,
+  dev: WranglerDev,
+  k: number,
+  ledger: string,
+  sizes: ProposersSizes,
+): Promise<{ light: LoadPart; loaded: LoadPart }> {
+  const regions = regionsFor(k);
+  // No isolate-wide RTT: each proposer adds its own (`rtt_from`), with the default jitter.
+  await callOk(dev.url, "PUT", "/v1/_faults", {});
+  await callOk(dev.url, "PUT", "/v1/_bench/mode", {
+    classic: false,
+    proposers: regions.map((rtt_from) => ({ rtt_from })),
+  });
+  ctx.progress(
+    `proposers: k=${k} in ${regions.join(",")} (own quorum RTTs ${regions.map((r) => nthNearestRtt_ms(r, acceptor_regions, accept_quorum)).join(", ")} ms); warm-up ${sizes.warmup_s} s`,
+  );
+  await runLoad({
+    base: dev.url,
+    path: `/v1/ledgers/${ledger}/entries`,
+    connections: loaded_connections,
+    duration_s: sizes.warmup_s,
+    body: () => ctx.entries.single(`${ledger}-warmup`),
+    entriesPerRequest: 1,
+  });
+  await drain(dev);
+  await settle(dev.url, ledger);
+  const light = await measureLoad(ctx, dev, ledger, "light", k, sizes.load_s);
+  const loaded = await measureLoad(ctx, dev, ledger, "loaded", loaded_connections, sizes.load_s);
+  return { light, loaded };
+}
+
+/** Every count of `counts`, in `sizes.rounds` rounds of alternating order, against one `wrangler dev`. */
 export async function proposersScenario(
   ctx: BenchContext,
   counts: readonly number[],
@@ -207,35 +333,25 @@ export async function proposersScenario(
   const name = "proposers";
   const quorum = { prepare: 2, accept: accept_quorum };
   return withWrangler(ctx, name, { ACCEPTOR_REGIONS: acceptor_regions.join(",") }, async (dev) => {
-    const runs: ProposersRun[] = [];
-    for (const k of counts) {
-      const regions = regionsFor(k);
-      const ledger = `bench-proposers-k${k}-${ctx.entries.made}`;
-      // No isolate-wide RTT: each proposer adds its own (`rtt_from`), with the default jitter.
-      await callOk(dev.url, "PUT", "/v1/_faults", {});
-      await callOk(dev.url, "PUT", "/v1/_bench/mode", {
-        classic: false,
-        proposers: regions.map((rtt_from) => ({ rtt_from })),
-      });
-      ctx.progress(
-        `${name}: k=${k} proposers in ${regions.join(",")} (own quorum RTTs ${regions.map((r) => nthNearestRtt_ms(r, acceptor_regions, accept_quorum)).join(", ")} ms); warm-up ${sizes.warmup_s} s`,
-      );
-      await runLoad({
-        base: dev.url,
-        path: `/v1/ledgers/${ledger}/entries`,
-        connections: loaded_connections,
-        duration_s: sizes.warmup_s,
-        body: () => ctx.entries.single(`${ledger}-warmup`),
-        entriesPerRequest: 1,
-      });
-      await drain(dev);
-      const loads = [
-        await measureLoad(ctx, dev, ledger, "light", k, sizes.load_s),
-        await measureLoad(ctx, dev, ledger, "loaded", loaded_connections, sizes.load_s),
-      ];
-      runs.push({ k, regions, ledger, loads });
+    const ledgers = new Map(counts.map((k) => [k, `bench-proposers-k${k}`]));
+    const parts = new Map(counts.map((k) => [k, { light: [] as LoadPart[], loaded: [] as LoadPart[] }]));
+    for (let r = 0; r < sizes.rounds; r++) {
+      ctx.progress(`${name}: round ${r + 1} of ${sizes.rounds}`);
+      for (const k of r % 2 === 0 ? counts : [...counts].reverse()) {
+        const { light, loaded } = await measureCount(ctx, dev, k, ledgers.get(k)!, sizes);
+        parts.get(k)!.light.push(light);
+        parts.get(k)!.loaded.push(loaded);
+      }
     }
     await callOk(dev.url, "PUT", "/v1/_bench/mode", { classic: false });
+    const runs = counts.map(
+      (k): ProposersRun => ({
+        k,
+        regions: regionsFor(k),
+        ledger: ledgers.get(k)!,
+        loads: [combine("light", k, parts.get(k)!.light), combine("loaded", loaded_connections, parts.get(k)!.loaded)],
+      }),
+    );
     return { name, acceptors: acceptor_regions, quorum, sizes, runs };
   });
 }

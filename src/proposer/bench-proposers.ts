@@ -84,6 +84,8 @@ export interface AppendTimes {
   readonly samples_dropped: number;
   /** Appends that ended in an error (503 or 429 for the client) rather than an outcome. */
   readonly failed: number;
+  /** Appends called and not yet settled: the bench waits for none before it measures. */
+  readonly in_flight: number;
 }
 
 /** A proposer that times its appends: the bench's per-proposer latency. */
@@ -91,6 +93,7 @@ export class TimedProposer extends Proposer {
   private readonly samples_ms: number[] = [];
   private samples_dropped = 0;
   private failed = 0;
+  private in_flight = 0;
 
   constructor(
     private readonly clock: Pick<ProposerEnv, "now_ms">,
@@ -107,13 +110,16 @@ export class TimedProposer extends Proposer {
   ): Promise<BatchOutcome> {
     const started_ms = this.clock.now_ms();
     const appended = super.append(entries, background, options);
+    this.in_flight++;
     // Observed, not awaited: the caller awaits `appended` itself; this branch only takes the time.
     appended.then(
       () => {
+        this.in_flight--;
         if (this.samples_ms.length < bench_append_samples_max) this.samples_ms.push(this.clock.now_ms() - started_ms);
         else this.samples_dropped++;
       },
       () => {
+        this.in_flight--;
         this.failed++;
       },
     );
@@ -121,7 +127,12 @@ export class TimedProposer extends Proposer {
   }
 
   get appendTimes(): AppendTimes {
-    return { samples_ms: [...this.samples_ms], samples_dropped: this.samples_dropped, failed: this.failed };
+    return {
+      samples_ms: [...this.samples_ms],
+      samples_dropped: this.samples_dropped,
+      failed: this.failed,
+      in_flight: this.in_flight,
+    };
   }
 }
 

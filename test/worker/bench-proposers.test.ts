@@ -31,7 +31,7 @@ interface BenchProposerView {
   rtt_from: RegionHint;
   quorumRtt_ms: number;
   stats: Record<string, number>;
-  appends: { samples_ms: number[]; samples_dropped: number; failed: number };
+  appends: { samples_ms: number[]; samples_dropped: number; failed: number; in_flight: number };
 }
 
 interface StatsBody {
@@ -120,6 +120,7 @@ describe("bench mode with k proposers", () => {
       expect(taken).toBeGreaterThanOrEqual(Math.floor(requests / regions.length));
       expect(taken).toBeLessThanOrEqual(Math.ceil(requests / regions.length));
       expect(p.appends.samples_ms.length).toBeGreaterThanOrEqual(sequential_rounds);
+      expect(p.appends.in_flight).toBe(0);
       // Each committed at least its sequential appends itself, so each ran phase 1 of its own.
       expect(p.stats.requests_committed).toBeGreaterThanOrEqual(sequential_rounds);
       expect(p.stats.phase1_runs).toBeGreaterThanOrEqual(1);
