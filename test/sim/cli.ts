@@ -8,6 +8,8 @@
  *   --sabotage <mode>                    with --seed/--seeds: plant one bug of src/core/sabotage.ts
  *                                        (the catch table: test/sim/checker-catches.test.ts)
  *   --acceptors 3|5|7                    with --seed/--seeds: only clusters of that size
+ *   --contention-mix on|off              with --seed/--seeds: run the contention mix (contention.ts) on
+ *                                        every seed, or on none, instead of the seeds that draw it
  */
 import { parseArgs } from "node:util";
 import { type Sabotage, sabotage_modes } from "../../src/core/sabotage.js";
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     verbose: { type: "boolean", default: false },
     sabotage: { type: "string" },
     acceptors: { type: "string" },
+    "contention-mix": { type: "string" },
   },
 });
 
@@ -37,9 +40,14 @@ function overridesOf(flags: typeof values): ScenarioOverrides {
   if (acceptors !== undefined && acceptors !== 3 && acceptors !== 5 && acceptors !== 7) {
     throw new UsageError(`--acceptors ${flags.acceptors}: use 3, 5 or 7`);
   }
+  const mix = flags["contention-mix"];
+  if (mix !== undefined && mix !== "on" && mix !== "off") {
+    throw new UsageError(`--contention-mix ${mix}: use on or off`);
+  }
   return {
     ...(mode === undefined ? {} : { sabotage: mode as Sabotage }),
     ...(acceptors === undefined ? {} : { acceptors }),
+    ...(mix === undefined ? {} : { contentionMix: mix === "on" }),
   };
 }
 
@@ -48,6 +56,7 @@ function shapeFlags(flags: typeof values): string {
   return [
     flags.sabotage === undefined ? "" : ` --sabotage ${flags.sabotage}`,
     flags.acceptors === undefined ? "" : ` --acceptors ${flags.acceptors}`,
+    flags["contention-mix"] === undefined ? "" : ` --contention-mix ${flags["contention-mix"]}`,
   ].join("");
 }
 

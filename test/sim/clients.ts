@@ -129,12 +129,41 @@ export class SimClient {
     this.finished = true;
   }
 
+  /**
+   * Open loop: requests arrive at Poisson times (exponential gaps of mean `mean_gap_ms`, from this
+   * client's stream) whether or not the earlier ones are answered, as many front-ends' appends reach
+   * one isolate at once; each is retried as `run` retries it, and finished means all were answered.
+   */
+  async runOpenLoop(mean_gap_ms: number): Promise<void> {
+    const pending: Array<Promise<void>> = [];
+    for (let r = 0; r < this.requests_total; r++) {
+      await this.world.sleep(this.rng.exponential(mean_gap_ms));
+      const request = this.buildRequest();
+      this.requests.push(request);
+      pending.push(
+        this.send(request).then(() => {
+          const outcome = request.outcomes.at(-1);
+          if (request.done && outcome?.kind === "applied" && request.kind !== "conflict")
+            this.acked.push({ request, receipts: outcome.receipts });
+        }),
+      );
+    }
+    await Promise.all(pending);
+    this.finished = this.requests.every((r) => r.done);
+  }
+
+  /** The preferred proposer while it is up and still in the cluster (a retired isolate never comes back). */
+  private preferredTarget(): SimProposer | undefined {
+    const p = this.preferred;
+    return p?.up && this.cluster.proposers.includes(p) ? p : undefined;
+  }
+
   private async send(request: ClientRequest): Promise<void> {
     while (request.attempts < client_attempts_max) {
       request.attempts++;
       const live = this.cluster.proposers.filter((p) => p.up);
       if (live.length > 0) {
-        const target = this.preferred?.up ? this.preferred : this.rng.pick(live);
+        const target = this.preferredTarget() ?? this.rng.pick(live);
         const attempt = request.attempts;
         const answer = await new Promise<BatchOutcome | undefined>((resolve) => {
           target.proposer.append(request.entries).then(

@@ -204,6 +204,8 @@ export class Cluster {
     alarms_run: 0,
     /** Requests a proposer refused with a full queue (429), counted by the clients. */
     overloaded_429: 0,
+    /** Isolates evicted for good (`retireProposer`): the contention mix's cold joiners. */
+    proposers_retired: 0,
   };
   /** Per acceptor and ballot, the highest `fromSlot` prepared: a higher one at the same ballot is a re-prepare. */
   private readonly preparedFrom = new Map<string, number>();
@@ -252,6 +254,7 @@ export class Cluster {
    */
   retireProposer(p: SimProposer): void {
     if (p.up) p.crash();
+    this.counters.proposers_retired++;
     const at = this.proposers.indexOf(p);
     if (at >= 0) this.proposers.splice(at, 1);
     this.retiredProposers.push(p);

@@ -13,6 +13,7 @@ import { armAims, convergenceDeadline_ms, describeAims, drawAims, runCommitBlack
 import { checkRun } from "./checker.js";
 import { SimClient } from "./clients.js";
 import { Cluster } from "./cluster.js";
+import { armScenarioMix, describeScenarioMix, drawScenarioMix, mix_under_tiny_limits } from "./contention.js";
 import { tiny_limits_share, tinyLimits } from "./limits-profiles.js";
 import { Prng } from "./prng.js";
 import { checkReads } from "./read-checker.js";
@@ -28,6 +29,8 @@ export interface ScenarioOverrides {
   readonly proposerOptions?: ProposerOptions;
   /** A planted bug (`src/core/sabotage.ts`) for the catch tests: passed to proposers and acceptors. */
   readonly sabotage?: Sabotage;
+  /** Runs the contention mix (`contention.ts`) or not, whatever the seed draws (tiny limits too). */
+  readonly contentionMix?: boolean;
 }
 
 export interface ScenarioResult {
@@ -40,6 +43,8 @@ export interface ScenarioResult {
     quorum_prepare: number;
     quorum_accept: number;
     proposers: number;
+    /** Proposers the contention mix added: warm ones with open-loop streams, and cold joiners. */
+    mix_proposers: number;
     clients: number;
     requests: number;
     entries: number;
@@ -136,6 +141,7 @@ export async function runScenario(seed: number, overrides: ScenarioOverrides = {
         quorum_prepare: 0,
         quorum_accept: 0,
         proposers: 0,
+        mix_proposers: 0,
         clients: 0,
         requests: 0,
         entries: 0,
@@ -217,6 +223,15 @@ async function runScenarioUnguarded(seed: number, overrides: ScenarioOverrides):
     });
   }
 
+  // The contention mix (issue #12) on a share of seeds: proposers in regions of their own with
+  // open-loop streams, and cold joiners. Its own stream: a seed without it runs as it did before.
+  const mix = drawScenarioMix(
+    seed,
+    fault_phase_ms,
+    overrides.contentionMix ?? (coreLimits === limits || mix_under_tiny_limits ? undefined : false),
+  );
+  const mixClients = mix === undefined ? [] : armScenarioMix(mix, cluster, world, aims, quorum);
+
   const clients = Array.from(
     { length: planRng.int(2, 4) },
     (_, i) => new SimClient(`c${i}`, world, cluster, rng.fork(), planRng.int(3, 7)),
@@ -235,7 +250,7 @@ async function runScenarioUnguarded(seed: number, overrides: ScenarioOverrides):
   for (const a of cluster.acceptors) cluster.restartAcceptor(a);
   for (const p of cluster.proposers) if (!p.up) p.restart();
   const heal_ms = world.now_ms;
-  const allDone = () => clients.every((c) => c.finished);
+  const allDone = () => clients.every((c) => c.finished) && mixClients.every((c) => c.finished);
   await world.run(heal_ms + heal_liveness_bound_ms, events_max, allDone);
   const liveness_ms = world.now_ms - heal_ms;
   const blackoutClients = aims.commitBlackout
@@ -290,7 +305,9 @@ async function runScenarioUnguarded(seed: number, overrides: ScenarioOverrides):
   void Promise.all([...running, ...finalRunning]);
 
   const violations = [
-    ...checkRun(cluster, [...clients, ...blackoutClients, ...finalClients], { requireConvergence: true }),
+    ...checkRun(cluster, [...clients, ...mixClients, ...blackoutClients, ...finalClients], {
+      requireConvergence: true,
+    }),
     ...convergenceViolations,
   ];
   const reads = readers.flatMap((r) => r.reads);
@@ -299,14 +316,14 @@ async function runScenarioUnguarded(seed: number, overrides: ScenarioOverrides):
     .reduce((a, b) => (b.length > a.length ? b : a));
   violations.push(...checkReads(reads, acksOf(clients), finalLedger));
   if (world.events_run >= events_max) violations.push(`the run hit its bound of ${events_max} events`);
-  const requests = clients.reduce((k, c) => k + c.requests.length, 0);
+  const requests = [...clients, ...mixClients].reduce((k, c) => k + c.requests.length, 0);
   const entries = Math.max(...cluster.acceptors.map((a) => a.store.head().seq));
   const summary =
     `seed ${seed}: ${n} acceptors (prepare ${quorum.prepare}, accept ${quorum.accept}${thrifty ? ", thrifty" : ""}), ${proposerCount} proposers, ` +
     `${clients.length} clients, ${requests} requests, ${entries} entries, drop ${fault_drop_rate}, ` +
     `${crashes} acceptor crashes, ${proposerCrashes} proposer crashes, ${partitions} partitions, ` +
     `done ${liveness_ms.toFixed(0)} ms after heal, converged ${converged_ms.toFixed(0)} ms after the last write; ` +
-    `${coreLimits === limits ? "production limits" : "tiny limits"}; ${describeAims(aims)}`;
+    `${coreLimits === limits ? "production limits" : "tiny limits"}; ${describeAims(aims)}${describeScenarioMix(mix)}`;
   return {
     seed,
     violations,
@@ -316,7 +333,8 @@ async function runScenarioUnguarded(seed: number, overrides: ScenarioOverrides):
       quorum_prepare: quorum.prepare,
       quorum_accept: quorum.accept,
       proposers: proposerCount,
-      clients: clients.length,
+      mix_proposers: mix === undefined ? 0 : mix.warm.length + mix.joiners.length,
+      clients: clients.length + mixClients.length,
       requests,
       entries,
       events: world.events_run,
