@@ -27,7 +27,7 @@ export const k4_throughput_ratio_min = 0.9;
  * beside the bench's figures: the simulator's are the ones that count.
  */
 const simulator_targets: Readonly<Record<number, string>> = {
-  1: "warm 1.14 / p99 1.22 (no regression)",
+  1: "no regression: warm 1.14 / 1.22",
   4: "median ≤ 1.5, p99 ≤ 3.0, max ≤ 6",
   8: "median ≤ 2.0, p99 ≤ 4.0",
 };
@@ -55,7 +55,7 @@ export function proposersMarkdown(
   lines.push(
     `Measured by \`npm run bench -- --proposers ${s.runs.map((r) => r.k).join(",")}${run.quick ? " --quick" : ""}\` on ${run.date}: \`wrangler dev\` ${environment.wrangler ?? "?"} on ${environment.cores} × ${environment.cpu}, Node ${environment.node}; the whole run took ${Math.round(run.wall_ms / 1000)} s.`,
     "",
-    `k proposers of one ledger inside the Worker's isolate (the bench's k-proposer mode), acceptors ${s.acceptors.join(",")} (Q1=${s.quorum.prepare}, Q2=${s.quorum.accept}), each proposer in its own simulated region (in turn ${[...new Set(s.runs.flatMap((r) => r.regions))].join(", ")}); appends taken by each proposer in turn. Closed loop of single-entry POSTs, ${s.sizes.rounds} round(s) over the counts in alternating order, each round with new proposers, a ${s.sizes.warmup_s} s warm-up and ${s.sizes.load_s} s per load: *light* is one client per proposer, *loaded* 64 clients; figures summed over the rounds. Latency in units of the quorum RTT is each proposer's own append time (server side, from the call to the outcome) over *its own* quorum RTT, all proposers pooled.`,
+    `k proposers of one ledger inside the Worker's isolate (the bench's k-proposer mode), acceptors ${s.acceptors.join(",")} (Q1=${s.quorum.prepare}, Q2=${s.quorum.accept}), each proposer in its own simulated region (in turn ${[...new Set(s.runs.flatMap((r) => r.regions))].join(", ")}); appends taken by each proposer in turn. Closed loop of single-entry POSTs, ${s.sizes.rounds} round(s) over the counts in alternating order, each round with new proposers, a ${s.sizes.warmup_s} s warm-up and ${s.sizes.load_s} s per load: *light* is one client per proposer, *loaded* 64 clients; figures summed over the rounds. Latency in units of the quorum RTT is each proposer's own append time (server side, from the call to the outcome) over *its own* quorum RTT, all proposers pooled; the client's latency is of its 2xx answers (a 503 comes at the append's deadline). Other processes on this machine took the cores shown: the figures are only comparable within one run.`,
     "",
     "| k | load | clients | entries/s | vs k=1 | client p50 (ms) | client p99 (ms) | own-RTT median | p99 | max | phase 1 runs | non-2xx | errors | other processes (cores) | simulator target |",
     "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",

@@ -16,7 +16,8 @@
  * throughput, so a profiled run is for finding where the time goes, not for README's figures.
  *
  * `npm run bench -- --proposers 1,2,4,8 [--quick]` runs only the k-proposer comparison instead
- * (`proposers.ts`, issue #12): `<out>/<date>-proposers[-quick].json` and `.md`, the summary printed.
+ * (`proposers.ts`, issue #12): `<out>/<date>-proposers[-quick].json` and `.md`, the summary printed;
+ * `--from` re-renders such a JSON's summary too.
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -169,6 +170,25 @@ async function environmentOf(scratch: string, loadAtStart: number[]): Promise<Be
   };
 }
 
+function proposersStem(result: ProposersResult): string {
+  return `${result.startedAt.slice(0, 10)}-proposers${result.quick ? "-quick" : ""}`;
+}
+
+/** Writes a `--proposers` run's `<stem>.md` and prints it; nothing for a run that failed. */
+async function writeProposersMarkdown(result: ProposersResult, out: string): Promise<string | undefined> {
+  if (result.scenario === undefined) return undefined;
+  const markdown = proposersMarkdown(result.scenario, result.environment, {
+    quick: result.quick,
+    date: result.startedAt.slice(0, 10),
+    wall_ms: result.wall_ms,
+  });
+  await mkdir(out, { recursive: true });
+  const mdPath = join(out, `${proposersStem(result)}.md`);
+  await writeFile(mdPath, markdown);
+  process.stdout.write(markdown);
+  return mdPath;
+}
+
 /** The k-proposer comparison alone: runs it, writes its JSON and Markdown, prints the summary. */
 async function runProposers(
   args: Args,
@@ -202,20 +222,11 @@ async function runProposers(
     scenario,
     failure,
   };
-  const stem = `${result.startedAt.slice(0, 10)}-proposers${args.quick ? "-quick" : ""}`;
   await mkdir(args.out, { recursive: true });
-  const jsonPath = join(args.out, `${stem}.json`);
+  const jsonPath = join(args.out, `${proposersStem(result)}.json`);
   await writeFile(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
-  if (scenario !== undefined) {
-    const markdown = proposersMarkdown(scenario, result.environment, {
-      quick: args.quick,
-      date: result.startedAt.slice(0, 10),
-      wall_ms,
-    });
-    await writeFile(join(args.out, `${stem}.md`), markdown);
-    process.stdout.write(markdown);
-  }
-  ctx.progress(`wrote ${jsonPath}${scenario ? " and its .md" : ""}; wall clock ${(wall_ms / 1000).toFixed(1)} s`);
+  const mdPath = await writeProposersMarkdown(result, args.out);
+  ctx.progress(`wrote ${jsonPath}${mdPath ? ` and ${mdPath}` : ""}; wall clock ${(wall_ms / 1000).toFixed(1)} s`);
   if (failure !== undefined) process.exitCode = 1;
 }
 
@@ -235,7 +246,13 @@ async function writeRendered(result: BenchResult, out: string): Promise<string> 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.from !== undefined) {
-    const result = JSON.parse(await readFile(args.from, "utf8")) as BenchResult;
+    const saved = JSON.parse(await readFile(args.from, "utf8")) as BenchResult | ProposersResult;
+    if (saved.bench === "quorum-ledger-proposers") {
+      const mdPath = await writeProposersMarkdown(saved, args.out);
+      process.stderr.write(`re-rendered ${args.from} to ${mdPath ?? "nothing (the run failed)"}\n`);
+      return;
+    }
+    const result = saved;
     const svgPath = await writeRendered(result, args.out);
     process.stderr.write(`re-rendered ${args.from} to ${svgPath}\n`);
     return;
