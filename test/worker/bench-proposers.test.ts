@@ -15,6 +15,7 @@ import { bench_proposers_max, TimedProposer } from "../../src/proposer/bench-pro
 import { FaultInjectingTransport } from "../../src/proposer/faults.js";
 import { LedgerService } from "../../src/proposer/ledger-service.js";
 import {
+  type ApiResponse,
   type AppendResult,
   call,
   expectApiError,
@@ -81,27 +82,28 @@ describe("bench mode with k proposers", () => {
     await call("PUT", "/v1/_faults", { body: { jitter_fraction_mean: 0 } });
     await setMode({ classic: false, proposers: regions.map((rtt_from) => ({ rtt_from })) });
 
+    let requests = 0;
+    /** Sends one append, and resends it while it answers 503; its last answer, a receipt. */
+    const appendOnce = async (id: string, firstAnswer?: ApiResponse): Promise<AppendResult> => {
+      let res = firstAnswer ?? (await post(ledgerPath(ledger, "entries"), fill(id)));
+      requests++;
+      for (let resend = 0; res.status === 503 && resend < resends_max; resend++) {
+        res = await post(ledgerPath(ledger, "entries"), fill(id));
+        requests++;
+      }
+      expect([200, 201], res.text).toContain(res.status);
+      return res.json as AppendResult;
+    };
+
     const sequentialIds = Array.from({ length: sequential_rounds * regions.length }, (_, i) => `seq-${i}`);
     const seqs: number[] = [];
-    for (const id of sequentialIds) {
-      const res = await post(ledgerPath(ledger, "entries"), fill(id));
-      expect(res.status, res.text).toBe(201);
-      seqs.push((res.json as AppendResult).results[0]!.seq);
-    }
+    for (const id of sequentialIds) seqs.push((await appendOnce(id)).results[0]!.seq);
     // Committed in the order sent: one after the other, each after the last.
     expect(seqs).toEqual(sequentialIds.map((_, i) => i + 1));
 
     const concurrentIds = Array.from({ length: concurrent_appends }, (_, i) => `burst-${i}`);
     const answers = await Promise.all(concurrentIds.map((id) => post(ledgerPath(ledger, "entries"), fill(id))));
-    let requests = sequentialIds.length + concurrentIds.length;
-    for (const [i, first] of answers.entries()) {
-      let res = first;
-      for (let resend = 0; res.status === 503 && resend < resends_max; resend++) {
-        res = await post(ledgerPath(ledger, "entries"), fill(concurrentIds[i]!));
-        requests++;
-      }
-      expect([200, 201], res.text).toContain(res.status);
-    }
+    for (const [i, first] of answers.entries()) await appendOnce(concurrentIds[i]!, first);
 
     const entries = await listAll(ledger);
     await expectValidChain(entries);
