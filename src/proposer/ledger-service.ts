@@ -130,11 +130,17 @@ export class LedgerService {
     );
   }
 
-  /**
-   * The proposer an append goes to: the ledger's own, or with the bench mode on the next of its k
-   * in turn (so each use is one append's choice).
-   */
+  /** The ledger's own proposer (with the bench mode on, the first of its k): status, stats, `sync`. */
   get proposer(): Proposer {
+    return this.primary;
+  }
+
+  /**
+   * The proposer an append goes to: the ledger's own, or with the bench mode on the next of its k in
+   * turn. A method, not a getter, because each call takes a turn: only the append route calls it, so
+   * status polls (the dashboard's, every 2 s) neither take turns nor report a different proposer each time.
+   */
+  proposerForAppend(): Proposer {
     return this.bench === undefined ? this.primary : this.bench.next();
   }
 

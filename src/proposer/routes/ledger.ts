@@ -69,11 +69,9 @@ export function ledgerRoutes(): OpenAPIHono<AppEnv> {
     const entries = await readAppendBody(c);
     // The request stays alive until its slot is decided even if the client goes away: another
     // request may be waiting for it to drive the next round (group commit hands the turn on).
-    const appended = service(c, ledger).proposer.append(
-      entries,
-      (work) => c.executionCtx.waitUntil(work),
-      deadline_ms === undefined ? {} : { deadline_ms },
-    );
+    const appended = service(c, ledger)
+      .proposerForAppend()
+      .append(entries, (work) => c.executionCtx.waitUntil(work), deadline_ms === undefined ? {} : { deadline_ms });
     c.executionCtx.waitUntil(appended.catch(() => undefined));
     let outcome: BatchOutcome;
     try {
