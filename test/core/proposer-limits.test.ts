@@ -3,8 +3,9 @@ import { describe, expect, test } from "vitest";
 import type { EntryInput } from "../../src/core/entry-schema.js";
 import { limits } from "../../src/core/limits.js";
 import { takeoverPollsMax } from "../../src/core/proposer/group-commit.js";
-import { Proposer, ProposerOverloadedError } from "../../src/core/proposer/index.js";
+import { Proposer, ProposerOverloadedError, QuorumUnavailableError } from "../../src/core/proposer/index.js";
 import { quorumConfig } from "../../src/core/quorum.js";
+import { World } from "../sim/world.js";
 
 /** A proposer whose acceptors never answer and whose timers never fire: every request stays queued. */
 function stuckProposer(): { proposer: Proposer; sent: () => number } {
@@ -75,5 +76,40 @@ describe("a waiting request's takeover polls", () => {
     expect(takeoverPollsMax(limits.commit_deadline_ms, limits)).toBe(400 + 4096 + 2);
     // Not the old fixed 1,000,000 polls (83 minutes at 5 ms): the bound follows the deadline.
     expect(takeoverPollsMax(10, limits)).toBe(2 + 4096 + 2);
+  });
+
+  test("end the wait as an expiry even when the clock never reaches the deadline", async () => {
+    // A wall clock stuck behind the timers (stepped back, say): the deadline check never fires, so
+    // only the poll bound ends the wait. The request is answered 503, outcome unknown (it was
+    // proposed), not failed with an invariant error while it stays queued to be committed later.
+    const world = new World();
+    const small = { ...limits, proposer_queue_requests_max: 2 };
+    const proposer = new Proposer(
+      {
+        proposerId: "p",
+        acceptorIds: ["a", "b", "c"],
+        quorum: quorumConfig(3),
+        send: () => new Promise(() => {}),
+        now_ms: () => 1_800_000_000_000,
+        sleep: (ms) => world.sleep(ms),
+        random: () => 0.5,
+      },
+      { limits: small },
+    );
+    const deadline_ms = 10;
+    let answer: unknown;
+    proposer.append(entries("stuck", 1, 1), undefined, { deadline_ms }).then(
+      () => {
+        answer = "applied";
+      },
+      (error: unknown) => {
+        answer = error;
+      },
+    );
+    await world.run(60_000, 100_000, () => answer !== undefined);
+    expect(answer).toBeInstanceOf(QuorumUnavailableError);
+    expect(answer).toMatchObject({ outcomeUnknown: true });
+    // It waited its polls, no more: the bound, at 5 ms a poll.
+    expect(world.now_ms).toBe(takeoverPollsMax(deadline_ms, small) * small.driver_takeover_poll_ms);
   });
 });
