@@ -1,0 +1,12 @@
+/** The coordinator design (issue #12): what the coordinator answers, how a Worker forwards, where it lives. */
+
+export { type AppendAnswer, answerOf, type CoordinatorAnswer, type SyncAnswer, valueOf } from "./answer.js";
+export {
+  type CoordinatorLink,
+  coordinator_answer_margin_ms,
+  type ForwardEnv,
+  forwardAppend,
+  forwardSync,
+  forwardWait_ms,
+} from "./forward.js";
+export { coordinatorRegionFor, forwardedRatio } from "./placement.js";
