@@ -34,7 +34,7 @@ export async function answerOf<T>(work: Promise<T>): Promise<CoordinatorAnswer<T
 }
 
 /** The value of an answer, or the proposer error it stands for (thrown). */
-export function valueOf<T>(answer: CoordinatorAnswer<T>): T {
+export function unwrapAnswer<T>(answer: CoordinatorAnswer<T>): T {
   switch (answer.kind) {
     case "done":
       return answer.value;

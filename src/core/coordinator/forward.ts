@@ -19,7 +19,7 @@ import type { BatchOutcome } from "../ledger-types.js";
 import { limits } from "../limits.js";
 import { QuorumUnavailableError } from "../proposer/errors.js";
 import type { RequestOptions } from "../proposer/types.js";
-import { type AppendAnswer, type SyncAnswer, valueOf } from "./answer.js";
+import { type AppendAnswer, type SyncAnswer, unwrapAnswer } from "./answer.js";
 
 /**
  * How long a forwarded request waits beyond its deadline for the coordinator's answer: the
@@ -76,10 +76,10 @@ export async function forwardAppend(
   entries: readonly EntryInput[],
   options: RequestOptions = {},
 ): Promise<BatchOutcome> {
-  return valueOf(await forward(env, options, () => link.append(entries, options), "the append"));
+  return unwrapAnswer(await forward(env, options, () => link.append(entries, options), "the append"));
 }
 
 /** A recovery (`sync`) through the coordinator, for a linearizable read whose index is stuck. */
 export async function forwardSync(link: CoordinatorLink, env: ForwardEnv, options: RequestOptions = {}): Promise<void> {
-  valueOf(await forward(env, options, () => link.sync(options), "the recovery"));
+  unwrapAnswer(await forward(env, options, () => link.sync(options), "the recovery"));
 }

@@ -1,6 +1,6 @@
 /** The coordinator design (issue #12): what the coordinator answers, how a Worker forwards, where it lives. */
 
-export { type AppendAnswer, answerOf, type CoordinatorAnswer, type SyncAnswer, valueOf } from "./answer.js";
+export { type AppendAnswer, answerOf, type CoordinatorAnswer, type SyncAnswer, unwrapAnswer } from "./answer.js";
 export {
   type CoordinatorLink,
   coordinator_answer_margin_ms,
