@@ -56,17 +56,19 @@ function reasonOf(error: unknown): string {
  */
 async function forward<T>(env: ForwardEnv, options: RequestOptions, call: () => Promise<T>, what: string): Promise<T> {
   const wait_ms = forwardWait_ms(options);
-  const timedOut = Symbol("timed out");
-  let answer: T | typeof timedOut;
+  let answer: { readonly value: T } | "timed out";
   try {
-    answer = await Promise.race([call(), env.sleep(wait_ms).then(() => timedOut)]);
+    answer = await Promise.race([
+      call().then((value) => ({ value })),
+      env.sleep(wait_ms).then(() => "timed out" as const),
+    ]);
   } catch (error) {
     throw new QuorumUnavailableError(`the ledger's coordinator could not be reached for ${what}: ${reasonOf(error)}`);
   }
-  if (answer === timedOut) {
+  if (answer === "timed out") {
     throw new QuorumUnavailableError(`the ledger's coordinator did not answer ${what} within ${wait_ms} ms`);
   }
-  return answer;
+  return answer.value;
 }
 
 /** An append through the coordinator: its outcome, or the proposer's error (503 / 429) as the Worker's own. */
