@@ -3,9 +3,10 @@
  * wrong (a ledger with a bad quorum configuration must not start).
  */
 import { z } from "zod";
+import { coordinatorRegionFor } from "./core/coordinator/placement.js";
 import { limits } from "./core/limits.js";
 import { acceptor_counts_supported, type QuorumConfig, quorumConfig } from "./core/quorum.js";
-import { isRegionHint, type RegionHint } from "./core/region-rtt.js";
+import { isRegionHint, type RegionHint, region_hints } from "./core/region-rtt.js";
 
 export interface LedgerConfig {
   readonly regions: readonly RegionHint[];
@@ -19,6 +20,12 @@ export interface LedgerConfig {
   readonly subrequestsPerRequestMax: number;
   /** Browser origins allowed to call the API cross-origin (`CORS_ALLOWED_ORIGINS`); none by default. */
   readonly corsAllowedOrigins: readonly string[];
+  /**
+   * Where each ledger's coordinator (the one proposer every Worker forwards to) lives: its Durable
+   * Object's location hint (`COORDINATOR_REGION`). By default the region whose worst forwarded ratio
+   * over every client region is smallest (`coordinatorRegionFor`): enam for enam,wnam,weur.
+   */
+  readonly coordinatorRegion: RegionHint;
 }
 
 export class ConfigError extends Error {
@@ -53,6 +60,7 @@ export function parseLedgerConfig(env: {
   ALLOW_FAULT_INJECTION?: string;
   SUBREQUESTS_PER_REQUEST_MAX?: string;
   CORS_ALLOWED_ORIGINS?: string;
+  COORDINATOR_REGION?: string;
 }): LedgerConfig {
   const raw = (env.ACCEPTOR_REGIONS ?? "enam,wnam,weur")
     .split(",")
@@ -116,11 +124,19 @@ export function parseLedgerConfig(env: {
   }
   if (new Set(origins).size !== origins.length)
     throw new ConfigError("CORS_ALLOWED_ORIGINS: an origin is listed twice");
+  const regions = raw as RegionHint[];
+  const coordinator = (env.COORDINATOR_REGION ?? "").trim();
+  if (coordinator !== "" && !isRegionHint(coordinator)) {
+    throw new ConfigError(
+      `COORDINATOR_REGION: unknown location hint ${coordinator.slice(0, 32)}; use one of ${region_hints.join(", ")}`,
+    );
+  }
   return {
-    regions: raw as RegionHint[],
+    regions,
     quorum,
     faultInjection: flag === "true" || flag === "1",
     subrequestsPerRequestMax: budget.data,
     corsAllowedOrigins: origins,
+    coordinatorRegion: coordinator === "" ? coordinatorRegionFor(regions, quorum.accept, region_hints) : coordinator,
   };
 }

@@ -22,6 +22,8 @@ export const faultConfigSchema = z.strictObject({
   jitter_fraction_mean: z.number().min(0).max(1).default(0.03),
   /** Probability that a call is lost (it never answers; the proposer times out). */
   drop_rate: z.number().min(0).max(1).default(0),
+  /** The ledgers' coordinator cannot be reached: every forward fails at once (503). */
+  coordinator_down: z.boolean().default(false),
 });
 
 export type FaultConfig = z.infer<typeof faultConfigSchema>;
@@ -48,7 +50,14 @@ function sleep(ms: number): Promise<void> {
 
 /** Wraps a transport and applies the current fault configuration to every call. */
 export class FaultInjectingTransport implements AcceptorTransport {
-  constructor(private readonly inner: AcceptorTransport) {}
+  constructor(
+    private readonly inner: AcceptorTransport,
+    /**
+     * Where the caller really sits when geography is simulated (`rtt_from` set): the coordinator's
+     * region for the coordinator's calls, whatever region the Worker pretends to run in.
+     */
+    private readonly simulatedFromOverride?: RegionHint,
+  ) {}
 
   get ledger(): string {
     return this.inner.ledger;
@@ -62,7 +71,7 @@ export class FaultInjectingTransport implements AcceptorTransport {
   }
 
   private delay_ms(f: FaultConfig, to: RegionHint): number {
-    const simulated = f.rtt_from === undefined ? 0 : regionRtt_ms(f.rtt_from, to);
+    const simulated = f.rtt_from === undefined ? 0 : regionRtt_ms(this.simulatedFromOverride ?? f.rtt_from, to);
     const jitter = Math.min(0.5, -Math.log(1 - Math.random()) * f.jitter_fraction_mean);
     return (simulated + (f.delay_ms[to] ?? 0)) * (1 + jitter);
   }

@@ -8,10 +8,20 @@
  */
 import type { LedgerConfig } from "../config.js";
 import { assert } from "../core/assert.js";
+import { forwardAppend, forwardSync } from "../core/coordinator/index.js";
+import type { EntryInput } from "../core/entry-schema.js";
 import { genesis_hash } from "../core/hash.js";
-import type { LedgerHead } from "../core/ledger-types.js";
+import type { BatchOutcome, LedgerHead } from "../core/ledger-types.js";
 import type { AcceptorReply, AcceptorRequest } from "../core/messages.js";
-import { Proposer, type ProposerEnv, type ProposerOptions } from "../core/proposer/index.js";
+import {
+  LatencyTracker,
+  Proposer,
+  type ProposerEnv,
+  type ProposerOptions,
+  type ProposerStats,
+  type RecentCommits,
+  type RequestOptions,
+} from "../core/proposer/index.js";
 import {
   type Consistency,
   LedgerReader,
@@ -22,7 +32,9 @@ import {
   read_timeout_ms,
 } from "../core/read-index.js";
 import type { RegionHint } from "../core/region-rtt.js";
+import { BenchForwarders } from "./bench-forwarders.js";
 import { type BenchProposerSpec, BenchProposers, TimedProposer } from "./bench-proposers.js";
+import { type CoordinatorNamespace, DurableObjectCoordinatorLink } from "./coordinator-link.js";
 import { FaultInjectingTransport } from "./faults.js";
 import { type AcceptorStub, type AcceptorTransport, DurableObjectTransport } from "./transport.js";
 
@@ -73,15 +85,34 @@ export interface RegionProbe {
   readonly error?: string;
 }
 
+/**
+ * How a ledger service proposes. `forward`: every append and recovery goes to the ledger's
+ * coordinator (production, issue #12); the Worker runs no proposer. `direct`: the service runs the
+ * proposer itself: inside the coordinator, and in the bench's baseline of the old design.
+ */
+export type Proposing =
+  | {
+      readonly kind: "direct";
+      /** The coordinator's region: its acceptor calls' simulated RTT starts there (fault injection). */
+      readonly at?: RegionHint;
+    }
+  | { readonly kind: "forward"; readonly coordinators: CoordinatorNamespace };
+
 export class LedgerService {
   readonly transport: AcceptorTransport;
   /**
-   * The ledger's proposer: the one for reads' `sync` and the status page, and (the mode off) every
-   * append's. The latency table of `regionsByLatency` is its own.
+   * Direct only: the ledger's proposer, for reads' `sync` and the status page, and (the bench mode
+   * off) every append's. Its latency table is the service's.
    */
-  private readonly primary: Proposer;
-  /** The bench's k proposers (`bench-proposers.ts`); undefined unless the bench mode was set. */
+  private readonly primary: Proposer | undefined;
+  /** Forward only: the link to the ledger's coordinator (the bench's k forwarders have one each). */
+  private readonly link: DurableObjectCoordinatorLink | undefined;
+  /** The bench's k proposers (`bench-proposers.ts`); undefined unless the bench mode was set (direct). */
   readonly bench: BenchProposers | undefined;
+  /** The bench's k forwarders (`bench-forwarders.ts`); undefined unless the bench mode was set (forward). */
+  readonly benchForwarders: BenchForwarders | undefined;
+  /** Each acceptor's measured latency: the proposer's own table when there is one. */
+  readonly latency: LatencyTracker;
   /** The read path (pure core) over this ledger's transport. */
   private readonly reader: LedgerReader<RegionHint>;
   private background: ((work: Promise<unknown>) => void) | undefined;
@@ -92,16 +123,38 @@ export class LedgerService {
     namespace: DurableObjectNamespace<import("../acceptor/ledger-acceptor.js").LedgerAcceptor>,
     options: LedgerServiceOptions = {},
     benchProposers?: readonly BenchProposerSpec[],
+    readonly proposing: Proposing = { kind: "direct" },
   ) {
     const direct = new DurableObjectTransport(namespace, ledger, config);
-    const faulty = config.faultInjection ? new FaultInjectingTransport(direct) : direct;
-    if (benchProposers === undefined) {
-      this.bench = undefined;
-      this.transport = faulty;
-      this.primary = new Proposer(this.proposerEnv(crypto.randomUUID(), faulty), options);
-    } else {
+    // The coordinator calls the acceptors from its own region, wherever the Worker pretends to be.
+    const simulatedFrom = proposing.kind === "direct" ? proposing.at : undefined;
+    const faulty = config.faultInjection ? new FaultInjectingTransport(direct, simulatedFrom) : direct;
+    this.bench = undefined;
+    this.benchForwarders = undefined;
+    this.link = undefined;
+    this.primary = undefined;
+    if (benchProposers !== undefined) {
       // Defence in depth: the route that sets the mode is already absent without the flag.
       assert(config.faultInjection, "the bench's k proposers only run with ALLOW_FAULT_INJECTION");
+    }
+    if (proposing.kind === "forward") {
+      this.transport = faulty;
+      this.latency = new LatencyTracker();
+      if (benchProposers === undefined) {
+        this.link = new DurableObjectCoordinatorLink(proposing.coordinators, ledger, config);
+      } else {
+        this.benchForwarders = new BenchForwarders(
+          benchProposers,
+          config,
+          (from) => new DurableObjectCoordinatorLink(proposing.coordinators, ledger, config, from),
+        );
+        this.link = this.benchForwarders.members[0]!.link;
+      }
+    } else if (benchProposers === undefined) {
+      this.transport = faulty;
+      this.primary = new Proposer(this.proposerEnv(crypto.randomUUID(), faulty), options);
+      this.latency = this.primary.latency;
+    } else {
       this.bench = new BenchProposers(
         benchProposers,
         faulty,
@@ -114,6 +167,7 @@ export class LedgerService {
       const first = this.bench.members[0]!;
       this.transport = first.transport;
       this.primary = first.proposer;
+      this.latency = this.primary.latency;
     }
     this.reader = new LedgerReader<RegionHint>(
       {
@@ -124,24 +178,62 @@ export class LedgerService {
         sleep,
         withTimeout,
         nearestFirst: () => this.regionsByLatency(),
-        sync: () => this.primary.sync(this.background),
+        sync: () => this.sync(),
       },
       { sabotage: options.sabotage },
     );
   }
 
-  /** The ledger's own proposer (with the bench mode on, the first of its k): status, stats, `sync`. */
+  /**
+   * Direct only: the ledger's own proposer (with the bench mode on, the first of its k): status,
+   * stats, `sync`. A forwarding service has none: asking is a bug.
+   */
   get proposer(): Proposer {
+    assert(this.primary !== undefined, "a forwarding ledger service runs no proposer: its coordinator does");
     return this.primary;
   }
 
   /**
-   * The proposer an append goes to: the ledger's own, or with the bench mode on the next of its k in
-   * turn. A method, not a getter, because each call takes a turn: only the append route calls it, so
-   * status polls (the dashboard's, every 2 s) neither take turns nor report a different proposer each time.
+   * Direct only: the proposer an append goes to: the ledger's own, or with the bench mode on the
+   * next of its k in turn. A method, not a getter, because each call takes a turn: only appends call
+   * it, so status polls neither take turns nor report a different proposer each time.
    */
   proposerForAppend(): Proposer {
-    return this.bench === undefined ? this.primary : this.bench.next();
+    return this.bench === undefined ? this.proposer : this.bench.next();
+  }
+
+  /**
+   * Appends through the ledger's coordinator (forward) or its own proposer (direct): the outcome,
+   * or `QuorumUnavailableError` (503) / `ProposerOverloadedError` (429).
+   */
+  append(
+    entries: readonly EntryInput[],
+    background: (work: Promise<unknown>) => void,
+    options: RequestOptions = {},
+  ): Promise<BatchOutcome> {
+    if (this.proposing.kind === "direct") return this.proposerForAppend().append(entries, background, options);
+    if (this.benchForwarders !== undefined) {
+      return this.benchForwarders.append((link) => forwardAppend(link, { sleep }, entries, options));
+    }
+    return forwardAppend(this.link!, { sleep }, entries, options);
+  }
+
+  /** Decides every slot left undecided: a linearizable read's recovery, run by whoever proposes. */
+  sync(): Promise<void> {
+    if (this.proposing.kind === "direct") return this.proposer.sync(this.background);
+    return forwardSync(this.link!, { sleep });
+  }
+
+  /** The ledger's recent commits: its coordinator's (forward), or this isolate's proposer's (direct). */
+  async recentCommits(window_ms: number): Promise<RecentCommits> {
+    if (this.proposing.kind === "direct") return this.proposer.recentCommits(window_ms);
+    return this.link!.recentCommits(window_ms);
+  }
+
+  /** The counters of the ledger's proposer (the bench): the coordinator's (forward) or this isolate's. */
+  async proposerStats(): Promise<ProposerStats> {
+    if (this.proposing.kind === "direct") return this.bench?.totalStats() ?? { ...this.proposer.stats };
+    return (await this.link!.stats()).stats;
   }
 
   private proposerEnv(proposerId: string, transport: AcceptorTransport): ProposerEnv {
@@ -166,7 +258,7 @@ export class LedgerService {
     const started = Date.now();
     const result = await this.transport.call(region, (stub) => op(stub));
     // One latency table per ledger: the proposer's, which its own calls to these acceptors feed too.
-    this.primary.latency.note(region, Date.now() - started);
+    this.latency.note(region, Date.now() - started);
     return result;
   }
 
@@ -179,7 +271,7 @@ export class LedgerService {
    * the proposer's latency tracker has measured them: reads and the proposer's calls alike.
    */
   regionsByLatency(): RegionHint[] {
-    return this.primary.latency.nearestFirst(this.config.regions) as RegionHint[];
+    return this.latency.nearestFirst(this.config.regions) as RegionHint[];
   }
 
   private readState(region: RegionHint): Promise<ReplicaState> {
@@ -273,8 +365,21 @@ export class LedgerServices {
   private readonly services = new Map<string, LedgerService>();
   /** Benchmark baseline switch (only reachable with ALLOW_FAULT_INJECTION). */
   proposerOptions: ProposerOptions = {};
-  /** The bench's k proposers per ledger (only reachable with ALLOW_FAULT_INJECTION); undefined: one. */
+  /**
+   * The bench's k proposers per ledger (only reachable with ALLOW_FAULT_INJECTION); undefined: one.
+   * In the Worker they are k forwarders (or, `design` direct, k proposers); in the coordinator, any
+   * value means one simulated proposer in the coordinator's region.
+   */
   benchProposers: readonly BenchProposerSpec[] | undefined = undefined;
+  /**
+   * The Worker's design: `coordinator` (production: forward everything to the ledger's coordinator)
+   * or `direct` (the bench's baseline of the old design: the Worker proposes). Only the bench
+   * routes change it, and only with ALLOW_FAULT_INJECTION.
+   */
+  design: "coordinator" | "direct" = "coordinator";
+
+  /** `worker`: the Worker isolate's services; `coordinator`: the coordinator Durable Object's. */
+  constructor(readonly role: "worker" | "coordinator") {}
 
   /** Forgets every cached proposer: the next request of each ledger starts cold, like a new isolate. */
   clear(): void {
@@ -289,6 +394,7 @@ export class LedgerServices {
     ledger: string,
     config: LedgerConfig,
     namespace: DurableObjectNamespace<import("../acceptor/ledger-acceptor.js").LedgerAcceptor>,
+    coordinators?: CoordinatorNamespace,
   ): LedgerService {
     const cached = this.services.get(ledger);
     if (cached !== undefined && cached.config === config) {
@@ -296,12 +402,35 @@ export class LedgerServices {
       this.services.set(ledger, cached); // most recently used last
       return cached;
     }
-    const service = new LedgerService(ledger, config, namespace, this.proposerOptions, this.benchProposers);
+    const service = this.create(ledger, config, namespace, coordinators);
     this.services.set(ledger, service);
     if (this.services.size > proposer_cache_ledgers_max) {
       const oldest = this.services.keys().next().value;
       if (oldest !== undefined) this.services.delete(oldest); // its in-flight work still completes
     }
     return service;
+  }
+
+  private create(
+    ledger: string,
+    config: LedgerConfig,
+    namespace: DurableObjectNamespace<import("../acceptor/ledger-acceptor.js").LedgerAcceptor>,
+    coordinators: CoordinatorNamespace | undefined,
+  ): LedgerService {
+    if (this.role === "coordinator") {
+      const bench = this.benchProposers === undefined ? undefined : [{ rtt_from: config.coordinatorRegion }];
+      return new LedgerService(ledger, config, namespace, this.proposerOptions, bench, {
+        kind: "direct",
+        at: config.coordinatorRegion,
+      });
+    }
+    if (this.design === "direct") {
+      return new LedgerService(ledger, config, namespace, this.proposerOptions, this.benchProposers);
+    }
+    assert(coordinators !== undefined, "a Worker forwards to the ledger's coordinator: its binding is required");
+    return new LedgerService(ledger, config, namespace, this.proposerOptions, this.benchProposers, {
+      kind: "forward",
+      coordinators,
+    });
   }
 }

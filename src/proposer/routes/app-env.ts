@@ -12,7 +12,7 @@ import { type LedgerService, LedgerServices } from "../ledger-service.js";
 export type AppEnv = { Bindings: Env; Variables: { key: ApiKey } };
 
 /** Per isolate: the bench routes reset it (`routes/bench.ts`), every ledger route uses it. */
-export const services = new LedgerServices();
+export const services = new LedgerServices("worker");
 
 let configFrom: string | undefined;
 let config: LedgerConfig | undefined;
@@ -26,6 +26,7 @@ export function ledgerConfig(env: Env): LedgerConfig {
     env.ALLOW_FAULT_INJECTION,
     env.SUBREQUESTS_PER_REQUEST_MAX,
     env.CORS_ALLOWED_ORIGINS,
+    env.COORDINATOR_REGION,
   ]);
   if (config === undefined || source !== configFrom) {
     try {
@@ -41,7 +42,7 @@ export function ledgerConfig(env: Env): LedgerConfig {
 
 /** The ledger's service, with this request's `waitUntil` for the work that outlives it. */
 export function service(c: Context<AppEnv>, ledger: string): LedgerService {
-  const s = services.get(ledger, ledgerConfig(c.env), c.env.ACCEPTOR);
+  const s = services.get(ledger, ledgerConfig(c.env), c.env.ACCEPTOR, c.env.COORDINATOR);
   s.useWaitUntil((work) => c.executionCtx.waitUntil(work));
   return s;
 }

@@ -1,12 +1,14 @@
 /**
  * Benchmark-only routes (`npm run bench`), local-only (`routes/local-only.ts`), and only for an
  * admin key that holds every ledger:
- * - `PUT /v1/_bench/mode` `{"classic": true|false, "proposers"?: [{"rtt_from": region}, ...]}`:
- *   classic Paxos (phase 1 before every commit) as the baseline mode, or Multi-Paxos; with
- *   `proposers`, k (at most `bench_proposers_max`) proposers per ledger, each with its own id and
- *   simulated region, appends taken by each in turn (`bench-proposers.ts`); forgets every cached
- *   proposer;
- * - `POST /v1/_bench/reset`: forgets every cached proposer (the next request is a cold isolate's);
+ * - `PUT /v1/_bench/mode` `{"classic": true|false, "proposers"?: [{"rtt_from": region}, ...],
+ *   "design"?: "coordinator"|"direct"}`: classic Paxos (phase 1 before every commit) as the baseline
+ *   mode, or Multi-Paxos; with `proposers`, k (at most `bench_proposers_max`) Worker isolates per
+ *   ledger, each with its own id and simulated region, appends taken by each in turn: forwarders to
+ *   the coordinator (`bench-forwarders.ts`, the production design) or, `design` direct, proposers of
+ *   their own (`bench-proposers.ts`, the design before issue #12); forgets every cached proposer;
+ * - `POST /v1/_bench/reset`: forgets every cached proposer, the coordinators' too (the next request
+ *   is a cold isolate's, to a cold coordinator);
  * - `GET /v1/_bench/stats?ledger=`: the ledger's proposer counters (acceptor calls, slots, entries),
  *   the k proposers' added up; with k proposers, also each one's id, region, counters and append times;
  * - `POST /v1/_bench/unreplicated/:ledger/entries`: the same append, applied straight to one Durable
@@ -16,6 +18,7 @@ import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { validator } from "hono/validator";
 import { ledger_name, ledgerParams } from "../api-schemas.js";
 import { benchProposersSchema } from "../bench-proposers.js";
+import { coordinatorServices } from "../coordinator-services.js";
 import { ApiError, issueDetails, validationError } from "../errors.js";
 import { type AppEnv, services } from "./app-env.js";
 import { appendBodyLimit, appendPreamble, appendResult, readAppendBody } from "./append-request.js";
@@ -26,6 +29,8 @@ const modeBodySchema = z.strictObject({
   classic: z.boolean(),
   /** The bench's k proposers per ledger, one simulated region each; absent: one proposer, as in production. */
   proposers: benchProposersSchema.optional(),
+  /** How the Worker proposes: through the ledger's coordinator (production, the default) or itself (the old design). */
+  design: z.enum(["coordinator", "direct"]).optional(),
 });
 /** Strict: an unknown query parameter (a typo) is refused rather than ignored. */
 const statsQuerySchema = z.strictObject({ ledger: z.string().regex(ledger_name) });
@@ -48,19 +53,23 @@ export function benchRoutes(): OpenAPIHono<AppEnv> {
       throw new ApiError(
         400,
         "invalid_request",
-        'send {"classic": true|false, "proposers"?: [{"rtt_from": region}, ...]}',
+        'send {"classic": true|false, "proposers"?: [{"rtt_from": region}, ...], "design"?: "coordinator"|"direct"}',
         issueDetails(parsed.error.issues),
       );
     }
-    const { classic, proposers } = parsed.data;
-    services.proposerOptions = classic ? { prepareEveryCommitForBaseline: true } : {};
-    services.benchProposers = proposers;
-    services.clear();
-    return c.json({ classic, proposers: proposers ?? null });
+    const { classic, proposers, design = "coordinator" } = parsed.data;
+    for (const each of [services, coordinatorServices]) {
+      each.proposerOptions = classic ? { prepareEveryCommitForBaseline: true } : {};
+      each.benchProposers = proposers;
+      each.clear();
+    }
+    services.design = design;
+    return c.json({ classic, proposers: proposers ?? null, design });
   });
 
   app.post("/reset", adminOfEveryLedger, async (c) => {
     services.clear();
+    coordinatorServices.clear();
     return c.json({ reset: true });
   });
 
@@ -71,10 +80,9 @@ export function benchRoutes(): OpenAPIHono<AppEnv> {
     }
     const { ledger } = parsed.data;
     const service = services.peek(ledger);
-    if (service?.bench !== undefined) {
-      return c.json({ ledger, stats: service.bench.totalStats(), proposers: service.bench.describe() });
-    }
-    return c.json({ ledger, stats: service?.proposer.stats ?? null, proposers: null });
+    if (service === undefined) return c.json({ ledger, stats: null, proposers: null, design: services.design });
+    const proposers = service.bench?.describe() ?? service.benchForwarders?.describe() ?? null;
+    return c.json({ ledger, stats: await service.proposerStats(), proposers, design: service.proposing.kind });
   });
 
   app.post(

@@ -7,11 +7,11 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
 import type { BatchOutcome, Entry, LedgerHead } from "../../core/ledger-types.js";
-import { QuorumUnavailableError } from "../../core/proposer/index.js";
+import { QuorumUnavailableError, type RecentCommits } from "../../core/proposer/index.js";
 import { apiRoutes } from "../api-routes.js";
 import { list_limit_default } from "../api-schemas.js";
 import { ApiError } from "../errors.js";
-import type { Consistency } from "../ledger-service.js";
+import type { Consistency, LedgerService } from "../ledger-service.js";
 import { currentRequestBudget } from "../request-budget.js";
 import { streamHubs, tooManyStreams } from "../stream-hub.js";
 import { type AppEnv, service } from "./app-env.js";
@@ -53,6 +53,15 @@ function appendUnavailable(error: QuorumUnavailableError): ApiError {
   );
 }
 
+/** The ledger's recent commits, or none when its coordinator does not answer (the status page still answers). */
+async function recentCommitsOf(s: LedgerService): Promise<RecentCommits> {
+  try {
+    return await s.recentCommits(status_commit_window_ms);
+  } catch {
+    return { window_ms: status_commit_window_ms, commits: 0, entries: 0, latency_ms: null };
+  }
+}
+
 /**
  * The group, mounted at `/` (its paths are whole). Validation failures go to the parent app's
  * `defaultHook` (app.ts), which `OpenAPIHono` resolves through the mount.
@@ -69,9 +78,11 @@ export function ledgerRoutes(): OpenAPIHono<AppEnv> {
     const entries = await readAppendBody(c);
     // The request stays alive until its slot is decided even if the client goes away: another
     // request may be waiting for it to drive the next round (group commit hands the turn on).
-    const appended = service(c, ledger)
-      .proposerForAppend()
-      .append(entries, (work) => c.executionCtx.waitUntil(work), deadline_ms === undefined ? {} : { deadline_ms });
+    const appended = service(c, ledger).append(
+      entries,
+      (work) => c.executionCtx.waitUntil(work),
+      deadline_ms === undefined ? {} : { deadline_ms },
+    );
     c.executionCtx.waitUntil(appended.catch(() => undefined));
     let outcome: BatchOutcome;
     try {
@@ -198,14 +209,15 @@ export function ledgerRoutes(): OpenAPIHono<AppEnv> {
       if (seen !== undefined && seen !== a.headHash) headsAgree = false;
       bySeq.set(a.appliedSeq!, a.headHash!);
     }
-    const recent = s.proposer.recentCommits(status_commit_window_ms);
+    const recent = await recentCommitsOf(s);
     return c.json(
       {
         ledger,
         quorum: s.config.quorum,
         acceptors,
         headsAgree,
-        // What this Worker isolate's proposer committed lately: another isolate has its own.
+        // What the ledger's coordinator committed lately (every Worker's appends): zeros when it
+        // cannot be reached, as the acceptors' probes above say whether the ledger can commit.
         commits: {
           window_s: recent.window_ms / 1000,
           commits: recent.commits,
