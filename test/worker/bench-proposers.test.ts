@@ -10,7 +10,7 @@ import { parseLedgerConfig } from "../../src/config.js";
 import { InvariantViolation } from "../../src/core/assert.js";
 import { type EntryInput, parseAppendBody } from "../../src/core/entry-schema.js";
 import { Proposer } from "../../src/core/proposer/index.js";
-import { nthNearestRtt_ms, type RegionHint } from "../../src/core/region-rtt.js";
+import { nthNearestRtt_ms, type RegionHint, regionRtt_ms } from "../../src/core/region-rtt.js";
 import { bench_proposers_max, TimedProposer } from "../../src/proposer/bench-proposers.js";
 import { FaultInjectingTransport } from "../../src/proposer/faults.js";
 import { LedgerService } from "../../src/proposer/ledger-service.js";
@@ -77,10 +77,10 @@ describe("bench mode with k proposers", () => {
     await call("PUT", "/v1/_faults", { body: {} });
   });
 
-  it("spreads appends over k proposers with distinct ids; every entry is committed once, in order", async () => {
+  it("direct design: spreads appends over k proposers with distinct ids; every entry is committed once, in order", async () => {
     const ledger = uniqueLedger("bench-k4");
     await call("PUT", "/v1/_faults", { body: { jitter_fraction_mean: 0 } });
-    await setMode({ classic: false, proposers: regions.map((rtt_from) => ({ rtt_from })) });
+    await setMode({ classic: false, proposers: regions.map((rtt_from) => ({ rtt_from })), design: "direct" });
 
     let requests = 0;
     /** Sends one append, and resends it while it answers 503; its last answer, a receipt. */
@@ -167,9 +167,50 @@ describe("bench mode with k proposers", () => {
     expect(outcome.kind).toBe("applied");
   });
 
+  it("coordinator design: k forwarders share one proposer; one phase 1, every entry once, in order", async () => {
+    const ledger = uniqueLedger("bench-fwd4");
+    await call("PUT", "/v1/_faults", { body: { jitter_fraction_mean: 0 } });
+    await setMode({ classic: false, proposers: regions.map((rtt_from) => ({ rtt_from })) });
+    const ids = Array.from({ length: sequential_rounds * regions.length }, (_, i) => `fwd-${i}`);
+    for (const [i, id] of ids.entries()) {
+      const res = await post(ledgerPath(ledger, "entries"), fill(id));
+      expect(res.status, res.text).toBe(201);
+      expect((res.json as AppendResult).results[0]!.seq).toBe(i + 1);
+    }
+    const burst = Array.from({ length: concurrent_appends }, (_, i) => `fwd-burst-${i}`);
+    const answers = await Promise.all(burst.map((id) => post(ledgerPath(ledger, "entries"), fill(id))));
+    // One proposer: no duel, so no 503 to resend.
+    for (const res of answers) expect(res.status, res.text).toBe(201);
+    const entries = await listAll(ledger);
+    await expectValidChain(entries);
+    expect(entries.map((e) => e.id)).toEqual([...ids, ...entries.slice(ids.length).map((e) => e.id)]);
+    expect(
+      entries
+        .slice(ids.length)
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual([...burst].sort());
+
+    const body = await stats(ledger);
+    const forwarders = body.proposers!;
+    expect(forwarders.map((p) => p.rtt_from)).toEqual(regions);
+    const coordinatorRtt_ms = nthNearestRtt_ms("enam", ["enam", "wnam", "weur"], 2);
+    for (const p of forwarders) {
+      expect(p.appends.samples_ms.length + p.appends.failed).toBe((ids.length + burst.length) / regions.length);
+      expect(p.appends.failed).toBe(0);
+      expect(p.stats.forwards).toBe((ids.length + burst.length) / regions.length);
+      // The hop to the coordinator in enam and back, then the coordinator's own quorum round trip.
+      const hop_ms = regionRtt_ms(p.rtt_from, "enam");
+      expect(Math.min(...p.appends.samples_ms)).toBeGreaterThanOrEqual(hop_ms + coordinatorRtt_ms - 2);
+    }
+    // The ledger's counters are the coordinator's: one proposer, one phase 1 for all k Workers.
+    expect(body.stats!.entries_committed).toBe(ids.length + burst.length);
+    expect(body.stats!.phase1_runs).toBe(1);
+  });
+
   it("with k = 1 the one bench proposer takes every append", async () => {
     const ledger = uniqueLedger("bench-k1");
-    await setMode({ classic: false, proposers: [{ rtt_from: "weur" }] });
+    await setMode({ classic: false, proposers: [{ rtt_from: "weur" }], design: "direct" });
     const config = parseLedgerConfig(env);
     const service = new LedgerService(ledger, config, env.ACCEPTOR, {}, [{ rtt_from: "weur" }]);
     const first = service.proposerForAppend();
