@@ -187,7 +187,8 @@ export const statusResponseSchema = z
         latency_ms: z.object({ p50: z.number(), p90: z.number(), p99: z.number(), max: z.number() }).nullable(),
       })
       .meta({
-        description: "What this Worker isolate's proposer committed in the window; other isolates have their own.",
+        description:
+          "What the ledger's coordinator (its one proposer, for every Worker) committed in the window; zeros when it cannot be reached.",
       }),
   })
   .meta({

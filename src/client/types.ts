@@ -69,7 +69,7 @@ export type HeadResult = Answer<z.output<typeof headResponseSchema>>;
 export type PositionsResult = Answer<z.output<typeof positionsResponseSchema>>;
 /** One replica as the status probe found it; `promised` is its ballot as `round.proposerId`. */
 export type AcceptorStatus = Answer<z.output<typeof acceptorStatusSchema>>;
-/** Per acceptor: reachable, latency, ballot, chosen and applied seq, head hash; `commits` is the answering Worker isolate's recent commits (another isolate has its own). */
+/** Per acceptor: reachable, latency, ballot, chosen and applied seq, head hash; `commits` is the ledger's recent commits (its coordinator's). */
 export type LedgerStatus = Answer<z.output<typeof statusResponseSchema>>;
 /** The server's check of one replica's hash chain; `brokenAt` is the first seq whose hash did not check, when `verified` is false. */
 export type VerifyResult = Answer<z.output<typeof verifyResponseSchema>>;

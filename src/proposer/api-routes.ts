@@ -191,7 +191,7 @@ export function apiRoutes(auth: { append: Middleware; read: Middleware; admin: M
       request: { params: ledgerParams, query: noQuery },
       responses: {
         200: {
-          description: "The acceptors' state and this isolate's recent commits.",
+          description: "The acceptors' state and the ledger's recent commits.",
           content: json(statusResponseSchema),
         },
         ...read_errors,

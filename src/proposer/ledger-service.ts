@@ -1,10 +1,13 @@
 /**
- * One ledger as the Worker sees it: its transport, its proposer (cached per isolate) and the read
- * paths. The read path itself (consistency modes, the read index from a prepare quorum) is the pure
- * core's `LedgerReader` (`src/core/read-index.ts`); this file gives it the platform: the Durable
- * Object calls, timers, the regions' measured latencies (the proposer's table) and the proposer's `sync`.
- * The bench's k-proposer mode (`bench-proposers.ts`, ALLOW_FAULT_INJECTION only) gives a ledger k
- * proposers instead of one; with it off, the service is built exactly as in production.
+ * One ledger as the Worker sees it: its transport, how it proposes, and the read paths. In
+ * production the Worker proposes nothing: appends and recoveries are forwarded to the ledger's
+ * coordinator (`proposing` forward, issue #12), whose Durable Object runs the same class in direct
+ * mode, with the proposer. The read path itself (consistency modes, the read index from a prepare
+ * quorum) is the pure core's `LedgerReader` (`src/core/read-index.ts`); this file gives it the
+ * platform: the Durable Object calls, timers, the regions' measured latencies and the recovery (`sync`).
+ * The bench's k-proposer mode (`bench-forwarders.ts`, `bench-proposers.ts`, ALLOW_FAULT_INJECTION
+ * only) gives a ledger k Worker isolates instead of one; with it off, the service is built exactly as in
+ * production.
  */
 import type { LedgerConfig } from "../config.js";
 import { assert } from "../core/assert.js";

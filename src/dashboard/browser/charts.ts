@@ -123,7 +123,7 @@ function summarizeCharts(commits: Commits | null | undefined): void {
       ? "Commit latency comes with the replica status, which needs a key with the admin scope."
       : l
         ? `Over the last ${commits.window_s} s: ${commits.commits} commits of ${commits.entries} entries; latency p50 ${l.p50} ms, p90 ${l.p90} ms, p99 ${l.p99} ms, max ${l.max} ms.`
-        : "No commit by this Worker isolate in the last minute.",
+        : "No commit in the last minute.",
   );
 }
 

@@ -1,6 +1,6 @@
 /**
  * The v1 ledger routes (`/v1/ledgers/{ledger}/...`, declared in `api-routes.ts`): the append goes to
- * the ledger's proposer, the reads to a replica (linearizable by default), the stream to the
+ * the ledger's coordinator (its one proposer), the reads to a replica (linearizable by default), the stream to the
  * per-ledger hub, status and verify to every acceptor or one. Each handler gets its ledger name, and
  * its other parameters, already validated from the route's param and query schemas.
  */
