@@ -112,7 +112,7 @@ export function armAims(plan: AimPlan, cluster: Cluster, world: World, rng: Prng
       aims.crashPromisesTo = recovering.name;
       // Not awaited: the recovery runs beside the leader on the simulated clock, and may fail amid
       // the faults; the checks judge what the cluster holds afterwards.
-      void recovering.proposer.sync().catch(() => undefined);
+      void recovering.sync().catch(() => undefined);
       world.schedule(recovery_promise_crash_window_ms, () => (aims.crashPromisesTo = undefined));
     });
   }
@@ -124,11 +124,11 @@ export function armAims(plan: AimPlan, cluster: Cluster, world: World, rng: Prng
     // the cut one after its restart when fewer than two others are. Not awaited, and allowed to
     // fail, like the recovery above.
     const others = cluster.proposers.filter((p) => p !== cut && p.up).slice(0, 2);
-    for (const p of others) void p.proposer.sync().catch(() => undefined);
+    for (const p of others) void p.sync().catch(() => undefined);
     world.schedule(rng.uniform(20, 300), () => {
       if (cut.up) return;
       cut.restart();
-      if (others.length < 2) void cut.proposer.sync().catch(() => undefined);
+      if (others.length < 2) void cut.sync().catch(() => undefined);
     });
   };
   world.schedule(fault_phase_ms, () => {
@@ -216,8 +216,11 @@ export async function runCommitBlackout(
   cluster.crashAcceptor(informed);
   world.schedule(rng.uniform(300, 1000), () => cluster.restartAcceptor(informed));
   const recovering = live.find((p) => p !== leader && p.up) ?? leader;
+  // With a coordinator, the one proposer that recovers is a new life of it (a Durable Object reset):
+  // its phase 1 meets the others' backlog, as another proposer's does without one.
+  cluster.coordinator?.reset();
   // Not awaited, and allowed to fail: world.run below drives it; the checker judges the outcome.
-  void recovering?.proposer.sync().catch(() => undefined);
+  void recovering?.sync().catch(() => undefined);
   // Faults are over once `informed` is back: what follows (the last write) runs on a whole cluster.
   await world.run(world.now_ms + run_ms_max, events_max, () => informed.up);
   return writer;

@@ -238,7 +238,11 @@ export function checkRun(
   clients: readonly SimClient[],
   opts: { requireConvergence: boolean },
 ): string[] {
-  const violations: string[] = [...cluster.observer.violations, ...cluster.acceptorViolations];
+  const violations: string[] = [
+    ...cluster.observer.violations,
+    ...cluster.acceptorViolations,
+    ...cluster.proposerViolations,
+  ];
   let final: readonly Entry[] = [];
   guarded("the replicas", violations, () => {
     final = checkReplicas(cluster, opts, violations);

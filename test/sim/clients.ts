@@ -166,7 +166,7 @@ export class SimClient {
         const target = this.preferredTarget() ?? this.rng.pick(live);
         const attempt = request.attempts;
         const answer = await new Promise<BatchOutcome | undefined>((resolve) => {
-          target.proposer.append(request.entries).then(
+          target.append(request.entries).then(
             (outcome) => {
               request.outcomes.push(outcome);
               if (attempt === 1 && request.attempts === 1) request.firstAnswer = outcome;

@@ -8,6 +8,8 @@ import { Acceptor } from "../../src/core/acceptor.js";
 import { InvariantViolation } from "../../src/core/assert.js";
 import { type Ballot, ballotsEqual, formatBallot } from "../../src/core/ballot.js";
 import { canonicalJson } from "../../src/core/canonical-json.js";
+import type { EntryInput } from "../../src/core/entry-schema.js";
+import type { BatchOutcome } from "../../src/core/ledger-types.js";
 import { anti_entropy, type CoreLimits, limits } from "../../src/core/limits.js";
 import { MemoryAcceptorStore } from "../../src/core/memory-store.js";
 import type {
@@ -18,9 +20,11 @@ import type {
   PromiseReply,
 } from "../../src/core/messages.js";
 import { Proposer, type ProposerOptions } from "../../src/core/proposer/index.js";
+import type { RequestOptions } from "../../src/core/proposer/types.js";
 import type { QuorumConfig } from "../../src/core/quorum.js";
 import { durable_write_ms, type RegionHint, regionRtt_ms } from "../../src/core/region-rtt.js";
 import type { Sabotage } from "../../src/core/sabotage.js";
+import type { SimCoordinator } from "./coordinator.js";
 import type { Prng } from "./prng.js";
 import type { World } from "./world.js";
 
@@ -70,9 +74,22 @@ export class SimAcceptor {
   }
 }
 
+/**
+ * How a Worker isolate serves a request when it does not propose itself: the coordinator design
+ * (`coordinator.ts`) forwards it. Without a route the isolate's own proposer serves it (today's design).
+ */
+export interface WorkerRoute {
+  append(worker: SimProposer, entries: readonly EntryInput[], options: RequestOptions): Promise<BatchOutcome>;
+  sync(worker: SimProposer, options: RequestOptions): Promise<void>;
+}
+
 export class SimProposer {
   proposer: Proposer;
   up = true;
+  /** Set when the cluster has a coordinator: this isolate forwards instead of proposing. */
+  route: WorkerRoute | undefined;
+  /** Told at every crash (the coordinator's node: the forwards it held are lost with it). */
+  onCrash: (() => void) | undefined;
   epoch = 0;
   lives = 0;
   /** This proposer's clock: the virtual time plus this offset (skewed clocks), ... */
@@ -97,6 +114,19 @@ export class SimProposer {
   crash(): void {
     this.up = false;
     this.epoch++;
+    this.onCrash?.();
+  }
+
+  /** One append as this isolate's Worker serves it: forwarded when it has a route, else proposed here. */
+  append(entries: readonly EntryInput[], options: RequestOptions = {}): Promise<BatchOutcome> {
+    return this.route === undefined
+      ? this.proposer.append(entries, undefined, options)
+      : this.route.append(this, entries, options);
+  }
+
+  /** A read's recovery as this isolate's Worker runs it: forwarded when it has a route. */
+  sync(options: RequestOptions = {}): Promise<void> {
+    return this.route === undefined ? this.proposer.sync(undefined, options) : this.route.sync(this, options);
   }
 
   restart(): void {
@@ -173,6 +203,8 @@ export class Cluster {
   };
   /** Assertion failures raised inside acceptors: each one is a safety violation. */
   readonly acceptorViolations: string[] = [];
+  /** Assertion failures a proposer's request raised where the simulator sees them (the coordinator's). */
+  readonly proposerViolations: string[] = [];
   messages_delivered = 0;
   /** Aimed faults the scenario arms (see `aimed-faults.ts`); all off by default. */
   readonly aims: ClusterAims = {
@@ -206,6 +238,10 @@ export class Cluster {
     overloaded_429: 0,
     /** Isolates evicted for good (`retireProposer`): the contention mix's cold joiners. */
     proposers_retired: 0,
+    /** The coordinator design (`coordinator.ts`): calls Workers made to it, its resets, and the broken variant's fallbacks. */
+    coordinator_forwards: 0,
+    coordinator_resets: 0,
+    forward_fallbacks: 0,
   };
   /** Per acceptor and ballot, the highest `fromSlot` prepared: a higher one at the same ballot is a re-prepare. */
   private readonly preparedFrom = new Map<string, number>();
@@ -244,8 +280,29 @@ export class Cluster {
   addProposer(region: RegionHint): SimProposer {
     const name = `p${this.proposers.length + this.retiredProposers.length}`;
     const sim: SimProposer = new SimProposer(name, region, (id) => this.makeProposer(id, () => sim));
+    sim.route = this.route;
     this.proposers.push(sim);
     return sim;
+  }
+
+  /** Proposers outside `proposers` (no client picks them): the coordinator's Durable Object. */
+  readonly nodes: SimProposer[] = [];
+  /** Where every Worker sends its requests, once set (`setRoute`): the coordinator design. */
+  private route: WorkerRoute | undefined;
+  /** The ledger's coordinator, when the run has one (`useCoordinator`). */
+  coordinator: SimCoordinator | undefined;
+
+  /** A proposer that is not a Worker isolate: no client, fault plan or heal of `proposers` reaches it. */
+  addNode(name: string, region: RegionHint): SimProposer {
+    const sim: SimProposer = new SimProposer(name, region, (id) => this.makeProposer(id, () => sim));
+    this.nodes.push(sim);
+    return sim;
+  }
+
+  /** From now on every Worker, present and joining, serves its requests through `route`. */
+  setRoute(route: WorkerRoute): void {
+    this.route = route;
+    for (const p of [...this.proposers, ...this.retiredProposers]) p.route = route;
   }
 
   /**
@@ -299,7 +356,7 @@ export class Cluster {
     return base * (1 + jitter);
   }
 
-  private linkUp(a: string, b: string): boolean {
+  linkUp(a: string, b: string): boolean {
     return !this.faults.partitioned.has(Cluster.linkKey(a, b));
   }
 
@@ -429,7 +486,7 @@ export class Cluster {
   /** The proposers' counters over all their lives, summed (`Proposer.stats`). */
   proposerStats(): Record<string, number> {
     const total: Record<string, number> = {};
-    for (const p of [...this.proposers, ...this.retiredProposers])
+    for (const p of [...this.proposers, ...this.retiredProposers, ...this.nodes])
       for (const [k, v] of Object.entries(p.statsOfAllLives())) total[k] = (total[k] ?? 0) + v;
     return total;
   }

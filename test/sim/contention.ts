@@ -5,7 +5,13 @@
  * appends for a while, and vanish. A request's latency runs from its arrival to its receipt, through
  * the front-end's retries of 503 (same ids, as `latency.ts` does), and is reported per proposer in
  * units of that proposer's own quorum RTT (to the accept-quorum-th nearest acceptor from its region).
+ *
+ * Two designs run on the same seeds (same arrivals): `direct`, today's, where each isolate proposes
+ * itself, and `coordinator` (issue #12's answer, `coordinator.ts`), where each isolate's Worker
+ * forwards to the ledger's one coordinator, placed by `coordinatorRegionFor` for the table's regions.
  */
+
+import { coordinatorRegionFor } from "../../src/core/coordinator/index.js";
 import type { EntryInput } from "../../src/core/entry-schema.js";
 import { QuorumUnavailableError } from "../../src/core/proposer/index.js";
 import type { QuorumConfig } from "../../src/core/quorum.js";
@@ -13,6 +19,7 @@ import { nthNearestRtt_ms, type RegionHint, region_hints } from "../../src/core/
 import type { AimPlan } from "./aimed-faults.js";
 import { SimClient } from "./clients.js";
 import { Cluster, type SimProposer } from "./cluster.js";
+import { useCoordinator } from "./coordinator.js";
 import type { LatencySetup } from "./latency.js";
 import { Prng } from "./prng.js";
 import { World } from "./world.js";
@@ -42,6 +49,17 @@ export const contention_mixes: ReadonlyArray<readonly RegionHint[]> = [
 /** The region of the cold isolate in the table's "cold isolate joins" rows. */
 export const cold_joiner_region: RegionHint = "weur";
 
+/** How the isolates' requests reach the acceptors: each proposes itself, or each forwards to one coordinator. */
+export type ContentionDesign = "direct" | "coordinator";
+export const contention_designs: readonly ContentionDesign[] = ["direct", "coordinator"];
+/** The regions the table's clients are in: where the coordinator is placed for. */
+export const contention_client_regions: readonly RegionHint[] = ["enam", "wnam", "weur", "apac"];
+
+/** Where the coordinator of `setup` lives: the placement production uses, for the table's client regions. */
+export function coordinatorRegionOf(setup: ContentionCluster): RegionHint {
+  return coordinatorRegionFor(setup.acceptorRegions, setup.quorum.accept, contention_client_regions);
+}
+
 export type ContentionCluster = Pick<LatencySetup, "label" | "acceptorRegions" | "quorum">;
 
 export interface ColdJoiner {
@@ -58,6 +76,8 @@ export interface ContentionRun {
   /** Each joins at its time, takes its appends, and is dropped once every one is answered. */
   readonly coldJoiners?: readonly ColdJoiner[];
   readonly seed?: number;
+  /** `direct` unless said. */
+  readonly design?: ContentionDesign;
 }
 
 export interface ProposerLatency {
@@ -82,6 +102,11 @@ export interface ProposerLatency {
 
 export interface ContentionResult {
   readonly setup: string;
+  readonly design: ContentionDesign;
+  /** The coordinator's region (the coordinator design only). */
+  readonly coordinatorRegion?: RegionHint;
+  /** Phase 1s run by every proposer of the run (the coordinator's included). */
+  readonly phase1_runs: number;
   readonly proposers: readonly ProposerLatency[];
   readonly virtual_ms: number;
   /** False when the run hit its virtual-time or event bound before every request was answered. */
@@ -117,7 +142,7 @@ async function sendAsFrontEnd(world: World, p: SimProposer, entries: EntryInput[
   const arrived_ms = world.now_ms;
   for (let attempt = 1; ; attempt++) {
     try {
-      await p.proposer.append(entries);
+      await p.append(entries);
       stream.latencies_ms.push(world.now_ms - arrived_ms);
       return;
     } catch (error) {
@@ -147,15 +172,20 @@ export async function measureContention(setup: ContentionCluster, run: Contentio
   const requests_per_proposer = run.requests_per_proposer ?? contention_requests_per_proposer;
   const rate = run.arrivals_per_quorum_rtt ?? contention_arrivals_per_quorum_rtt;
   const joiners = run.coldJoiners ?? [];
+  const design = run.design ?? "direct";
   const root = new Prng(run.seed ?? 1);
   const netRng = root.fork();
   const arrivalsRng = root.fork();
+  // Forked after the others: the direct design's draws are the same whether or not this exists.
+  const linkRng = root.fork();
   const world = new World();
   const cluster = new Cluster(world, netRng, {
     quorum: setup.quorum,
     acceptorRegions: setup.acceptorRegions,
     proposerRegions: run.proposerRegions,
   });
+  const coordinatorRegion = design === "coordinator" ? coordinatorRegionOf(setup) : undefined;
+  if (coordinatorRegion !== undefined) useCoordinator(cluster, world, linkRng, coordinatorRegion);
   const quorumRtt_ms = (region: RegionHint) => nthNearestRtt_ms(region, setup.acceptorRegions, setup.quorum.accept);
   const newStream = (name: string, region: RegionHint, isCold: boolean, requests: number): Stream => ({
     name,
@@ -192,6 +222,9 @@ export async function measureContention(setup: ContentionCluster, run: Contentio
   await world.run(contention_virtual_ms_max, contention_events_max, finished);
   return {
     setup: setup.label,
+    design,
+    ...(coordinatorRegion === undefined ? {} : { coordinatorRegion }),
+    phase1_runs: cluster.proposerStats().phase1_runs ?? 0,
     virtual_ms: world.now_ms,
     finished: finished(),
     proposers: streams.map((s) => {
@@ -216,6 +249,7 @@ export async function measureContention(setup: ContentionCluster, run: Contentio
 
 export interface ColdJoinEffect {
   readonly setup: string;
+  readonly design: ContentionDesign;
   readonly proposerRegions: readonly RegionHint[];
   readonly joiner: ColdJoiner;
   /** The others' latencies pooled (each in its own proposer's quorum RTT), without and with the joiner. */
@@ -260,6 +294,7 @@ export async function measureColdJoin(
   const after = pooled(withJoiner);
   return {
     setup: setup.label,
+    design: run.design ?? "direct",
     proposerRegions: run.proposerRegions,
     joiner,
     others_p99_without: quantile(before, 0.99),

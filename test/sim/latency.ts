@@ -7,16 +7,22 @@
 import { QuorumUnavailableError } from "../../src/core/proposer/index.js";
 import { type QuorumConfig, quorumConfig } from "../../src/core/quorum.js";
 import { nthNearestRtt_ms, type RegionHint } from "../../src/core/region-rtt.js";
+import { coordinatorBound, fastPaxosBound, mean_durable_write_ms } from "./bounds.js";
 import { Cluster, type SimProposer } from "./cluster.js";
 import {
+  type ContentionDesign,
   cold_joiner_region,
   contention_arrivals_per_quorum_rtt,
+  contention_client_regions,
+  contention_designs,
   contention_mixes,
   contention_requests_per_proposer,
+  coordinatorRegionOf,
   fill,
   front_end_attempts_max,
   measureColdJoin,
   measureContention,
+  type ProposerLatency,
   quantile,
 } from "./contention.js";
 import { Prng } from "./prng.js";
@@ -183,27 +189,57 @@ export async function printLatencyTable(samples = 400): Promise<void> {
   }
 }
 
+/** A cluster's name in the contention table: its acceptor count, and its quorums when not majorities. */
+function shortLabel(setup: LatencySetup): string {
+  const q = setup.quorum;
+  const majority = Math.floor(q.acceptors / 2) + 1;
+  return q.prepare === majority && q.accept === majority
+    ? `${q.acceptors} acceptors`
+    : `${q.acceptors} acceptors Q1=${q.prepare} Q2=${q.accept}`;
+}
+
+const cell = (m: number, p99: number, max: number) => `${m.toFixed(2)} / ${p99.toFixed(2)} / ${max.toFixed(2)}`;
+
+/** One design's name in the table: the coordinator's with its region. */
+function designLabel(design: ContentionDesign, setup: LatencySetup): string {
+  return design === "coordinator" ? `coordinator (${coordinatorRegionOf(setup)})` : "direct";
+}
+
 /**
- * The contention table (`contention.ts`): for each cluster, each mix of 1, 2, 4 and 8 proposers in
- * their regions, one row per proposer in units of its own quorum RTT; then, per cluster, the others'
- * p99 and max without and with one cold isolate joining part-way (same seed, same arrivals).
+ * A region's cell: its proposers' latencies pooled (each in its own quorum RTT, which is the same
+ * for every proposer of one region), `median / p99 / max`; empty when the mix has none there.
+ */
+function regionCell(proposers: readonly ProposerLatency[], region: RegionHint): string {
+  const here = proposers.filter((p) => p.region === region && !p.cold);
+  if (here.length === 0) return "";
+  const pooled = here.flatMap((p) => p.latencies).sort((a, b) => a - b);
+  return cell(quantile(pooled, 0.5), quantile(pooled, 0.99), pooled.at(-1) ?? Number.NaN);
+}
+
+/**
+ * The contention table (`contention.ts`), both designs on the same seed (same arrivals): for each
+ * cluster and each mix of 1, 2, 4 and 8 proposers, one row per design with a cell per region, in
+ * units of each proposer's own quorum RTT; then the others' p99 and max without and with one cold
+ * isolate joining part-way; then the bounds by construction (Fast Paxos, the coordinator).
  */
 export async function printContentionTable(seed = 1): Promise<void> {
+  const regions = contention_client_regions;
   console.log(
-    `Open-loop contention, per proposer in units of its own quorum RTT (${contention_requests_per_proposer} Poisson ` +
-      `arrivals per proposer at ${contention_arrivals_per_quorum_rtt} per quorum RTT, seed ${seed}; \`npm run sim -- --latency\`)`,
+    `Open-loop contention, per region: median / p99 / max in units of each proposer's own quorum RTT ` +
+      `(${contention_requests_per_proposer} Poisson arrivals per proposer at ${contention_arrivals_per_quorum_rtt} ` +
+      `per quorum RTT, seed ${seed}, both designs on the same arrivals; a region's proposers pooled; ` +
+      `\`npm run sim -- --latency\`)`,
   );
   console.log("");
-  console.log(
-    "| cluster | proposers | proposer | region | quorum RTT (ms) | samples | median | p99 | max | 503s retried | failed |",
-  );
-  console.log("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|");
+  console.log(`| cluster | design | proposers | ${regions.join(" | ")} | 503s retried | failed | phase 1 runs |`);
+  console.log(`|---|---|---:|${regions.map(() => "---:|").join("")}---:|---:|---:|`);
   for (const setup of latency_setups) {
     for (const mix of contention_mixes) {
-      const r = await measureContention(setup, { proposerRegions: mix, seed });
-      for (const p of r.proposers) {
+      for (const design of contention_designs) {
+        const r = await measureContention(setup, { proposerRegions: mix, seed, design });
+        const sum = (f: (p: ProposerLatency) => number) => r.proposers.reduce((k, p) => k + f(p), 0);
         console.log(
-          `| ${r.setup} | ${mix.length} | ${p.proposer} | ${p.region} | ${p.quorum_rtt_ms} | ${p.samples} | ${p.median.toFixed(2)} | ${p.p99.toFixed(2)} | ${p.max.toFixed(2)} | ${p.unavailable} | ${p.failed} |`,
+          `| ${shortLabel(setup)} | ${designLabel(design, setup)} | ${mix.length} | ${regions.map((g) => regionCell(r.proposers, g)).join(" | ")} | ${sum((p) => p.unavailable)} | ${sum((p) => p.failed)} | ${r.phase1_runs} |`,
         );
       }
     }
@@ -211,22 +247,46 @@ export async function printContentionTable(seed = 1): Promise<void> {
   console.log("");
   console.log(
     `Cold isolate joins: the others' p99 and max (pooled, each in its own quorum RTT) without and with one cold ` +
-      `proposer in ${cold_joiner_region} (same seed, same arrivals)`,
+      `isolate in ${cold_joiner_region} (same seed, same arrivals)`,
   );
   console.log("");
   console.log(
-    "| cluster | proposers | joins at (ms) | others' p99 without | with | others' max without | with | joiner median | joiner p99 | failed |",
+    "| cluster | design | proposers | others' p99 without | with | others' max without | with | joiner median | joiner p99 | failed |",
   );
-  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  console.log("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const setup of latency_setups) {
     for (const mix of [contention_mixes[0]!, contention_mixes[2]!]) {
-      const r = await measureColdJoin(setup, { proposerRegions: mix, seed });
-      const j = r.joiner_result;
-      console.log(
-        `| ${r.setup} | ${mix.length} + 1 cold | ${r.joiner.join_ms} | ${r.others_p99_without.toFixed(2)} | ${r.others_p99_with.toFixed(2)} | ${r.others_max_without.toFixed(2)} | ${r.others_max_with.toFixed(2)} | ${j.median.toFixed(2)} | ${j.p99.toFixed(2)} | ${r.failed_with} |`,
-      );
+      for (const design of contention_designs) {
+        const r = await measureColdJoin(setup, { proposerRegions: mix, seed, design });
+        const j = r.joiner_result;
+        console.log(
+          `| ${shortLabel(setup)} | ${designLabel(design, setup)} | ${mix.length} + 1 cold | ${r.others_p99_without.toFixed(2)} | ${r.others_p99_with.toFixed(2)} | ${r.others_max_without.toFixed(2)} | ${r.others_max_with.toFixed(2)} | ${j.median.toFixed(2)} | ${j.p99.toFixed(2)} | ${r.failed_with} |`,
+        );
+      }
     }
   }
+  const three = latency_setups[0]!;
+  const { acceptorRegions, quorum } = three;
+  const bound = (f: (region: RegionHint) => number) => regions.map((g) => f(g).toFixed(2)).join(" | ");
+  console.log("");
+  console.log(
+    `Bounds by construction, NOT simulated: the RTT table plus the mean durable write (${mean_durable_write_ms} ms), ` +
+      `no queueing, no jitter, no contention; ${shortLabel(three)} ${acceptorRegions.join(",")}`,
+  );
+  console.log("");
+  console.log(`| design (bound by construction, not simulated) | ${regions.join(" | ")} |`);
+  console.log(`|---|${regions.map(() => "---:|").join("")}`);
+  const all = acceptorRegions.length;
+  console.log(
+    `| Fast Paxos, no collision (fast quorum = all ${all}) | ${bound((g) => fastPaxosBound(g, acceptorRegions, all, quorum.accept, false))} |`,
+  );
+  console.log(
+    `| Fast Paxos, collision recovered by a classic round | ${bound((g) => fastPaxosBound(g, acceptorRegions, all, quorum.accept, true))} |`,
+  );
+  const placed = coordinatorRegionOf(three);
+  console.log(
+    `| coordinator in ${placed} (hop + its quorum RTT + write) | ${bound((g) => coordinatorBound(g, placed, acceptorRegions, quorum.accept))} |`,
+  );
 }
 
 export interface FailFastResult {

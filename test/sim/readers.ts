@@ -241,7 +241,7 @@ export class SimReader {
         withTimeout: (work, ms, what) => this.timeouts.race(work, ms, what),
         nearestFirst: () => nearest,
         // The isolate's own proposer decides what is stuck; a crashed isolate has none.
-        sync: () => (via.up ? via.proposer.sync() : Promise.reject(new Error(`${via.name} is down`))),
+        sync: () => (via.up ? via.sync() : Promise.reject(new Error(`${via.name} is down`))),
       },
       this.sabotage === undefined ? {} : { sabotage: this.sabotage },
     );

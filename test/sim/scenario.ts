@@ -14,6 +14,13 @@ import { checkRun } from "./checker.js";
 import { SimClient } from "./clients.js";
 import { Cluster } from "./cluster.js";
 import { armScenarioMix, describeScenarioMix, drawScenarioMix, mix_under_tiny_limits } from "./contention.js";
+import {
+  armScenarioCoordinator,
+  coordinator_mix_under_tiny_limits,
+  describeScenarioCoordinator,
+  drawScenarioCoordinator,
+  type ForwardFallback,
+} from "./coordinator.js";
 import { tiny_limits_share, tinyLimits } from "./limits-profiles.js";
 import { Prng } from "./prng.js";
 import { checkReads } from "./read-checker.js";
@@ -31,6 +38,10 @@ export interface ScenarioOverrides {
   readonly sabotage?: Sabotage;
   /** Runs the contention mix (`contention.ts`) or not, whatever the seed draws (tiny limits too). */
   readonly contentionMix?: boolean;
+  /** Runs the coordinator design (`coordinator.ts`) or not, whatever the seed draws. */
+  readonly coordinator?: boolean;
+  /** With the coordinator design: the broken variant of `checker-catches.test.ts` ("direct_for_tests"). */
+  readonly forwardFallback?: ForwardFallback;
 }
 
 export interface ScenarioResult {
@@ -45,6 +56,8 @@ export interface ScenarioResult {
     proposers: number;
     /** Proposers the contention mix added: warm ones with open-loop streams, and cold joiners. */
     mix_proposers: number;
+    /** Whether the run had the coordinator design: every Worker forwarded to one coordinator. */
+    coordinator: boolean;
     clients: number;
     requests: number;
     entries: number;
@@ -142,6 +155,7 @@ export async function runScenario(seed: number, overrides: ScenarioOverrides = {
         quorum_accept: 0,
         proposers: 0,
         mix_proposers: 0,
+        coordinator: false,
         clients: 0,
         requests: 0,
         entries: 0,
@@ -223,12 +237,19 @@ async function runScenarioUnguarded(seed: number, overrides: ScenarioOverrides):
     });
   }
 
+  // The coordinator design (issue #12) on a share of seeds: every Worker forwards to one
+  // coordinator, which the seed resets and cuts off. Its own stream, as the mix below.
+  const coordinatorPlan = drawScenarioCoordinator(seed, fault_phase_ms, regions, quorum.accept, overrides.coordinator);
+  if (coordinatorPlan !== undefined)
+    armScenarioCoordinator(coordinatorPlan, cluster, world, aims, overrides.forwardFallback);
+
   // The contention mix (issue #12) on a share of seeds: proposers in regions of their own with
   // open-loop streams, and cold joiners. Its own stream: a seed without it runs as it did before.
+  const mixUnderTinyLimits = coordinatorPlan === undefined ? mix_under_tiny_limits : coordinator_mix_under_tiny_limits;
   const mix = drawScenarioMix(
     seed,
     fault_phase_ms,
-    overrides.contentionMix ?? (coreLimits === limits || mix_under_tiny_limits ? undefined : false),
+    overrides.contentionMix ?? (coreLimits === limits || mixUnderTinyLimits ? undefined : false),
   );
   const mixClients = mix === undefined ? [] : armScenarioMix(mix, cluster, world, aims, quorum);
 
@@ -249,6 +270,7 @@ async function runScenarioUnguarded(seed: number, overrides: ScenarioOverrides):
   faults.partitioned.clear();
   for (const a of cluster.acceptors) cluster.restartAcceptor(a);
   for (const p of cluster.proposers) if (!p.up) p.restart();
+  cluster.coordinator?.restart();
   const heal_ms = world.now_ms;
   const allDone = () => clients.every((c) => c.finished) && mixClients.every((c) => c.finished);
   await world.run(heal_ms + heal_liveness_bound_ms, events_max, allDone);
@@ -323,7 +345,8 @@ async function runScenarioUnguarded(seed: number, overrides: ScenarioOverrides):
     `${clients.length} clients, ${requests} requests, ${entries} entries, drop ${fault_drop_rate}, ` +
     `${crashes} acceptor crashes, ${proposerCrashes} proposer crashes, ${partitions} partitions, ` +
     `done ${liveness_ms.toFixed(0)} ms after heal, converged ${converged_ms.toFixed(0)} ms after the last write; ` +
-    `${coreLimits === limits ? "production limits" : "tiny limits"}; ${describeAims(aims)}${describeScenarioMix(mix)}`;
+    `${coreLimits === limits ? "production limits" : "tiny limits"}; ${describeAims(aims)}${describeScenarioMix(mix)}` +
+    describeScenarioCoordinator(coordinatorPlan);
   return {
     seed,
     violations,
@@ -334,6 +357,7 @@ async function runScenarioUnguarded(seed: number, overrides: ScenarioOverrides):
       quorum_accept: quorum.accept,
       proposers: proposerCount,
       mix_proposers: mix === undefined ? 0 : mix.warm.length + mix.joiners.length,
+      coordinator: coordinatorPlan !== undefined,
       clients: clients.length + mixClients.length,
       requests,
       entries,
