@@ -3,13 +3,17 @@
  *   npm run sim -- --seed 123            replay one seed, print its summary and any violation
  *   npm run sim -- --seeds 5000 [--from 1]  run many seeds
  *   npm run sim -- --latency             the commit-latency table (units of the quorum RTT), then the
- *                                        open-loop contention table of 1, 2, 4, 8 proposers (contention.ts)
+ *                                        open-loop contention table of 1, 2, 4, 8 proposers for both
+ *                                        designs, direct and coordinator, on the same seed (contention.ts),
+ *                                        and the bounds by construction (bounds.ts: Fast Paxos, coordinator)
  *   npm run sim -- --fail-fast           time to the answer (503 or commit) with acceptors down
  *   --sabotage <mode>                    with --seed/--seeds: plant one bug of src/core/sabotage.ts
  *                                        (the catch table: test/sim/checker-catches.test.ts)
  *   --acceptors 3|5|7                    with --seed/--seeds: only clusters of that size
  *   --contention-mix on|off              with --seed/--seeds: run the contention mix (contention.ts) on
  *                                        every seed, or on none, instead of the seeds that draw it
+ *   --design direct|coordinator          with --seed/--seeds: every seed forwards to a coordinator
+ *                                        (coordinator.ts), or none does, instead of the seeds that draw it
  */
 import { parseArgs } from "node:util";
 import { type Sabotage, sabotage_modes } from "../../src/core/sabotage.js";
@@ -27,6 +31,7 @@ const { values } = parseArgs({
     sabotage: { type: "string" },
     acceptors: { type: "string" },
     "contention-mix": { type: "string" },
+    design: { type: "string" },
   },
 });
 
@@ -44,7 +49,12 @@ function overridesOf(flags: typeof values): ScenarioOverrides {
   if (mix !== undefined && mix !== "on" && mix !== "off") {
     throw new UsageError(`--contention-mix ${mix}: use on or off`);
   }
+  const design = flags.design;
+  if (design !== undefined && design !== "direct" && design !== "coordinator") {
+    throw new UsageError(`--design ${design}: use direct or coordinator`);
+  }
   return {
+    ...(design === undefined ? {} : { coordinator: design === "coordinator" }),
     ...(mode === undefined ? {} : { sabotage: mode as Sabotage }),
     ...(acceptors === undefined ? {} : { acceptors }),
     ...(mix === undefined ? {} : { contentionMix: mix === "on" }),
@@ -57,6 +67,7 @@ function shapeFlags(flags: typeof values): string {
     flags.sabotage === undefined ? "" : ` --sabotage ${flags.sabotage}`,
     flags.acceptors === undefined ? "" : ` --acceptors ${flags.acceptors}`,
     flags["contention-mix"] === undefined ? "" : ` --contention-mix ${flags["contention-mix"]}`,
+    flags.design === undefined ? "" : ` --design ${flags.design}`,
   ].join("");
 }
 
