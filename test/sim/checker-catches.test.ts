@@ -6,6 +6,8 @@
  * `npm run sim -- --seed N --sabotage MODE` replays one of the core's modes.
  *
  * - Built here: quorums that do not intersect, and a proposer that skips recovery.
+ * - The coordinator design (issue #12, test/sim/coordinator.ts): a Worker that, when its forward to
+ *   the coordinator fails or times out, proposes the same request itself.
  * - Module mocks (pure functions; the simulator is re-imported under the mock, production has no
  *   switch): a chain hash not prefixed with the previous hash, ballots compared without proposer id.
  * - The core's sabotage switches (src/core/sabotage.ts), off in production.
@@ -104,6 +106,34 @@ describe("built here", () => {
       safety,
       shape,
     );
+  });
+});
+
+describe("the coordinator design", () => {
+  const shape: ScenarioOverrides = { coordinator: true };
+
+  /**
+   * The trap the study of issue #12 found: a fallback to proposing in the Worker. A forward whose
+   * answer was lost (a reset, a cut, a dropped reply) may have committed; the Worker's own proposer
+   * then finds the request's entries already in the ledger and answers them `exists` in the
+   * request's one and only attempt, against the receipts rule (README). Seed 3 is the first caught.
+   */
+  test("a Worker that proposes itself when its forward fails is caught within 20 seeds", async () => {
+    let fallbacks = 0;
+    const broken: RunScenario = async (seed, overrides) => {
+      const result = await (await cleanScenario())(seed, overrides);
+      fallbacks += result.stats.counters?.forward_fallbacks ?? 0;
+      return result;
+    };
+    await expectCaught(
+      broken,
+      { ...shape, forwardFallback: "direct_for_tests" },
+      20,
+      /its own new entry \S+ was answered exists .* by the request's first and only attempt/,
+      shape,
+      () => `(${fallbacks} fallbacks to the Worker's own proposer)`,
+    );
+    expect(fallbacks, "no forward ever failed: the fallback was never exercised").toBeGreaterThan(0);
   });
 });
 
