@@ -1,17 +1,26 @@
 /**
- * `npm run bench -- --proposers 1,2,4,8`: k proposers of one ledger inside the Worker's isolate (the
- * bench's k-proposer mode, `src/proposer/bench-proposers.ts`), each in its own simulated region, the
- * counts measured side by side in one `wrangler dev`. Acceptors enam, wnam, weur (Q1 = Q2 = 2); the
- * proposers' regions cycle through `proposer_regions` (k = 4: one in each; k = 8: two in each), as
- * in issue #12's simulator targets. Each k has its own ledger; in each round it gets new proposers, a
- * warm-up, then two closed-loop loads of single-entry appends: `light` (one client per proposer) and
- * `loaded` (64 clients); the rounds alternate the order of the counts. Reported per
- * load: entries/s and latency as the clients saw them, and each proposer's own append times (server
- * side, call to outcome) in units of that proposer's own quorum RTT.
+ * `npm run bench -- --proposers 1,2,4,8`: k Worker isolates of one ledger (the bench's k-proposer
+ * mode), each in its own simulated region, the counts and both designs of issue #12 measured side by
+ * side in one `wrangler dev`:
+ * - `coordinator` (production): the k are forwarders (`src/proposer/bench-forwarders.ts`), each
+ *   forwarding over its simulated hop to the ledger's coordinator, which runs the one proposer in
+ *   the coordinator's region;
+ * - `direct` (the design before issue #12, the baseline): the k are proposers of their own
+ *   (`src/proposer/bench-proposers.ts`) and duel.
+ * Acceptors enam, wnam, weur (Q1 = Q2 = 2); the Workers' regions cycle through `proposer_regions`
+ * (k = 4: one in each; k = 8: two in each), as in issue #12's simulator targets. Each design and k
+ * has its own ledger; in each round it gets new Workers (and a new coordinator proposer), a warm-up,
+ * then two closed-loop loads of single-entry appends: `light` (one client per Worker) and `loaded`
+ * (64 clients). The designs are interleaved: each round runs every count in turn, both designs at
+ * each count, and the rounds alternate the order of the counts and of the designs, so both designs
+ * see the shared machine over the same stretch of time. Reported per load: entries/s and latency as
+ * the clients saw them, and each Worker's own append times (server side, call to outcome, the hop
+ * to the coordinator included) in units of that Worker's own quorum RTT.
  */
 
 import { sleep, type WranglerDev } from "../scripts/wrangler-dev.js";
-import { nthNearestRtt_ms, type RegionHint } from "../src/core/region-rtt.js";
+import { coordinatorRegionFor, forwardedRatio } from "../src/core/coordinator/index.js";
+import { nthNearestRtt_ms, type RegionHint, region_hints } from "../src/core/region-rtt.js";
 import { bench_proposers_max } from "../src/proposer/bench-proposer-limits.js";
 import { callOk } from "./client.js";
 import { type CpuUse, cpuSnapshot, cpuUse } from "./cpu.js";
@@ -21,11 +30,22 @@ import { round, roundSummary, type Summary, scaled, summarize } from "./stats.js
 
 export const acceptor_regions: readonly RegionHint[] = ["enam", "wnam", "weur"];
 export const accept_quorum = 2;
+/**
+ * Where the ledger's coordinator sits: the Worker's own default placement (`COORDINATOR_REGION`
+ * unset), passed explicitly so the bench knows it and the report can name it.
+ */
+export const coordinator_region: RegionHint = coordinatorRegionFor(acceptor_regions, accept_quorum, region_hints);
 /** Where the k proposers sit, in turn. */
 export const proposer_regions: readonly RegionHint[] = ["enam", "wnam", "weur", "apac"];
 /** The clients of the `loaded` load: issue #12's throughput target is stated at 64. */
 export const loaded_connections = 64;
-/** Proposer counts one run may compare (each costs a warm-up and two loads). */
+/** Issue #12's designs, both measured in every run: the production one first in each table. */
+export const bench_designs = ["coordinator", "direct"] as const;
+export type BenchDesign = (typeof bench_designs)[number];
+/** What `GET /v1/_bench/stats` names each design (`design`): the Worker forwards, or proposes itself. */
+const stats_design_names: Readonly<Record<BenchDesign, string>> = { coordinator: "forward", direct: "direct" };
+
+/** Proposer counts one run may compare (each costs, per design, a warm-up and two loads). */
 export const proposer_counts_max = 4;
 
 export interface ProposersSizes {
@@ -33,8 +53,9 @@ export interface ProposersSizes {
   /** Seconds of each load (light, loaded) per proposer count and round. */
   readonly load_s: number;
   /**
-   * Rounds over the counts, in alternating order (1 2 4 8, then 8 4 2 1, ...), the figures summed
-   * over them: each count sees the shared machine over the same stretch of time.
+   * Rounds over the counts and designs, in alternating order (1 2 4 8 with coordinator before
+   * direct, then 8 4 2 1 with direct before coordinator, ...), the figures summed over them: each
+   * count and design sees the shared machine over the same stretch of time.
    */
   readonly rounds: number;
 }
@@ -64,7 +85,10 @@ export function regionsFor(k: number): RegionHint[] {
 
 type Stats = Record<string, number>;
 
-/** What `GET /v1/_bench/stats` says of one bench proposer. */
+/**
+ * What `GET /v1/_bench/stats` says of one of the k: a proposer (direct; `stats` its ProposerStats) or
+ * a forwarder (coordinator; `stats` its `forwards` and `forwards_failed`).
+ */
 interface ProposerView {
   readonly proposerId: string;
   readonly rtt_from: RegionHint;
@@ -96,13 +120,34 @@ async function settle(base: string, ledger: string): Promise<void> {
   throw new Error(`${ledger}: appends still in flight ${settle_ms_max} ms after the load`);
 }
 
+/**
+ * The ledger's counters and its k. `stats` is the ledger's proposer's: the coordinator's one
+ * proposer (coordinator design: so its phase-1 runs and entries, not the forwarders'), or the k
+ * proposers' added up (direct).
+ */
 async function benchStats(base: string, ledger: string): Promise<{ stats: Stats; proposers: ProposerView[] }> {
   const body = (await callOk(base, "GET", `/v1/_bench/stats?ledger=${ledger}`)).body as {
     stats: Stats | null;
     proposers: ProposerView[] | null;
+    design: string;
   };
   if (body.stats === null || body.proposers === null) throw new Error(`${ledger}: not in the k-proposer mode`);
+  const design = designOfLedger(ledger);
+  if (body.design !== stats_design_names[design]) {
+    throw new Error(`${ledger}: the Worker reports design ${body.design}, not ${stats_design_names[design]}`);
+  }
   return { stats: body.stats, proposers: body.proposers };
+}
+
+/** Each design and count has its own ledger (its own acceptors' log, its own coordinator). */
+export function ledgerFor(design: BenchDesign, k: number): string {
+  return `bench-proposers-${design}-k${k}`;
+}
+
+function designOfLedger(ledger: string): BenchDesign {
+  const design = bench_designs.find((d) => ledger.startsWith(`bench-proposers-${d}-`));
+  if (design === undefined) throw new Error(`${ledger}: not a ledger of the proposers bench`);
+  return design;
 }
 
 function delta(before: Stats, after: Stats): Stats {
@@ -111,10 +156,18 @@ function delta(before: Stats, after: Stats): Stats {
   return d;
 }
 
-/** One proposer over one load: its own append times, in ms and in units of its own quorum RTT. */
+/**
+ * One of the k (a proposer, or a forwarder to the coordinator) over one load: its own append times,
+ * in ms and in units of its own quorum RTT.
+ */
 export interface ProposerFigures {
   readonly rtt_from: RegionHint;
   readonly quorumRtt_ms: number;
+  /**
+   * The least its appends can take, in its own quorum RTTs: 1 for a proposer (direct); for a
+   * forwarder, the hop to the coordinator plus the coordinator's quorum RTT (`forwardedRatio`).
+   */
+  readonly floor_rtt: number;
   /** Its id in each round (a round starts new proposers). */
   readonly proposerIds: readonly string[];
   readonly appends: number;
@@ -123,8 +176,9 @@ export interface ProposerFigures {
   readonly untimed: number;
   readonly ms: Summary | null;
   readonly rtt: Summary | null;
-  readonly phase1_runs: number;
-  readonly entries_committed: number;
+  /** Its own phase-1 runs and entries committed; null for a forwarder (the coordinator proposes). */
+  readonly phase1_runs: number | null;
+  readonly entries_committed: number | null;
 }
 
 /** One load at one proposer count, summed over the rounds. */
@@ -141,7 +195,7 @@ export interface ProposersLoad {
   readonly client_ms: Summary | null;
   /** Every proposer's append times pooled, each divided by its own quorum RTT. */
   readonly rtt: Summary | null;
-  /** Server side, over the loads and their drains: entries committed per second by all k. */
+  /** Server side, over the loads and their drains: entries committed per second by the ledger's proposer(s). */
   readonly server_entries_per_s: number;
   /** Cores busy during the loads, averaged (weighted by their length). */
   readonly cpu: {
@@ -150,12 +204,13 @@ export interface ProposersLoad {
     readonly otherProcesses_cores: number;
     readonly steal_cores: number;
   };
-  /** All k proposers' counters over the loads (a delta). */
+  /** The ledger's proposer counters over the loads (a delta): the coordinator's, or all k direct proposers'. */
   readonly stats: Stats;
   readonly proposers: readonly ProposerFigures[];
 }
 
 export interface ProposersRun {
+  readonly design: BenchDesign;
   readonly k: number;
   readonly regions: readonly RegionHint[];
   readonly ledger: string;
@@ -166,6 +221,9 @@ export interface ProposersScenario {
   readonly name: "proposers";
   readonly acceptors: readonly RegionHint[];
   readonly quorum: { readonly prepare: number; readonly accept: number };
+  /** Where the coordinator design's one proposer sits (null: a result from before the coordinator). */
+  readonly coordinatorRegion: RegionHint | null;
+  readonly designs: readonly BenchDesign[];
   readonly sizes: ProposersSizes;
   readonly runs: readonly ProposersRun[];
   readonly startup_ms: number;
@@ -226,7 +284,7 @@ async function measureLoad(
   const pooled = proposers.flatMap((p) => p.samples_ms.map((x) => x / p.view.quorumRtt_ms));
   const own = pooled.length > 0 ? summarize(pooled) : undefined;
   ctx.progress(
-    `  k=${proposers.length} ${load} ×${connections}: ${result.entries_per_s.toFixed(1)} entries/s, client p50 ${result.latency_ms.p50} ms p99 ${result.latency_ms.p99} ms, ${result.requests_non2xx} non-2xx, ${result.errors} errors; own-RTT median ${own?.median.toFixed(2) ?? "–"} p99 ${own?.p99.toFixed(2) ?? "–"}; other processes ${cpu.otherProcesses_cores} cores`,
+    `  ${designOfLedger(ledger)} k=${proposers.length} ${load} ×${connections}: ${result.entries_per_s.toFixed(1)} entries/s, client p50 ${result.latency_ms.p50} ms p99 ${result.latency_ms.p99} ms, ${result.requests_non2xx} non-2xx, ${result.errors} errors; own-RTT median ${own?.median.toFixed(2) ?? "–"} p99 ${own?.p99.toFixed(2) ?? "–"}; other processes ${cpu.otherProcesses_cores} cores`,
   );
   return { result, busy_s, cpu, stats: delta(before.stats, after.stats), proposers };
 }
@@ -238,7 +296,12 @@ function addStats(parts: readonly Stats[]): Stats {
 }
 
 /** One load's rounds summed: counts added, samples pooled, CPU averaged by wall time. */
-function combine(load: ProposersLoad["load"], connections: number, parts: readonly LoadPart[]): ProposersLoad {
+function combine(
+  design: BenchDesign,
+  load: ProposersLoad["load"],
+  connections: number,
+  parts: readonly LoadPart[],
+): ProposersLoad {
   const sum = (f: (p: LoadPart) => number) => parts.reduce((a, p) => a + f(p), 0);
   const duration_s = sum((p) => p.result.duration_s);
   const wall_s = sum((p) => p.cpu.wall_s);
@@ -252,17 +315,21 @@ function combine(load: ProposersLoad["load"], connections: number, parts: readon
     const samples = rounds.flatMap((r) => r.samples_ms);
     const ms = samples.length > 0 ? summarize(samples) : null;
     const d = addStats(rounds.map((r) => r.stats));
+    const direct = design === "direct";
     return {
       rtt_from: first.rtt_from,
       quorumRtt_ms: first.quorumRtt_ms,
+      floor_rtt: direct
+        ? 1
+        : round(forwardedRatio(first.rtt_from, coordinator_region, acceptor_regions, accept_quorum), 2),
       proposerIds: rounds.map((r) => r.view.proposerId),
       appends: samples.length,
       failed: rounds.reduce((a, r) => a + r.failed, 0),
       untimed: rounds.reduce((a, r) => a + r.untimed, 0),
       ms: ms && roundSummary(ms, 1),
       rtt: ms && roundSummary(scaled(ms, first.quorumRtt_ms), 3),
-      phase1_runs: d.phase1_runs ?? 0,
-      entries_committed: d.entries_committed ?? 0,
+      phase1_runs: direct ? (d.phase1_runs ?? 0) : null,
+      entries_committed: direct ? (d.entries_committed ?? 0) : null,
     };
   });
   const pooled = parts.flatMap((p) => p.proposers.flatMap((r) => r.samples_ms.map((x) => x / r.view.quorumRtt_ms)));
@@ -291,23 +358,25 @@ function combine(load: ProposersLoad["load"], connections: number, parts: readon
   };
 }
 
-/** One count in one round: the mode set (new proposers), a warm-up, then both loads. */
+/** One design at one count in one round: the mode set (new Workers), a warm-up, then both loads. */
 async function measureCount(
   ctx: BenchContext,
   dev: WranglerDev,
+  design: BenchDesign,
   k: number,
-  ledger: string,
   sizes: ProposersSizes,
 ): Promise<{ light: LoadPart; loaded: LoadPart }> {
   const regions = regionsFor(k);
+  const ledger = ledgerFor(design, k);
   // No isolate-wide RTT: each proposer adds its own (`rtt_from`), with the default jitter.
   await callOk(dev.url, "PUT", "/v1/_faults", {});
   await callOk(dev.url, "PUT", "/v1/_bench/mode", {
     classic: false,
     proposers: regions.map((rtt_from) => ({ rtt_from })),
+    design,
   });
   ctx.progress(
-    `proposers: k=${k} in ${regions.join(",")} (own quorum RTTs ${regions.map((r) => nthNearestRtt_ms(r, acceptor_regions, accept_quorum)).join(", ")} ms); warm-up ${sizes.warmup_s} s`,
+    `proposers: ${design} k=${k} in ${regions.join(",")} (own quorum RTTs ${regions.map((r) => nthNearestRtt_ms(r, acceptor_regions, accept_quorum)).join(", ")} ms); warm-up ${sizes.warmup_s} s`,
   );
   await runLoad({
     base: dev.url,
@@ -324,7 +393,10 @@ async function measureCount(
   return { light, loaded };
 }
 
-/** Every count of `counts`, in `sizes.rounds` rounds of alternating order, against one `wrangler dev`. */
+/**
+ * Every count of `counts` in both designs, in `sizes.rounds` rounds of alternating order, against
+ * one `wrangler dev`.
+ */
 export async function proposersScenario(
   ctx: BenchContext,
   counts: readonly number[],
@@ -332,26 +404,36 @@ export async function proposersScenario(
 ): Promise<ProposersScenario> {
   const name = "proposers";
   const quorum = { prepare: 2, accept: accept_quorum };
-  return withWrangler(ctx, name, { ACCEPTOR_REGIONS: acceptor_regions.join(",") }, async (dev) => {
-    const ledgers = new Map(counts.map((k) => [k, `bench-proposers-k${k}`]));
-    const parts = new Map(counts.map((k) => [k, { light: [] as LoadPart[], loaded: [] as LoadPart[] }]));
+  const designs = bench_designs;
+  const vars = { ACCEPTOR_REGIONS: acceptor_regions.join(","), COORDINATOR_REGION: coordinator_region };
+  return withWrangler(ctx, name, vars, async (dev) => {
+    const key = (design: BenchDesign, k: number) => `${design} ${k}`;
+    const parts = new Map<string, { light: LoadPart[]; loaded: LoadPart[] }>();
+    for (const design of designs) for (const k of counts) parts.set(key(design, k), { light: [], loaded: [] });
     for (let r = 0; r < sizes.rounds; r++) {
       ctx.progress(`${name}: round ${r + 1} of ${sizes.rounds}`);
-      for (const k of r % 2 === 0 ? counts : [...counts].reverse()) {
-        const { light, loaded } = await measureCount(ctx, dev, k, ledgers.get(k)!, sizes);
-        parts.get(k)!.light.push(light);
-        parts.get(k)!.loaded.push(loaded);
+      const forward = r % 2 === 0;
+      for (const k of forward ? counts : [...counts].reverse()) {
+        for (const design of forward ? designs : [...designs].reverse()) {
+          const { light, loaded } = await measureCount(ctx, dev, design, k, sizes);
+          parts.get(key(design, k))!.light.push(light);
+          parts.get(key(design, k))!.loaded.push(loaded);
+        }
       }
     }
     await callOk(dev.url, "PUT", "/v1/_bench/mode", { classic: false });
-    const runs = counts.map(
-      (k): ProposersRun => ({
-        k,
-        regions: regionsFor(k),
-        ledger: ledgers.get(k)!,
-        loads: [combine("light", k, parts.get(k)!.light), combine("loaded", loaded_connections, parts.get(k)!.loaded)],
+    const runs = designs.flatMap((design) =>
+      counts.map((k): ProposersRun => {
+        const { light, loaded } = parts.get(key(design, k))!;
+        return {
+          design,
+          k,
+          regions: regionsFor(k),
+          ledger: ledgerFor(design, k),
+          loads: [combine(design, "light", k, light), combine(design, "loaded", loaded_connections, loaded)],
+        };
       }),
     );
-    return { name, acceptors: acceptor_regions, quorum, sizes, runs };
+    return { name, acceptors: acceptor_regions, quorum, coordinatorRegion: coordinator_region, designs, sizes, runs };
   });
 }

@@ -16,8 +16,9 @@
  * throughput, so a profiled run is for finding where the time goes, not for README's figures.
  *
  * `npm run bench -- --proposers 1,2,4,8 [--quick]` runs only the k-proposer comparison instead
- * (`proposers.ts`, issue #12): `<out>/<date>-proposers[-quick].json` and `.md`, the summary printed;
- * `--from` re-renders such a JSON's summary too.
+ * (`proposers.ts`, issue #12), the coordinator design and the direct one side by side:
+ * `<out>/<date>-proposers-designs[-quick].json` and `.md`, the summary printed; `--from` re-renders
+ * such a JSON's summary too (and one of `<date>-proposers[-quick].json`, from before the coordinator).
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -26,8 +27,21 @@ import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { project_root } from "../scripts/wrangler-dev.js";
 import { EntryFactory } from "./client.js";
-import { type ProposersScenario, parseProposerCounts, proposersScenario, proposersSizesFor } from "./proposers.js";
-import { k4ThroughputRatio, type ProposersResult, proposersMarkdown } from "./proposers-report.js";
+import {
+  bench_designs,
+  type ProposersScenario,
+  parseProposerCounts,
+  proposersScenario,
+  proposersSizesFor,
+} from "./proposers.js";
+import {
+  fromLegacy,
+  isDesignsResult,
+  k4ThroughputRatios,
+  type LegacyProposersResult,
+  type ProposersResult,
+  proposersMarkdown,
+} from "./proposers-report.js";
 import { type BenchResult, renderResult } from "./render.js";
 import { targetsOf } from "./report.js";
 import {
@@ -44,6 +58,11 @@ type ScenarioName = (typeof scenario_names)[number];
 
 /** The whole run is abandoned (and every wrangler dev killed) after this long. */
 const run_timeout_ms = { quick: 5 * 60_000, full: 15 * 60_000 };
+/**
+ * The same for `--proposers`, which measures both designs (about 4 min quick on an idle machine):
+ * room for a shared machine, still a bound.
+ */
+const proposers_run_timeout_ms = { quick: 7 * 60_000, full: 15 * 60_000 };
 
 interface Args {
   quick: boolean;
@@ -97,7 +116,7 @@ function parseArgs(argv: readonly string[]): Args {
       args.only = names as ScenarioName[];
     } else if (a === "--help" || a === "-h") {
       process.stdout.write(
-        `usage: npm run bench -- [--quick] [--profile] [--out <dir>] [--scratch <dir for persistence>] [--only ${scenario_names.join(",")}]\n       npm run bench -- --proposers 1,2,4,8 [--quick] [--out <dir>] [--scratch <dir>]   (k proposers side by side)\n       npm run bench -- --from <result.json> [--out <dir>]   (re-render its chart and summary)\n`,
+        `usage: npm run bench -- [--quick] [--profile] [--out <dir>] [--scratch <dir for persistence>] [--only ${scenario_names.join(",")}]\n       npm run bench -- --proposers 1,2,4,8 [--quick] [--out <dir>] [--scratch <dir>]   (k proposers, both designs, side by side)\n       npm run bench -- --from <result.json> [--out <dir>]   (re-render its chart and summary)\n`,
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
@@ -170,12 +189,17 @@ async function environmentOf(scratch: string, loadAtStart: number[]): Promise<Be
   };
 }
 
-function proposersStem(result: ProposersResult): string {
-  return `${result.startedAt.slice(0, 10)}-proposers${result.quick ? "-quick" : ""}`;
+/** `<date>-proposers-designs[-quick]`; a result from before the coordinator keeps its `<date>-proposers[-quick]`. */
+function proposersStem(result: ProposersResult, legacy: boolean): string {
+  return `${result.startedAt.slice(0, 10)}-proposers${legacy ? "" : "-designs"}${result.quick ? "-quick" : ""}`;
 }
 
 /** Writes a `--proposers` run's `<stem>.md` and prints it; nothing for a run that failed. */
-async function writeProposersMarkdown(result: ProposersResult, out: string): Promise<string | undefined> {
+async function writeProposersMarkdown(
+  result: ProposersResult,
+  out: string,
+  legacy = false,
+): Promise<string | undefined> {
   if (result.scenario === undefined) return undefined;
   const markdown = proposersMarkdown(result.scenario, result.environment, {
     quick: result.quick,
@@ -183,13 +207,13 @@ async function writeProposersMarkdown(result: ProposersResult, out: string): Pro
     wall_ms: result.wall_ms,
   });
   await mkdir(out, { recursive: true });
-  const mdPath = join(out, `${proposersStem(result)}.md`);
+  const mdPath = join(out, `${proposersStem(result, legacy)}.md`);
   await writeFile(mdPath, markdown);
   process.stdout.write(markdown);
   return mdPath;
 }
 
-/** The k-proposer comparison alone: runs it, writes its JSON and Markdown, prints the summary. */
+/** The k-proposer comparison of both designs alone: runs it, writes its JSON and Markdown, prints the summary. */
 async function runProposers(
   args: Args,
   counts: readonly number[],
@@ -216,14 +240,15 @@ async function runProposers(
     startedAt: started.toISOString(),
     wall_ms,
     counts,
+    designs: bench_designs,
     sizes,
     environment: await environmentOf(args.scratch, loadAtStart),
-    k4ThroughputRatio: scenario ? (k4ThroughputRatio(scenario) ?? null) : null,
+    k4ThroughputRatios: scenario ? k4ThroughputRatios(scenario) : {},
     scenario,
     failure,
   };
   await mkdir(args.out, { recursive: true });
-  const jsonPath = join(args.out, `${proposersStem(result)}.json`);
+  const jsonPath = join(args.out, `${proposersStem(result, false)}.json`);
   await writeFile(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
   const mdPath = await writeProposersMarkdown(result, args.out);
   ctx.progress(`wrote ${jsonPath}${mdPath ? ` and ${mdPath}` : ""}; wall clock ${(wall_ms / 1000).toFixed(1)} s`);
@@ -246,9 +271,13 @@ async function writeRendered(result: BenchResult, out: string): Promise<string> 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.from !== undefined) {
-    const saved = JSON.parse(await readFile(args.from, "utf8")) as BenchResult | ProposersResult;
+    const saved = JSON.parse(await readFile(args.from, "utf8")) as
+      | BenchResult
+      | ProposersResult
+      | LegacyProposersResult;
     if (saved.bench === "quorum-ledger-proposers") {
-      const mdPath = await writeProposersMarkdown(saved, args.out);
+      const legacy = !isDesignsResult(saved);
+      const mdPath = await writeProposersMarkdown(isDesignsResult(saved) ? saved : fromLegacy(saved), args.out, legacy);
       process.stderr.write(`re-rendered ${args.from} to ${mdPath ?? "nothing (the run failed)"}\n`);
       return;
     }
@@ -261,13 +290,13 @@ async function main(): Promise<void> {
   const loadAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
   const progress = (message: string) =>
     process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
-  const watchdog = setTimeout(
-    () => {
-      progress(`the run exceeded ${run_timeout_ms[args.quick ? "quick" : "full"] / 1000} s; giving up`);
-      process.exit(1); // the exit handler of scripts/wrangler-dev.ts kills every wrangler dev still up
-    },
-    run_timeout_ms[args.quick ? "quick" : "full"],
-  );
+  const timeout_ms = (args.proposers === undefined ? run_timeout_ms : proposers_run_timeout_ms)[
+    args.quick ? "quick" : "full"
+  ];
+  const watchdog = setTimeout(() => {
+    progress(`the run exceeded ${timeout_ms / 1000} s; giving up`);
+    process.exit(1); // the exit handler of scripts/wrangler-dev.ts kills every wrangler dev still up
+  }, timeout_ms);
   watchdog.unref();
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(130));
 
