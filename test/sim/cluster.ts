@@ -242,6 +242,8 @@ export class Cluster {
     coordinator_forwards: 0,
     coordinator_resets: 0,
     forward_fallbacks: 0,
+    /** Messages to acceptors from Workers that forward (`route` set): none, unless the broken fallback. */
+    forwarding_worker_sends: 0,
   };
   /** Per acceptor and ballot, the highest `fromSlot` prepared: a higher one at the same ballot is a re-prepare. */
   private readonly preparedFrom = new Map<string, number>();
@@ -372,6 +374,7 @@ export class Cluster {
     const epoch = from.epoch;
     // A crashed isolate sends nothing more (an aimed leader cut crashes it in the middle of a send loop).
     if (!from.up) return new Promise<AcceptorReply>(() => {});
+    if (from.route !== undefined) this.counters.forwarding_worker_sends++;
     if (request.type === "commit" || request.type === "accept")
       for (const c of request.commits) this.commitSentFor.add(c.slot);
     if (request.type === "accept" && this.aims.leaderCuts > 0 && this.aims.onLeaderCut !== undefined) {

@@ -338,6 +338,11 @@ async function runScenarioUnguarded(seed: number, overrides: ScenarioOverrides):
     .reduce((a, b) => (b.length > a.length ? b : a));
   violations.push(...checkReads(reads, acksOf(clients), finalLedger));
   if (world.events_run >= events_max) violations.push(`the run hit its bound of ${events_max} events`);
+  // The coordinator design's own rule: a Worker never proposes (the broken fallback aside, which the
+  // receipt check above must catch by itself).
+  const workerSends = cluster.counters.forwarding_worker_sends;
+  if (workerSends > 0 && overrides.forwardFallback === undefined)
+    violations.push(`Workers that forward to the coordinator sent ${workerSends} messages to acceptors themselves`);
   const requests = [...clients, ...mixClients].reduce((k, c) => k + c.requests.length, 0);
   const entries = Math.max(...cluster.acceptors.map((a) => a.store.head().seq));
   const summary =

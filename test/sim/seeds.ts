@@ -27,8 +27,9 @@ const seeds_per_test = 50;
 /**
  * Counters (`ScenarioResult.stats.counters`) that every range must see above zero: the paths behind
  * the tiny limits (truncated listings and the re-prepare loop, phase-2 chunks, catch-up paging, the
- * apply limit, the 429 of a full queue), each aimed fault, and the contention mix's cold joiners
- * evicted. A range where one stays at zero no longer tests what it claims to.
+ * apply limit, the 429 of a full queue), each aimed fault, the contention mix's cold joiners
+ * evicted, and the coordinator design's forwards and resets. A range where one stays at zero no
+ * longer tests what it claims to.
  */
 export const exercised_counters = [
   "truncated_promises",
@@ -43,6 +44,8 @@ export const exercised_counters = [
   "aimed_commit_losses",
   "blacked_out_commits",
   "proposers_retired",
+  "coordinator_forwards",
+  "coordinator_resets",
 ] as const;
 
 /**
