@@ -166,9 +166,12 @@ describe("the checker's positions", () => {
 
 describe("the checker never crashes", () => {
   test("more receipts than entries, and an answer of no known shape, are violations, not a TypeError", () => {
-    const cluster = { observer: { violations: [] }, acceptorViolations: [], acceptors: [] } as unknown as Parameters<
-      typeof checkRun
-    >[0];
+    const cluster = {
+      observer: { violations: [] },
+      acceptorViolations: [],
+      proposerViolations: [],
+      acceptors: [],
+    } as unknown as Parameters<typeof checkRun>[0];
     const receipt = { id: "c0-e0", status: "created", seq: 1, hash: "x", committedAt: "t", slot: 1 };
     const client = {
       name: "c0",
