@@ -135,12 +135,27 @@ export class SimProposer {
     this.proposer = this.make(this.nextId());
   }
 
+  /**
+   * A new life that starts while the old one still runs (a Durable Object replaced elsewhere while
+   * an event of the old instance, which never touches storage, goes on: the platform's "known
+   * issues"). The old proposer keeps its timers and its sends and finishes what it holds; it gets
+   * nothing new. A crash of this node still ends both.
+   */
+  replace(): void {
+    this.replacedLives.push(this.proposer);
+    this.proposer = this.make(this.nextId());
+  }
+
+  /** Lives replaced while still running (`replace`): they may go on counting. */
+  private readonly replacedLives: Proposer[] = [];
+
   /** The counters of every life of this proposer so far (a restart starts a fresh `Proposer`). */
   private readonly pastLivesStats: Record<string, number> = {};
 
   statsOfAllLives(): Record<string, number> {
     const total = { ...this.pastLivesStats };
     this.addStats(total, this.proposer.stats);
+    for (const old of this.replacedLives) this.addStats(total, old.stats);
     return total;
   }
 
@@ -241,6 +256,8 @@ export class Cluster {
     /** The coordinator design (`coordinator.ts`): calls Workers made to it, its resets, and the broken variant's fallbacks. */
     coordinator_forwards: 0,
     coordinator_resets: 0,
+    /** Resets whose old instance went on with what it held beside the new one (`SimProposer.replace`). */
+    coordinator_overlapping_lives: 0,
     forward_fallbacks: 0,
     /** Messages to acceptors from Workers that forward (`route` set): none, unless the broken fallback. */
     forwarding_worker_sends: 0,

@@ -8,7 +8,9 @@
  * link (the forward then times out at deadline + margin), failed or silent when the coordinator is
  * down. A reset of the Durable Object (`reset`, or any crash of its node) loses its memory: the
  * next life is a fresh proposer with a new proposerId (`k0.2`, ...) that must run phase 1, and every
- * forward inside the old life either fails (the platform reports the reset) or is never answered.
+ * forward inside the old life either fails (the platform reports the reset) or is never answered;
+ * or, as the platform allows for an instance that never touches storage, the old life goes on with
+ * what it holds beside the new one (two coordinators at once: Paxos, not uniqueness, keeps it safe).
  *
  * The Worker never proposes. `fallback: "direct_for_tests"` is the trap the study found, kept only
  * as a broken variant for `checker-catches.test.ts`: a forward that fails or times out is proposed
@@ -67,10 +69,19 @@ export class SimCoordinator implements WorkerRoute {
     return this.node.up;
   }
 
-  /** A Durable Object reset: memory lost at once; the next life starts `down_ms` later (0: at once). */
-  reset(down_ms = 0): void {
+  /**
+   * A Durable Object reset: memory lost at once; the next life starts `down_ms` later (0: at once).
+   * `overlapping`: the new life starts at once while the old one finishes the requests it holds
+   * (and answers them), as an instance the platform replaced elsewhere may.
+   */
+  reset(down_ms = 0, overlapping = false): void {
     if (!this.node.up) return;
     this.cluster.counters.coordinator_resets++;
+    if (overlapping) {
+      this.cluster.counters.coordinator_overlapping_lives++;
+      this.node.replace();
+      return;
+    }
     this.node.crash();
     if (down_ms <= 0) this.node.restart();
     else this.world.schedule(down_ms, () => this.restart());
@@ -268,7 +279,7 @@ const cut_worker_chance = 0.5;
 export interface ScenarioCoordinator {
   readonly region: RegionHint;
   readonly misplaced: boolean;
-  readonly resets: ReadonlyArray<{ readonly at_ms: number; readonly down_ms: number }>;
+  readonly resets: ReadonlyArray<{ readonly at_ms: number; readonly down_ms: number; readonly overlapping: boolean }>;
   readonly partitions: ReadonlyArray<{ readonly at_ms: number; readonly until_ms: number }>;
   /** The design's stream after the plan: the link's delays and the cuts' members fork from it. */
   readonly rng: Prng;
@@ -291,10 +302,13 @@ export function drawScenarioCoordinator(
   const placed = [...new Set(acceptorRegions)];
   const misplaced = rng.chance(misplaced_share);
   const region = misplaced ? rng.pick(region_hints) : coordinatorRegionFor(acceptorRegions, acceptQuorum, placed);
-  const resets = Array.from({ length: rng.int(coordinator_resets.min, coordinator_resets.max) }, () => ({
-    at_ms: rng.uniform(0, fault_phase_ms),
-    down_ms: rng.chance(0.5) ? 0 : rng.uniform(coordinator_down_ms.min, coordinator_down_ms.max),
-  }));
+  const resets = Array.from({ length: rng.int(coordinator_resets.min, coordinator_resets.max) }, () => {
+    const at_ms = rng.uniform(0, fault_phase_ms);
+    // A third back at once, a third down a while, a third replaced while the old instance goes on.
+    const roll = rng.next();
+    const down_ms = roll < 2 / 3 ? 0 : rng.uniform(coordinator_down_ms.min, coordinator_down_ms.max);
+    return { at_ms, down_ms, overlapping: roll < 1 / 3 };
+  });
   const partitions = Array.from({ length: rng.int(coordinator_partitions.min, coordinator_partitions.max) }, () => {
     const at_ms = rng.uniform(0, fault_phase_ms);
     const until_ms = Math.min(
@@ -309,7 +323,8 @@ export function drawScenarioCoordinator(
 export function describeScenarioCoordinator(plan: ScenarioCoordinator | undefined): string {
   if (plan === undefined) return "";
   return (
-    `; coordinator in ${plan.region}${plan.misplaced ? " (misplaced)" : ""}, ${plan.resets.length} resets, ` +
+    `; coordinator in ${plan.region}${plan.misplaced ? " (misplaced)" : ""}, ${plan.resets.length} resets ` +
+    `(${plan.resets.filter((r) => r.overlapping).length} overlapping the old life), ` +
     `${plan.partitions.length} partitions of it`
   );
 }
@@ -331,7 +346,8 @@ export function armScenarioCoordinator(
   const coordinator = useCoordinator(cluster, world, linkRng, plan.region, fallback);
   if (aims.clocks === "equal_coarse") coordinator.node.clockTick_ms = aims.clock_ms;
   if (aims.clocks === "skewed") coordinator.node.clockOffset_ms = rng.uniform(-aims.clock_ms, aims.clock_ms);
-  for (const { at_ms, down_ms } of plan.resets) world.schedule(at_ms, () => coordinator.reset(down_ms));
+  for (const { at_ms, down_ms, overlapping } of plan.resets)
+    world.schedule(at_ms, () => coordinator.reset(down_ms, overlapping));
   const faults = cluster.faults;
   const name = coordinator.node.name;
   for (const { at_ms, until_ms } of plan.partitions) {

@@ -46,6 +46,7 @@ export const exercised_counters = [
   "proposers_retired",
   "coordinator_forwards",
   "coordinator_resets",
+  "coordinator_overlapping_lives",
 ] as const;
 
 /**
