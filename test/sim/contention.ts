@@ -321,7 +321,8 @@ export const scenario_mix_share = 0.3;
  * today's protocol duels its way past the 30 s liveness bound on about one in twelve such seeds
  * (proposers take leadership from each other every second and commit a slot a second, while the
  * tiny queues refuse the open-loop streams with 429s), and every check after the heal fails in turn.
- * No value is lost or chosen twice. Issue #12's answer to contention turns this on;
+ * No value is lost or chosen twice. Seeds of the coordinator design (issue #12's answer) have their
+ * own switch, `coordinator_mix_under_tiny_limits` in `coordinator.ts`, with what it measured;
  * `--contention-mix` runs the mix on any seed meanwhile.
  */
 export const mix_under_tiny_limits = false;
