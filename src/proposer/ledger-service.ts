@@ -422,7 +422,9 @@ export class LedgerServices {
   ): LedgerService {
     if (this.role === "coordinator") {
       const bench = this.benchProposers === undefined ? undefined : [{ rtt_from: config.coordinatorRegion }];
-      return new LedgerService(ledger, config, namespace, this.proposerOptions, bench, {
+      // A Durable Object runs all its requests in one I/O context: waiters need no poll timer.
+      const options = { ...this.proposerOptions, requestsShareOneContext: true };
+      return new LedgerService(ledger, config, namespace, options, bench, {
         kind: "direct",
         at: config.coordinatorRegion,
       });

@@ -122,7 +122,25 @@ export class GroupCommit {
     private readonly stats: ProposerStats,
     private readonly protocol: GroupRoundProtocol,
     private readonly timers: Timers,
+    /**
+     * Whether every request runs in one I/O context (a Durable Object: the coordinator), so that a
+     * request may be resumed by another: then a waiting request sleeps until the end of the next group
+     * round (`roundEnded`) or its deadline, with no poll timer. A Worker (false) must poll: there each
+     * request has its own context. Measured under `wrangler dev`: 64 requests polling every 5 ms in one
+     * Durable Object delayed its timers by 0.5 to 1.5 s.
+     */
+    private readonly oneContext = false,
   ) {}
+
+  /** One context only: resolved (and replaced) at the end of each group round and of each tenure. */
+  private roundEnded = deferred<void>();
+
+  private wakeWaiters(): void {
+    if (!this.oneContext) return;
+    const ended = this.roundEnded;
+    this.roundEnded = deferred<void>();
+    ended.resolve();
+  }
 
   /** The commits of the last `window_ms` (at most `commit_history_max` of them). */
   recentCommits(window_ms: number): RecentCommits {
@@ -181,6 +199,10 @@ export class GroupCommit {
     // end-of-group-round signal may wake this request at once instead of at the next poll.
     const polls_max = takeoverPollsMax(request.deadline_ms, this.limits);
     let wake: Deferred<void> | undefined;
+    // One context: the request's one timer, at its deadline (the wait below also ends at every group round's end).
+    const deadline = this.oneContext
+      ? this.timers.wait("request_deadline", Math.max(0, request.deadline_at_ms - this.env.now_ms()))
+      : undefined;
     for (let polls = 0; !request.settled; polls++) {
       if (!this.driving) {
         wake = deferred<void>();
@@ -194,6 +216,10 @@ export class GroupCommit {
       if (this.env.now_ms() >= request.deadline_at_ms || polls >= polls_max) {
         this.expire(request);
         break;
+      }
+      if (deadline !== undefined) {
+        await Promise.race([this.roundEnded.promise, deadline]);
+        continue;
       }
       const poll = this.timers.wait("takeover_poll", this.limits.driver_takeover_poll_ms);
       await (wake === undefined ? poll : Promise.race([wake.promise, poll]));
@@ -247,9 +273,12 @@ export class GroupCommit {
         this.protocol.startGroupRound(calls);
         await this.runGroupRound();
         afterGroupRound();
+        this.wakeWaiters();
       }
     } finally {
       this.driving = false;
+      // A tenure that ended with requests queued hands over to them at once (one context only).
+      this.wakeWaiters();
     }
   }
 

@@ -107,6 +107,7 @@ export class Proposer {
         reachabilityNote: () => this.calls.reachability.note(),
       },
       this.timers,
+      options.requestsShareOneContext ?? false,
     );
   }
 

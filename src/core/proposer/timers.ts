@@ -11,6 +11,8 @@
 export type TimerName =
   /** A waiting request checks whether it was decided, or must take over driving (`driver_takeover_poll_ms`). */
   | "takeover_poll"
+  /** In one context (a Durable Object), a waiting request's only timer: its deadline (`commit_deadline_ms`). */
+  | "request_deadline"
   /** The jittered wait between two attempts of one group round (`backoff_base_ms`, `backoff_cap_ms`). */
   | "attempt_backoff"
   /** The commit of a chosen slot waits for the next Accept to carry it (`commit_linger_ms`). */

@@ -47,6 +47,12 @@ export interface ProposerOptions {
    * learn the chosen values from batched Commits. Off: every Accept goes to every acceptor.
    */
   readonly thrifty?: boolean;
+  /**
+   * Whether all of this proposer's requests run in one I/O context (the coordinator Durable Object):
+   * then a waiting request is woken by the end of a group round instead of polling on a timer
+   * (`GroupCommit`). Off (a Worker, each request its own context): polls every `driver_takeover_poll_ms`.
+   */
+  readonly requestsShareOneContext?: boolean;
   /** The limits this proposer keeps; production passes none and gets `limits`. The simulator turns some down. */
   readonly limits?: CoreLimits;
   /** Test-only: one planted bug (see `sabotage.ts`); never set in production. */

@@ -1,0 +1,81 @@
+/**
+ * The proposer in one I/O context (`ProposerOptions.requestsShareOneContext`, the coordinator Durable
+ * Object): waiting requests are woken by the end of a group round, or by their deadline, and never
+ * poll on a timer. Under `wrangler dev`, 64 requests polling every 5 ms in one Durable Object delayed
+ * its timers by 0.5 to 1.5 s; in a Worker (the default) each request polls in its own context.
+ */
+import { describe, expect, test } from "vitest";
+import { limits } from "../../src/core/limits.js";
+import { QuorumUnavailableError } from "../../src/core/proposer/index.js";
+import { proposerCluster } from "./proposer-cluster.js";
+
+/** Requests started together: they wait behind one another's group rounds. */
+const burst_requests = 8;
+
+function countingSleeps(c: ReturnType<typeof proposerCluster>) {
+  const sleeps: number[] = [];
+  const sleep = c.world.sleep.bind(c.world);
+  c.world.sleep = (ms: number) => {
+    sleeps.push(ms);
+    return sleep(ms);
+  };
+  return sleeps;
+}
+
+describe("one context", () => {
+  test("a burst is answered at its group rounds' ends, with no takeover poll", async () => {
+    const c = proposerCluster({ options: { requestsShareOneContext: true } });
+    const sleeps = countingSleeps(c);
+    await c.append(); // warm: phase 1 done
+    const boxes = Array.from({ length: burst_requests }, () => c.start());
+    await c.runUntil(() => boxes.every((b) => b.answer !== undefined));
+    for (const b of boxes) expect(b.answer?.ok).toBe(true);
+    expect(sleeps.filter((ms) => ms === limits.driver_takeover_poll_ms)).toEqual([]);
+    // The first drives its own round; the others share the next one and are answered when it ends.
+    const took = boxes.map((b) => b.answer!.took_ms);
+    expect(new Set(took.slice(1)).size).toBe(1);
+  });
+
+  test("the same burst in a Worker (the default) polls", async () => {
+    const c = proposerCluster();
+    const sleeps = countingSleeps(c);
+    await c.append();
+    const boxes = Array.from({ length: burst_requests }, () => c.start());
+    await c.runUntil(() => boxes.every((b) => b.answer !== undefined));
+    expect(sleeps.filter((ms) => ms === limits.driver_takeover_poll_ms).length).toBeGreaterThan(0);
+  });
+
+  test("a queued request is answered at its deadline, not proposed, while the round ahead hangs", async () => {
+    const c = proposerCluster({ options: { requestsShareOneContext: true } });
+    await c.append();
+    for (const id of c.ids) c.silent.add(id);
+    const ahead = c.start();
+    const deadline_ms = 50;
+    const queued = c.start(undefined, { deadline_ms });
+    await c.runUntil(() => queued.answer !== undefined);
+    expect(queued.answer?.ok).toBe(false);
+    expect(queued.answer?.took_ms).toBe(deadline_ms);
+    const error = (queued.answer as { error: unknown }).error;
+    expect(error).toBeInstanceOf(QuorumUnavailableError);
+    expect((error as QuorumUnavailableError).outcomeUnknown).toBe(false);
+    expect(ahead.answer).toBeUndefined();
+  });
+
+  test("a tenure that ends with requests queued hands over at once", async () => {
+    const c = proposerCluster({
+      options: { requestsShareOneContext: true },
+      limits: { ...limits, driver_rounds_max: 1 },
+    });
+    const sleeps = countingSleeps(c);
+    await c.append();
+    const first = c.start();
+    await c.runFor(1);
+    const later = [c.start(), c.start()];
+    await c.runUntil(() => [first, ...later].every((b) => b.answer !== undefined));
+    for (const b of [first, ...later]) expect(b.answer?.ok).toBe(true);
+    // One round each: the first's tenure ends after it, and a waiter drives the next at once.
+    const round_ms = first.answer!.took_ms;
+    for (const b of later) expect(b.answer!.took_ms).toBe(2 * round_ms - 1);
+    expect(sleeps.filter((ms) => ms === limits.driver_takeover_poll_ms)).toEqual([]);
+  });
+});
