@@ -322,7 +322,7 @@ export const scenario_mix_share = 0.3;
  * (proposers take leadership from each other every second and commit a slot a second, while the
  * tiny queues refuse the open-loop streams with 429s), and every check after the heal fails in turn.
  * No value is lost or chosen twice. Seeds of the coordinator design (issue #12's answer) have their
- * own switch, `coordinator_mix_under_tiny_limits` in `coordinator.ts`, with what it measured;
+ * own switch, `coordinator_mix_under_tiny_limits` in `coordinator-plan.ts`, with what it measured;
  * `--contention-mix` runs the mix on any seed meanwhile.
  */
 export const mix_under_tiny_limits = false;

@@ -1,10 +1,10 @@
 /**
- * The coordinator design in the seeded scenarios (`coordinator.ts`): drawn from its own stream, so a
+ * The coordinator design in the seeded scenarios (`coordinator-plan.ts`): drawn from its own stream, so a
  * seed keeps its plan with or without it, and run under the full checker with the coordinator reset
  * and cut off during the fault phase.
  */
 import { describe, expect, test } from "vitest";
-import { drawScenarioCoordinator, scenario_coordinator_share } from "./coordinator.js";
+import { drawScenarioCoordinator, scenario_coordinator_share } from "./coordinator-plan.js";
 import { fault_phase_ms, runScenario } from "./scenario.js";
 
 const three = ["enam", "wnam", "weur"] as const;

@@ -14,13 +14,13 @@ import { checkRun } from "./checker.js";
 import { SimClient } from "./clients.js";
 import { Cluster } from "./cluster.js";
 import { armScenarioMix, describeScenarioMix, drawScenarioMix, mix_under_tiny_limits } from "./contention.js";
+import type { ForwardFallback } from "./coordinator.js";
 import {
   armScenarioCoordinator,
   coordinator_mix_under_tiny_limits,
   describeScenarioCoordinator,
   drawScenarioCoordinator,
-  type ForwardFallback,
-} from "./coordinator.js";
+} from "./coordinator-plan.js";
 import { tiny_limits_share, tinyLimits } from "./limits-profiles.js";
 import { Prng } from "./prng.js";
 import { checkReads } from "./read-checker.js";
