@@ -311,9 +311,12 @@ export class Cluster {
   /** The ledger's coordinator, when the run has one (`useCoordinator`). */
   coordinator: SimCoordinator | undefined;
 
-  /** A proposer that is not a Worker isolate: no client, fault plan or heal of `proposers` reaches it. */
-  addNode(name: string, region: RegionHint): SimProposer {
-    const sim: SimProposer = new SimProposer(name, region, (id) => this.makeProposer(id, () => sim));
+  /**
+   * A proposer that is not a Worker isolate: no client, fault plan or heal of `proposers` reaches it.
+   * `options` add to the cluster's proposer options (the coordinator's Durable Object runs its own).
+   */
+  addNode(name: string, region: RegionHint, options: ProposerOptions = {}): SimProposer {
+    const sim: SimProposer = new SimProposer(name, region, (id) => this.makeProposer(id, () => sim, options));
     this.nodes.push(sim);
     return sim;
   }
@@ -336,7 +339,7 @@ export class Cluster {
     this.retiredProposers.push(p);
   }
 
-  private makeProposer(proposerId: string, self: () => SimProposer): Proposer {
+  private makeProposer(proposerId: string, self: () => SimProposer, options: ProposerOptions = {}): Proposer {
     const acceptorIds = this.acceptors.map((a) => a.name);
     return new Proposer(
       {
@@ -359,6 +362,7 @@ export class Cluster {
       },
       {
         ...this.options.proposerOptions,
+        ...options,
         ...(this.options.limits === undefined ? {} : { limits: this.options.limits }),
         ...(this.options.sabotage === undefined ? {} : { sabotage: this.options.sabotage }),
       },
