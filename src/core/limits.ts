@@ -66,6 +66,14 @@ export const limits = {
    * host) from passing for a failure.
    */
   quorum_timeout_ms: 1000,
+  /**
+   * A sole proposer (`ProposerOptions.recoveryOutlivesRequests`, the coordinator) gives a group round
+   * that must first run phase 1 at least this long, whatever its requests' deadlines: they are still
+   * answered at their own (503, outcome unknown), but the leadership the round was building is not
+   * thrown away to be built again at a higher ballot by the next round, whose requests have waited
+   * as long. Two cold quorum waits: a prepare and an Accept.
+   */
+  recovery_round_floor_ms: 2000,
   quorum_timeout_floor_ms: 400,
   quorum_timeout_rtt_multiple: 4,
   /**

@@ -11,7 +11,7 @@
  */
 import type { LedgerConfig } from "../config.js";
 import { assert } from "../core/assert.js";
-import { forwardAppend, forwardSync } from "../core/coordinator/index.js";
+import { coordinator_proposer_options, forwardAppend, forwardSync } from "../core/coordinator/index.js";
 import type { EntryInput } from "../core/entry-schema.js";
 import { genesis_hash } from "../core/hash.js";
 import type { BatchOutcome, LedgerHead } from "../core/ledger-types.js";
@@ -422,8 +422,8 @@ export class LedgerServices {
   ): LedgerService {
     if (this.role === "coordinator") {
       const bench = this.benchProposers === undefined ? undefined : [{ rtt_from: config.coordinatorRegion }];
-      // A Durable Object runs all its requests in one I/O context: waiters need no poll timer.
-      const options = { ...this.proposerOptions, requestsShareOneContext: true };
+      // One I/O context (waiters need no poll timer), and the ledger's sole proposer.
+      const options = { ...this.proposerOptions, ...coordinator_proposer_options };
       return new LedgerService(ledger, config, namespace, options, bench, {
         kind: "direct",
         at: config.coordinatorRegion,

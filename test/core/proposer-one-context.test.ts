@@ -2,7 +2,9 @@
  * The proposer in one I/O context (`ProposerOptions.requestsShareOneContext`, the coordinator Durable
  * Object): waiting requests are woken by the end of a group round, or by their deadline, and never
  * poll on a timer. Under `wrangler dev`, 64 requests polling every 5 ms in one Durable Object delayed
- * its timers by 0.5 to 1.5 s; in a Worker (the default) each request polls in its own context.
+ * its timers by 0.5 to 1.5 s; in a Worker (the default) each request polls in its own context. And
+ * the coordinator's other option (`recoveryOutlivesRequests`): as the ledger's sole proposer, a
+ * phase 1 it starts is finished even when the requests it started for have reached their deadlines.
  */
 import { describe, expect, test } from "vitest";
 import { limits } from "../../src/core/limits.js";
@@ -77,5 +79,40 @@ describe("one context", () => {
     const round_ms = first.answer!.took_ms;
     for (const b of later) expect(b.answer!.took_ms).toBe(2 * round_ms - 1);
     expect(sleeps.filter((ms) => ms === limits.driver_takeover_poll_ms)).toEqual([]);
+  });
+});
+
+describe("a sole proposer's recovery outlives its requests (recoveryOutlivesRequests)", () => {
+  /** A phase 1 and an Accept take 4 one-way delays: far longer than the request's deadline. */
+  const one_way_ms = 100;
+  const deadline_ms = 50;
+
+  test("the round finishes its phase 1 and commits; the request is answered at its deadline", async () => {
+    const c = proposerCluster({
+      one_way_ms: { a: one_way_ms, b: one_way_ms, c: one_way_ms },
+      options: { recoveryOutlivesRequests: true },
+    });
+    const first = c.start(undefined, { deadline_ms });
+    await c.runUntil(() => first.answer !== undefined);
+    expect(first.answer?.ok).toBe(false);
+    expect(first.answer?.took_ms).toBe(deadline_ms);
+    await c.runFor(4 * one_way_ms + limits.recovery_round_floor_ms);
+    expect(c.proposer.stats.phase1_runs).toBe(1);
+    expect(c.proposer.stats.requests_committed).toBe(1);
+    // Leadership is kept: the next request commits with one Accept, no phase 1.
+    const next = await c.append();
+    expect(next.ok).toBe(true);
+    expect(c.proposer.stats.phase1_runs).toBe(1);
+  });
+
+  test("without it (a Worker) the phase 1 is cut at the deadline and the next request runs another", async () => {
+    const c = proposerCluster({ one_way_ms: { a: one_way_ms, b: one_way_ms, c: one_way_ms } });
+    const first = c.start(undefined, { deadline_ms });
+    await c.runUntil(() => first.answer !== undefined);
+    await c.runFor(4 * one_way_ms + limits.recovery_round_floor_ms);
+    expect(c.proposer.stats.requests_committed).toBe(0);
+    const next = await c.append();
+    expect(next.ok).toBe(true);
+    expect(c.proposer.stats.phase1_runs).toBe(2);
   });
 });

@@ -21,6 +21,7 @@ import {
   answerOf,
   type CoordinatorAnswer,
   type CoordinatorLink,
+  coordinator_proposer_options,
   type ForwardEnv,
   forwardAppend,
   forwardSync,
@@ -28,7 +29,7 @@ import {
 import type { EntryInput } from "../../src/core/entry-schema.js";
 import type { BatchOutcome } from "../../src/core/ledger-types.js";
 import type { Proposer } from "../../src/core/proposer/index.js";
-import type { ProposerOptions, RequestOptions } from "../../src/core/proposer/types.js";
+import type { RequestOptions } from "../../src/core/proposer/types.js";
 import { type RegionHint, regionRtt_ms } from "../../src/core/region-rtt.js";
 import type { Cluster, SimProposer, WorkerRoute } from "./cluster.js";
 import type { Prng } from "./prng.js";
@@ -47,7 +48,8 @@ export type ForwardFallback = "none" | "direct_for_tests";
  * before the run's end, where the checker looks. Placed in enam, as production places it, it ends
  * 12.7 s after the heal.
  */
-export const coordinator_proposer_options: ProposerOptions = { requestsShareOneContext: true };
+/** The coordinator's proposer options: production's own. */
+export { coordinator_proposer_options };
 
 /** The name of the coordinator's node; each life's proposerId is `k0.<life>`. */
 export const coordinator_node_name = "k0";

@@ -18,7 +18,7 @@ import type { EntryInput } from "../entry-schema.js";
 import type { BatchOutcome } from "../ledger-types.js";
 import { limits } from "../limits.js";
 import { QuorumUnavailableError } from "../proposer/errors.js";
-import type { RequestOptions } from "../proposer/types.js";
+import type { ProposerOptions, RequestOptions } from "../proposer/types.js";
 import { type AppendAnswer, type SyncAnswer, unwrapAnswer } from "./answer.js";
 
 /**
@@ -85,3 +85,13 @@ export async function forwardAppend(
 export async function forwardSync(link: CoordinatorLink, env: ForwardEnv, options: RequestOptions = {}): Promise<void> {
   unwrapAnswer(await forward(env, options, () => link.sync(options), "the recovery"));
 }
+
+/**
+ * The options of the coordinator's proposer, beside the production defaults: it runs all its requests
+ * in one I/O context (a Durable Object), and it is the ledger's sole proposer. The simulator's
+ * coordinator takes the same.
+ */
+export const coordinator_proposer_options = {
+  requestsShareOneContext: true,
+  recoveryOutlivesRequests: true,
+} as const satisfies ProposerOptions;

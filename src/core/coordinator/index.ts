@@ -4,6 +4,7 @@ export { type AppendAnswer, answerOf, type CoordinatorAnswer, type SyncAnswer, u
 export {
   type CoordinatorLink,
   coordinator_answer_margin_ms,
+  coordinator_proposer_options,
   type ForwardEnv,
   forwardAppend,
   forwardSync,

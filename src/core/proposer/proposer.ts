@@ -100,9 +100,10 @@ export class Proposer {
         startGroupRound: (calls) => (this.groupRoundQuorumCallsLeft = calls),
         commit: (value, bytes, proposedIn, deadline_at_ms, underLoad) => {
           this.underLoad = underLoad;
-          return this.withAttempts(() => this.commit(value, bytes, proposedIn), deadline_at_ms);
+          return this.withAttempts(() => this.commit(value, bytes, proposedIn), this.roundDeadline_ms(deadline_at_ms));
         },
-        recover: (deadline_at_ms) => this.withAttempts(() => this.recover(), deadline_at_ms),
+        recover: (deadline_at_ms) =>
+          this.withAttempts(() => this.recover(), this.roundDeadline_ms(deadline_at_ms, true)),
         quorumUnreachable: () => this.quorumUnreachable(),
         reachabilityNote: () => this.calls.reachability.note(),
       },
@@ -145,6 +146,16 @@ export class Proposer {
    */
   sync(background?: (work: Promise<unknown>) => void, options: RequestOptions = {}): Promise<void> {
     return this.groupCommit.sync(background, options);
+  }
+
+  /**
+   * When a group round's attempts end: its requests' deadline, or for a sole proposer that must run
+   * phase 1 first (a recovery always does) at least `recovery_round_floor_ms` from now.
+   */
+  private roundDeadline_ms(deadline_at_ms: number, recovery = false): number {
+    if (!this.options.recoveryOutlivesRequests) return deadline_at_ms;
+    if (this.leaderBallot !== undefined && !recovery) return deadline_at_ms;
+    return Math.max(deadline_at_ms, this.env.now_ms() + this.limits.recovery_round_floor_ms);
   }
 
   /**

@@ -53,6 +53,14 @@ export interface ProposerOptions {
    * (`GroupCommit`). Off (a Worker, each request its own context): polls every `driver_takeover_poll_ms`.
    */
   readonly requestsShareOneContext?: boolean;
+  /**
+   * Whether this proposer is normally the ledger's only one (the coordinator): then a group round that
+   * must run phase 1 gets at least `recovery_round_floor_ms` to finish it and its Accept, whatever its
+   * requests' deadlines (they are answered at their own). Without it, a backlog whose requests have
+   * waited most of their deadline cuts every phase 1 short, and each next round starts one again at a
+   * higher ballot. Off in a Worker, where proposers contend and a long round is a long duel.
+   */
+  readonly recoveryOutlivesRequests?: boolean;
   /** The limits this proposer keeps; production passes none and gets `limits`. The simulator turns some down. */
   readonly limits?: CoreLimits;
   /** Test-only: one planted bug (see `sabotage.ts`); never set in production. */
