@@ -98,7 +98,7 @@ export function dashboardHtml(assets: PageAssets): string {
   <section aria-labelledby="latency-heading">
     <h2 id="latency-heading">Commit latency</h2>
     <figure>
-      <figcaption id="latency-caption">p50 (solid) and p99 (dashed) in milliseconds over the ledger's commits of the last minute, per poll</figcaption>
+      <figcaption id="latency-caption">p50 (solid) and p99 (dashed) in milliseconds over the last minute's commits, per poll</figcaption>
       <div id="latency-chart" class="chart" role="img" aria-labelledby="latency-caption" aria-describedby="latency-summary"></div>
       <p id="latency-summary" class="chart-summary">No commit in the last minute.</p>
     </figure>
