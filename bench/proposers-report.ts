@@ -82,6 +82,14 @@ const simulator_targets: Readonly<Record<number, string>> = {
   8: "median ≤ 2.0, p99 ≤ 4.0",
 };
 
+/** `non-2xx` with its codes: `64 (503×64)`. */
+function non2xx(l: ProposersLoad): string {
+  const codes = Object.entries(l.statusCodes ?? {})
+    .filter(([code]) => !code.startsWith("2"))
+    .map(([code, n]) => `${code}×${n}`);
+  return codes.length > 0 ? `${l.requests_non2xx} (${codes.join(", ")})` : `${l.requests_non2xx}`;
+}
+
 const fmt = (x: number | undefined | null, digits = 2) =>
   x === undefined || x === null || Number.isNaN(x) ? "–" : x.toFixed(digits);
 
@@ -128,17 +136,17 @@ export function proposersMarkdown(
   lines.push(
     `Measured by \`npm run bench -- --proposers ${[...new Set(s.runs.map((r) => r.k))].join(",")}${run.quick ? " --quick" : ""}\` on ${run.date}: \`wrangler dev\` ${environment.wrangler ?? "?"} on ${environment.cores} × ${environment.cpu}, Node ${environment.node}; the whole run took ${Math.round(run.wall_ms / 1000)} s.`,
     "",
-    `k Worker isolates of one ledger (the bench's k-proposer mode), acceptors ${s.acceptors.join(",")} (Q1=${s.quorum.prepare}, Q2=${s.quorum.accept}), each Worker in its own simulated region (in turn ${[...new Set(s.runs.flatMap((r) => r.regions))].join(", ")}); appends taken by each Worker in turn. ${both ? "Both designs, in the same run" : "One design"}: ${designProse(s)}. Each design and count has its own ledger. Closed loop of single-entry POSTs, ${s.sizes.rounds} round(s)${both ? ", each over every count with both designs at each count," : " over the counts"} in alternating order (the next round reverses the counts${both ? " and the designs" : ""}), each round with new Workers${both ? " (and a new coordinator proposer)" : ""}, a ${s.sizes.warmup_s} s warm-up and ${s.sizes.load_s} s per load: *light* is one client per Worker, *loaded* 64 clients; figures summed over the rounds. *vs k=1* is within the same design. Latency in units of the quorum RTT is each Worker's own append time (server side, from the call to the outcome) over *its own* quorum RTT, all k pooled; the client's latency is of its 2xx answers (a 503 comes at the append's deadline). Phase 1 runs are the ledger's proposer's: the coordinator's, or the k direct proposers' added up. Other processes on this machine took the cores shown: the figures are only comparable within one run.`,
+    `k Worker isolates of one ledger (the bench's k-proposer mode), acceptors ${s.acceptors.join(",")} (Q1=${s.quorum.prepare}, Q2=${s.quorum.accept}), each Worker in its own simulated region (in turn ${[...new Set(s.runs.flatMap((r) => r.regions))].join(", ")}); appends taken by each Worker in turn. ${both ? "Both designs, in the same run" : "One design"}: ${designProse(s)}. Each design and count has its own ledger. Closed loop of single-entry POSTs, ${s.sizes.rounds} round(s)${both ? ", each over every count with both designs at each count," : " over the counts"} in alternating order (the next round reverses the counts${both ? " and the designs" : ""}), each round with new Workers${both ? " (and a new coordinator proposer)" : ""}, a ${s.sizes.warmup_s} s warm-up and ${s.sizes.load_s} s per load: *light* is one client per Worker, *loaded* 64 clients; figures summed over the rounds. *vs k=1* is within the same design. Latency in units of the quorum RTT is each Worker's own append time (server side, from the call to the outcome) over *its own* quorum RTT, all k pooled; the client's latency is of its 2xx answers (a 503 comes at the append's deadline). Phase 1 runs, slots chosen per second (over the loads and their drains) and entries per slot (the group commit's batch) are the ledger's proposer's: the coordinator's, or the k direct proposers' added up. Other processes on this machine took the cores shown: the figures are only comparable within one run.`,
     "",
-    "| design | k | load | clients | entries/s | vs k=1 | client p50 (ms) | client p99 (ms) | own-RTT median | p99 | max | phase 1 runs | non-2xx | errors | other processes (cores) | simulator target |",
-    "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    "| design | k | load | clients | entries/s | vs k=1 | client p50 (ms) | client p99 (ms) | own-RTT median | p99 | max | phase 1 runs | slots/s | entries/slot | non-2xx | errors | other processes (cores) | simulator target |",
+    "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
   );
   for (const r of s.runs) {
     for (const l of r.loads) {
       const base = loadOf(s, r.design, 1, l.load);
       const vs = base && base.entries_per_s > 0 ? l.entries_per_s / base.entries_per_s : undefined;
       lines.push(
-        `| ${r.design} | ${r.k} | ${l.load} | ${l.connections} | ${fmt(l.entries_per_s, 0)} | ${fmt(vs)} | ${fmt(l.client_ms?.median, 0)} | ${fmt(l.client_ms?.p99, 0)} | ${fmt(l.rtt?.median)} | ${fmt(l.rtt?.p99)} | ${fmt(l.rtt?.max)} | ${l.stats.phase1_runs ?? 0} | ${l.requests_non2xx} | ${l.errors + l.timeouts} | ${fmt(l.cpu.otherProcesses_cores)} | ${l.load === "light" ? (simulator_targets[r.k] ?? "–") : "–"} |`,
+        `| ${r.design} | ${r.k} | ${l.load} | ${l.connections} | ${fmt(l.entries_per_s, 0)} | ${fmt(vs)} | ${fmt(l.client_ms?.median, 0)} | ${fmt(l.client_ms?.p99, 0)} | ${fmt(l.rtt?.median)} | ${fmt(l.rtt?.p99)} | ${fmt(l.rtt?.max)} | ${l.stats.phase1_runs ?? 0} | ${fmt(l.slots_per_s, 1)} | ${fmt(l.entries_per_slot, 1)} | ${non2xx(l)} | ${l.errors + l.timeouts} | ${fmt(l.cpu.otherProcesses_cores)} | ${l.load === "light" ? (simulator_targets[r.k] ?? "–") : "–"} |`,
       );
     }
   }
@@ -169,6 +177,15 @@ export function proposersMarkdown(
     const ratio = k4ThroughputRatio(s, design);
     lines.push(
       `| k = 4, 64 clients: entries/s / k = 1's | ${design} | ${fmt(ratio, 3)} | ≥ ${k4_throughput_ratio_min} | ${ratio === undefined ? "–" : ratio >= k4_throughput_ratio_min ? "yes" : "**no**"} |`,
+    );
+  }
+  if (s.designs.includes("coordinator") && s.designs.includes("direct")) {
+    // Not the issue's target, but what the coordinator costs against one Worker proposing alone.
+    const one = loadOf(s, "direct", 1, "loaded");
+    const four = loadOf(s, "coordinator", 4, "loaded");
+    const across = one && four && one.entries_per_s > 0 ? four.entries_per_s / one.entries_per_s : undefined;
+    lines.push(
+      `| for comparison: coordinator k = 4 against direct k = 1 (one Worker proposing alone), 64 clients | both | ${fmt(across, 3)} | – | – |`,
     );
   }
   lines.push("");

@@ -190,6 +190,8 @@ export interface ProposersLoad {
   readonly entries_per_s: number;
   readonly requests_2xx: number;
   readonly requests_non2xx: number;
+  /** Every answer's status code, counted (which non-2xx: 503 at the deadline, 429 overloaded). */
+  readonly statusCodes: Readonly<Record<string, number>>;
   readonly errors: number;
   readonly timeouts: number;
   readonly client_ms: Summary | null;
@@ -197,6 +199,12 @@ export interface ProposersLoad {
   readonly rtt: Summary | null;
   /** Server side, over the loads and their drains: entries committed per second by the ledger's proposer(s). */
   readonly server_entries_per_s: number;
+  /**
+   * Where that throughput comes from: slots chosen per second (over the loads and their drains)
+   * and entries per slot (the group commit's batch), both the ledger's proposer(s)'.
+   */
+  readonly slots_per_s: number;
+  readonly entries_per_slot: number | null;
   /** Cores busy during the loads, averaged (weighted by their length). */
   readonly cpu: {
     readonly userWorkerdMainThread_cores: number;
@@ -342,11 +350,14 @@ function combine(
     entries_per_s: round(requests_2xx / duration_s, 1),
     requests_2xx,
     requests_non2xx: sum((p) => p.result.requests_non2xx),
+    statusCodes: addStats(parts.map((p) => p.result.statusCodes)),
     errors: sum((p) => p.result.errors),
     timeouts: sum((p) => p.result.timeouts),
     client_ms: client.length > 0 ? roundSummary(summarize(client), 1) : null,
     rtt: pooled.length > 0 ? roundSummary(summarize(pooled), 3) : null,
     server_entries_per_s: round((stats.entries_committed ?? 0) / sum((p) => p.busy_s), 1),
+    slots_per_s: round((stats.slots_chosen ?? 0) / sum((p) => p.busy_s), 1),
+    entries_per_slot: stats.slots_chosen ? round((stats.entries_committed ?? 0) / stats.slots_chosen, 1) : null,
     cpu: {
       userWorkerdMainThread_cores: cpuAvg((c) => c.userWorkerdMainThread_cores),
       loadGenerator_cores: cpuAvg((c) => c.loadGenerator_cores),
