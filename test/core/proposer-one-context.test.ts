@@ -116,3 +116,32 @@ describe("a sole proposer's recovery outlives its requests (recoveryOutlivesRequ
     expect(c.proposer.stats.phase1_runs).toBe(2);
   });
 });
+
+describe("one context, the edges", () => {
+  test("requests with no subrequests left wait for their deadline without spinning", async () => {
+    const waiters = 32;
+    const deadline_ms = 1000;
+    const c = proposerCluster({ options: { requestsShareOneContext: true }, subrequestsLeft: () => 0 });
+    const boxes = Array.from({ length: waiters }, () => c.start(undefined, { deadline_ms }));
+    await c.runUntil(() => boxes.every((b) => b.answer !== undefined));
+    for (const b of boxes) {
+      expect(b.answer?.ok).toBe(false);
+      expect(b.answer?.took_ms).toBe(deadline_ms);
+    }
+    // Each tried to drive once at most: no tenure after tenure with nothing between.
+    expect(c.proposer.stats.budget_handovers).toBeLessThanOrEqual(waiters);
+  });
+
+  test("recoveries queued together run one phase 1", async () => {
+    const c = proposerCluster({ options: { requestsShareOneContext: true } });
+    await c.append();
+    const before = c.proposer.stats.phase1_runs;
+    // One append in flight, so that the recoveries queue behind it together.
+    const inFlight = c.start();
+    const synced: boolean[] = [];
+    for (let i = 0; i < 5; i++) void c.proposer.sync().then(() => synced.push(true));
+    await c.runUntil(() => synced.length === 5 && inFlight.answer !== undefined);
+    expect(synced).toHaveLength(5);
+    expect(c.proposer.stats.phase1_runs - before).toBe(1);
+  });
+});

@@ -5,7 +5,9 @@
  * `waitUntil`. Every waiting request checks on its own timer whether it has been decided, and
  * takes over driving when no one is. That is what a Worker needs: I/O belongs to the request that
  * started it, a request's own timers wake it in its own context, and a promise settled by another
- * request would resume it in that other request's context.
+ * request would resume it in that other request's context. In one I/O context (a Durable Object,
+ * the coordinator: `requestsShareOneContext`) that rule does not hold, and waiters sleep until a
+ * group round ends instead of polling.
  */
 import { assert } from "../assert.js";
 import type { EntryInput } from "../entry-schema.js";
@@ -203,10 +205,15 @@ export class GroupCommit {
     const deadline = this.oneContext
       ? this.timers.wait("request_deadline", Math.max(0, request.deadline_at_ms - this.env.now_ms()))
       : undefined;
+    // One context: a request whose tenure ended before its first round (its subrequest budget could
+    // not cover one) never drives again; its budget only shrinks. Otherwise requests with spent budgets
+    // would wake one another at every tenure's end with no timer between, spinning until their bound.
+    let mayDrive = true;
     for (let polls = 0; !request.settled; polls++) {
-      if (!this.driving) {
+      if (!this.driving && mayDrive) {
         wake = deferred<void>();
         this.startDriving(request.background, () => wake?.resolve());
+        if (this.oneContext && !this.driving && this.queue.length > 0) mayDrive = false;
       }
       if (request.settled) break;
       // The bound holds on its own, whatever the clock does: with a clock that keeps time the
@@ -312,15 +319,25 @@ export class GroupCommit {
     const head = this.queue[0];
     if (head === undefined) return;
     if (head.kind === "sync") {
-      this.queue.shift();
-      head.proposed = true;
+      // The recoveries queued together are one: each asks that every slot undecided when it was
+      // queued be decided, and one phase 1 from now does that for all of them (a burst of stuck reads
+      // from many Workers costs the ledger one phase 1, not one each).
+      const syncs: PendingRequest[] = [];
+      for (let next = this.queue[0]; next !== undefined && next.kind === "sync"; next = this.queue[0]) {
+        syncs.push(this.queue.shift()!);
+      }
+      for (const r of syncs) r.proposed = true;
       try {
-        await this.protocol.recover(head.deadline_at_ms);
-        head.settled = true;
-        head.done.resolve();
+        await this.protocol.recover(Math.max(...syncs.map((r) => r.deadline_at_ms)));
+        for (const r of syncs) {
+          if (!r.settled) r.done.resolve(undefined as never);
+          r.settled = true;
+        }
       } catch (error) {
-        if (!head.settled) head.done.reject(error);
-        head.settled = true;
+        for (const r of syncs) {
+          if (!r.settled) r.done.reject(error);
+          r.settled = true;
+        }
         this.failQueuedIfUnreachable();
       }
       return;

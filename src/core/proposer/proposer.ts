@@ -150,7 +150,10 @@ export class Proposer {
 
   /**
    * When a group round's attempts end: its requests' deadline, or for a sole proposer that must run
-   * phase 1 first (a recovery always does) at least `recovery_round_floor_ms` from now.
+   * phase 1 first (a recovery always does) at least `recovery_round_floor_ms` from now. Decided once,
+   * when the round starts: extending it again each time an attempt loses the leadership kept rounds
+   * going attempt after attempt behind a backlog no acceptor could apply yet (simulator seed 26), while
+   * the requests queued behind them waited.
    */
   private roundDeadline_ms(deadline_at_ms: number, recovery = false): number {
     if (!this.options.recoveryOutlivesRequests) return deadline_at_ms;
