@@ -230,13 +230,14 @@ export class LedgerService {
   /** The ledger's recent commits: its coordinator's (forward), or this isolate's proposer's (direct). */
   async recentCommits(window_ms: number): Promise<RecentCommits> {
     if (this.proposing.kind === "direct") return this.proposer.recentCommits(window_ms);
-    return this.link!.recentCommits(window_ms);
+    // Bounded like a replica read: a stuck coordinator must not hang the status page.
+    return withTimeout(this.link!.recentCommits(window_ms), read_timeout_ms, "the coordinator's status");
   }
 
   /** The counters of the ledger's proposer (the bench): the coordinator's (forward) or this isolate's. */
   async proposerStats(): Promise<ProposerStats> {
     if (this.proposing.kind === "direct") return this.bench?.totalStats() ?? { ...this.proposer.stats };
-    return (await this.link!.stats()).stats;
+    return (await withTimeout(this.link!.stats(), read_timeout_ms, "the coordinator's stats")).stats;
   }
 
   private proposerEnv(proposerId: string, transport: AcceptorTransport): ProposerEnv {
