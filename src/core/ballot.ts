@@ -1,6 +1,6 @@
 /**
  * A ballot orders proposals: by round, then by proposer id. Two proposers never share a ballot
- * because proposer ids are unique (random per isolate, passed in).
+ * because proposer ids are unique (random per proposer instance, passed in).
  */
 export interface Ballot {
   readonly round: number;

@@ -6,6 +6,7 @@
  */
 import { createRoute, type RouteConfig, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
+import { coordinator_answer_margin_ms } from "../core/coordinator/index.js";
 import { limits } from "../core/limits.js";
 import {
   appendResponseSchema,
@@ -52,7 +53,7 @@ export function apiRoutes(auth: { append: Middleware; read: Middleware; admin: M
       description:
         "Committed once a quorum of regions holds it durably. Ids are idempotency keys: resending the same request returns the original receipts (`exists`). " +
         "`exists` means the id was in the ledger before this request; an entry this request created is `created`, even when an earlier attempt inside the server committed it. " +
-        `The server answers within ${limits.commit_deadline_ms} ms (less with \`X-Deadline-Ms\`), and at once with 503 when it knows fewer than a quorum of regions can be reached. ` +
+        `The server answers within ${limits.commit_deadline_ms} ms (less with \`X-Deadline-Ms\`) plus the hop to the ledger's coordinator (at most ${coordinator_answer_margin_ms} ms more), and at once with 503 when it knows fewer than a quorum of regions can be reached. ` +
         "A 503 means the outcome is unknown (`details.outcome: unknown`; `details.proposed: false` when this request was never proposed, so it applied nothing itself): retrying the same ids is safe.",
       security,
       middleware: [auth.append, ...appendBody] as const,
@@ -66,7 +67,7 @@ export function apiRoutes(auth: { append: Middleware; read: Middleware; admin: M
             .openapi({
               description:
                 `The caller's deadline for this append, in whole milliseconds from ${limits.append_deadline_header_ms_min} to ${limits.append_deadline_header_ms_max}: ` +
-                `the server answers by then (503, outcome unknown, if not committed). It caps the server's own ${limits.commit_deadline_ms} ms; ` +
+                `the server answers by then, give or take the hop to the ledger's coordinator (at most ${coordinator_answer_margin_ms} ms more; 503, outcome unknown, if not committed). It caps the server's own ${limits.commit_deadline_ms} ms; ` +
                 "a larger value has no further effect. Anything else is `400 invalid_request`. (`Request-Timeout` is not a standard request header, hence this one.) " +
                 "Example: `X-Deadline-Ms: 1500`.",
             }),

@@ -67,7 +67,7 @@ export interface ProposerOptions {
   readonly sabotage?: Sabotage;
 }
 
-/** What the status page shows of one proposer's recent commits (this isolate's view). */
+/** What the status page shows of one proposer's recent commits (the coordinator's: every append of the ledger). */
 export interface RecentCommits {
   readonly window_ms: number;
   readonly commits: number;

@@ -1,7 +1,7 @@
 /**
  * What every route group shares: the Hono environment (the Worker's bindings, and the key a request
  * was authorized with), the ledger configuration parsed from those bindings, and this isolate's
- * ledger services (one proposer per ledger, cached across requests).
+ * ledger services (per ledger: the forward to its coordinator and the read path, cached across requests).
  */
 import type { Context } from "hono";
 import { ConfigError, type LedgerConfig, parseLedgerConfig } from "../../config.js";

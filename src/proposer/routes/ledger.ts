@@ -18,7 +18,7 @@ import { type AppEnv, service } from "./app-env.js";
 import { appendBodyLimit, appendDeadline_ms, appendPreamble, appendResult, readAppendBody } from "./append-request.js";
 import { keyFor } from "./keys.js";
 
-/** The status page's window of recent commits (this isolate's proposer for the ledger). */
+/** The status page's window of recent commits (the ledger's coordinator's). */
 export const status_commit_window_ms = 60_000;
 
 function consistencyOf(q: {
