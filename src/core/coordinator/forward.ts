@@ -17,7 +17,7 @@
 import type { EntryInput } from "../entry-schema.js";
 import type { BatchOutcome } from "../ledger-types.js";
 import { limits } from "../limits.js";
-import { QuorumUnavailableError } from "../proposer/errors.js";
+import { errorText, QuorumUnavailableError } from "../proposer/errors.js";
 import type { ProposerOptions, RequestOptions } from "../proposer/types.js";
 import { type AppendAnswer, type SyncAnswer, unwrapAnswer } from "./answer.js";
 
@@ -45,11 +45,6 @@ export function forwardWait_ms(options: RequestOptions): number {
   return deadline_ms + coordinator_answer_margin_ms;
 }
 
-function reasonOf(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.length > 120 ? `${text.slice(0, 120)}...` : text;
-}
-
 /**
  * Sends one call to the coordinator and waits for its answer at most `forwardWait_ms`. A call that
  * fails or is not answered in time may have been proposed: outcome unknown.
@@ -63,7 +58,7 @@ async function forward<T>(env: ForwardEnv, options: RequestOptions, call: () => 
       env.sleep(wait_ms).then(() => "timed out" as const),
     ]);
   } catch (error) {
-    throw new QuorumUnavailableError(`the ledger's coordinator could not be reached for ${what}: ${reasonOf(error)}`);
+    throw new QuorumUnavailableError(`the ledger's coordinator could not be reached for ${what}: ${errorText(error)}`);
   }
   if (answer === "timed out") {
     throw new QuorumUnavailableError(`the ledger's coordinator did not answer ${what} within ${wait_ms} ms`);
