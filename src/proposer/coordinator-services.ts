@@ -4,6 +4,6 @@
  * beside the Worker's (under `wrangler dev` both live in one isolate; in production each coordinator
  * is its own object and the bench routes do not exist).
  */
-import { LedgerServices } from "./ledger-service.js";
+import { LedgerServices } from "./ledger-services.js";
 
 export const coordinatorServices = new LedgerServices("coordinator");

@@ -7,7 +7,8 @@ import type { Context } from "hono";
 import { ConfigError, type LedgerConfig, parseLedgerConfig } from "../../config.js";
 import type { ApiKey } from "../auth.js";
 import { ApiError } from "../errors.js";
-import { type LedgerService, LedgerServices } from "../ledger-service.js";
+import type { LedgerService } from "../ledger-service.js";
+import { LedgerServices } from "../ledger-services.js";
 
 export type AppEnv = { Bindings: Env; Variables: { key: ApiKey } };
 
