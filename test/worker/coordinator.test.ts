@@ -3,14 +3,18 @@
  * ledger's coordinator Durable Object and proposes nothing itself; many Worker isolates, cold ones
  * included, then share one proposer (one phase 1, not one per isolate); an unreachable coordinator
  * is a 503 that applied nothing, never a fallback; a forwarded append costs the Worker request one
- * subrequest.
+ * subrequest; a deployment without the coordinator binding is told so (500 server_misconfigured).
  */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
+import { createApp } from "../../src/proposer/app.js";
 import { coordinatorServices } from "../../src/proposer/coordinator-services.js";
 import { subrequests_used_header } from "../../src/proposer/request-budget.js";
 import { services } from "../../src/proposer/routes/app-env.js";
 import { setFaults } from "./cluster.js";
 import {
+  authHeader,
   call,
   expectApiError,
   expectAppended,
@@ -18,6 +22,7 @@ import {
   fill,
   ledgerPath,
   listAll,
+  origin,
   post,
   uniqueLedger,
 } from "./http.js";
@@ -90,6 +95,29 @@ describe("an unreachable coordinator", () => {
     expect(entries.map((e) => e.id)).toEqual(["d-1"]);
     const healed = expectAppended(await appendOne(ledger, "d-2"), 201);
     expect(healed.results[0]?.seq).toBe(2);
+  });
+});
+
+describe("a deployment without the COORDINATOR binding", () => {
+  it("is a 500 server_misconfigured that names the binding and applies nothing", async () => {
+    const ledger = uniqueLedger("coord-unbound");
+    const { COORDINATOR: _dropped, ...unbound } = env;
+    const ctx = createExecutionContext();
+    const response = await createApp().fetch(
+      new Request(`${origin}${ledgerPath(ledger, "entries")}`, {
+        method: "POST",
+        headers: { ...authHeader("test-all"), "content-type": "application/json" },
+        body: JSON.stringify(fill("u-1")),
+      }),
+      unbound as Env,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(response.status).toBe(500);
+    expect(await response.json()).toMatchObject({
+      error: { code: "server_misconfigured", message: expect.stringMatching(/COORDINATOR/) },
+    });
+    expect(await listAll(ledger)).toEqual([]);
   });
 });
 

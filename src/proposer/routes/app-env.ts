@@ -41,8 +41,23 @@ export function ledgerConfig(env: Env): LedgerConfig {
   return config;
 }
 
-/** The ledger's service, with this request's `waitUntil` for the work that outlives it. */
+/**
+ * The ledger's service, with this request's `waitUntil` for the work that outlives it. A missing
+ * Durable Object binding (a hand-edited wrangler.toml) is the deployment's fault, named as such,
+ * before anything is sent: the Worker forwards to `COORDINATOR` and reads from `ACCEPTOR`.
+ */
 export function service(c: Context<AppEnv>, ledger: string): LedgerService {
+  const missing = [
+    ...(c.env.ACCEPTOR === undefined ? ["ACCEPTOR"] : []),
+    ...(c.env.COORDINATOR === undefined && services.design === "coordinator" ? ["COORDINATOR"] : []),
+  ];
+  if (missing.length > 0) {
+    throw new ApiError(
+      500,
+      "server_misconfigured",
+      `the Durable Object binding ${missing.join(" and ")} is missing: see [[durable_objects.bindings]] in wrangler.toml`,
+    );
+  }
   const s = services.get(ledger, ledgerConfig(c.env), c.env.ACCEPTOR, c.env.COORDINATOR);
   s.useWaitUntil((work) => c.executionCtx.waitUntil(work));
   return s;
