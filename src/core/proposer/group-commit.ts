@@ -14,30 +14,12 @@ import type { EntryInput } from "../entry-schema.js";
 import type { BatchOutcome, SlotOutcome } from "../ledger-types.js";
 import type { CoreLimits } from "../limits.js";
 import type { SlotValue } from "../slot-value.js";
+import { CommitHistory } from "./commit-history.js";
+import { type Deferred, deferred } from "./deferred.js";
 import { ProposerOverloadedError, QuorumUnavailableError } from "./errors.js";
 import { ownEntriesCreated } from "./own-entries.js";
 import type { Timers } from "./timers.js";
 import type { ProposerStats, RecentCommits, RequestOptions } from "./types.js";
-
-/** A promise with its resolvers, made by hand (no `Promise.withResolvers` in every runtime we target). */
-interface Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // A request whose isolate went away (or whose client stopped waiting) may never read its outcome:
-  // its rejection is then expected, not an unhandled one. Whoever awaits `promise` still gets it.
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
-}
 
 type Background = (work: Promise<unknown>) => void;
 
@@ -113,8 +95,8 @@ export class GroupCommit {
   driverBackground: Background | undefined;
   /** UTF-8 bytes of the entries waiting in the queue (bounded by `proposer_queue_bytes_max`). */
   private queuedBytes = 0;
-  /** Recent commits, oldest first, at most `commit_history_max`. */
-  private readonly commitHistory: Array<{ at_ms: number; latency_ms: number; entries: number }> = [];
+  /** Recent commits (at most `commit_history_max`): the status page's. */
+  private readonly commitHistory: CommitHistory;
   /** The last append group round: how many requests it grouped and when it ended. */
   private lastGroupRound = { requests: 0, ended_ms: Number.NEGATIVE_INFINITY };
 
@@ -132,7 +114,9 @@ export class GroupCommit {
      * Durable Object delayed its timers by 0.5 to 1.5 s.
      */
     private readonly oneContext = false,
-  ) {}
+  ) {
+    this.commitHistory = new CommitHistory(limits.commit_history_max);
+  }
 
   /** One context only: resolved (and replaced) at the end of each group round and of each tenure. */
   private roundEnded = deferred<void>();
@@ -146,16 +130,7 @@ export class GroupCommit {
 
   /** The commits of the last `window_ms` (at most `commit_history_max` of them). */
   recentCommits(window_ms: number): RecentCommits {
-    const since_ms = this.env.now_ms() - window_ms;
-    const recent = this.commitHistory.filter((c) => c.at_ms >= since_ms);
-    const sorted = recent.map((c) => c.latency_ms).sort((a, b) => a - b);
-    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-    return {
-      window_ms,
-      commits: recent.length,
-      entries: recent.reduce((n, c) => n + c.entries, 0),
-      latency_ms: sorted.length === 0 ? null : { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted.at(-1)! },
-    };
+    return this.commitHistory.recent(this.env.now_ms(), window_ms);
   }
 
   append(
@@ -361,8 +336,7 @@ export class GroupCommit {
       const entries = group.reduce((n, r) => n + r.entries.length, 0);
       this.stats.entries_committed += entries;
       const now_ms = this.env.now_ms();
-      this.commitHistory.push({ at_ms: now_ms, latency_ms: now_ms - value.proposedAt_ms, entries });
-      if (this.commitHistory.length > this.limits.commit_history_max) this.commitHistory.shift();
+      this.commitHistory.record({ at_ms: now_ms, latency_ms: now_ms - value.proposedAt_ms, entries });
       group.forEach((r, i) => {
         // One already answered 503 at its deadline keeps that answer; its client retries the same
         // ids and gets these receipts.
