@@ -1,0 +1,103 @@
+/**
+ * The Mencius-style windows prototype (`mencius.ts`): its safety self-check catches two owners of
+ * one window, every request of 1, 4 and 8 proposers is acknowledged safely, and the 4-region
+ * latencies sit between two bounds computed from the RTT table alone.
+ */
+import { describe, expect, test } from "vitest";
+import { durable_write_ms, nthNearestRtt_ms, type RegionHint, regionRtt_ms } from "../../../src/core/region-rtt.js";
+import { contention_mixes } from "../contention.js";
+import { latency_setups } from "../latency.js";
+import { measurePrototype } from "./harness.js";
+import { menciusPrototype, menciusPrototypeWith } from "./mencius.js";
+
+const three = latency_setups[0]!;
+const five = latency_setups[1]!;
+const fourRegions = contention_mixes[2]!;
+const sabotage_seeds = 40;
+
+describe("Mencius-style windows prototype", () => {
+  test("two owners for one window is caught by the safety check; one owner per window passes the same seeds", async () => {
+    const run = (seed: number, overlappingOwners: boolean) =>
+      measurePrototype("mencius", menciusPrototypeWith({ overlappingOwners }), three, {
+        proposerRegions: fourRegions,
+        requests_per_proposer: 20,
+        seed,
+      });
+    let caught: number | undefined;
+    for (let seed = 1; seed <= sabotage_seeds && caught === undefined; seed++) {
+      if (
+        await run(seed, true).then(
+          () => false,
+          (e: Error) => /mencius safety/.test(e.message),
+        )
+      )
+        caught = seed;
+    }
+    expect(caught).toBeDefined();
+    for (let seed = 1; seed <= sabotage_seeds; seed++) {
+      const r = await run(seed, false);
+      expect(r.proposers.every((p) => p.failed === 0)).toBe(true);
+    }
+  });
+
+  test("one proposer alone, and 4 and 8 proposers in 4 regions, on both clusters: 0 failed, safe", async () => {
+    for (const setup of [three, five]) {
+      for (const mix of [contention_mixes[0]!, fourRegions, contention_mixes[3]!]) {
+        const r = await measurePrototype("mencius", menciusPrototype, setup, { proposerRegions: mix, seed: 1 });
+        expect(r.finished).toBe(true);
+        for (const p of r.proposers) {
+          expect(p.failed).toBe(0);
+          expect(p.samples).toBe(p.requests);
+        }
+        // One owner alone never skips; with several, someone does.
+        expect(r.stats.skipped_slots === 0).toBe(mix.length === 1);
+      }
+    }
+  });
+
+  test("a cold isolate cannot join: the design has no membership change", () => {
+    expect(menciusPrototype).toBeTypeOf("function");
+    const { addProposer } = menciusPrototype({
+      world: undefined as never,
+      net: undefined as never,
+      acceptorRegions: three.acceptorRegions,
+      quorum: three.quorum,
+      proposerRegions: fourRegions,
+      rng: undefined as never,
+    });
+    expect(addProposer).toBeUndefined();
+  });
+
+  test("4 regions on 3 acceptors: each median at least one quorum round trip and write, each p99 within the skip gate", async () => {
+    const { acceptorRegions, quorum } = three;
+    const q = (r: RegionHint) => nthNearestRtt_ms(r, acceptorRegions, quorum.accept);
+    /** Message delays at their worst: the harness caps jitter at 50 % of the one-way delay. */
+    const hop_max = (a: RegionHint, b: RegionHint) => (regionRtt_ms(a, b) / 2) * 1.5;
+    /** The accept-quorum-th earliest arrival at `to` of the votes on a value `from` sends to every acceptor. */
+    const votesAt_max = (from: RegionHint, to: RegionHint) =>
+      acceptorRegions.map((a) => hop_max(from, a) + durable_write_ms.max + hop_max(a, to)).sort((x, y) => x - y)[
+        quorum.accept - 1
+      ]!;
+    /**
+     * The skip gate, from the RTT table: a request proposed at P in slot s is acknowledged once s is
+     * chosen (P's own votes) and every slot below s is: another owner O uses or skips its slots
+     * below s at the latest when the first vote on s reaches it, and its values there reach P as
+     * votes, its skips directly. Every hop at its worst jitter, every write at its longest.
+     */
+    const gate_max = (p: RegionHint) => {
+      const own = votesAt_max(p, p);
+      const others = fourRegions
+        .filter((o) => o !== p)
+        .map((o) => {
+          const seen = Math.min(...acceptorRegions.map((a) => hop_max(p, a) + durable_write_ms.max + hop_max(a, o)));
+          return seen + Math.max(hop_max(o, p), votesAt_max(o, p));
+        });
+      return Math.max(own, ...others) / q(p);
+    };
+    const r = await measurePrototype("mencius", menciusPrototype, three, { proposerRegions: fourRegions, seed: 1 });
+    for (const p of r.proposers) {
+      expect(p.median).toBeGreaterThanOrEqual((q(p.region) + durable_write_ms.min) / q(p.region));
+      expect(p.p99).toBeLessThanOrEqual(gate_max(p.region));
+    }
+  });
+});
