@@ -70,7 +70,7 @@ describe("Mencius-style windows prototype", () => {
 
   test("4 regions on 3 acceptors: each median at least one quorum round trip and write, each p99 within the skip gate", async () => {
     const { acceptorRegions, quorum } = three;
-    const q = (r: RegionHint) => nthNearestRtt_ms(r, acceptorRegions, quorum.accept);
+    const q = (region: RegionHint) => nthNearestRtt_ms(region, acceptorRegions, quorum.accept);
     /** Message delays at their worst: the harness caps jitter at 50 % of the one-way delay. */
     const hop_max = (a: RegionHint, b: RegionHint) => (regionRtt_ms(a, b) / 2) * 1.5;
     /** The accept-quorum-th earliest arrival at `to` of the votes on a value `from` sends to every acceptor. */
