@@ -8,7 +8,7 @@ import { durable_write_ms, nthNearestRtt_ms, type RegionHint, regionRtt_ms } fro
 import { contention_mixes } from "../contention.js";
 import { latency_setups } from "../latency.js";
 import { measurePrototype } from "./harness.js";
-import { menciusPrototype, menciusPrototypeWith } from "./mencius.js";
+import { mencius_revocation_timeout_ms, menciusPrototype, menciusPrototypeWith } from "./mencius.js";
 
 const three = latency_setups[0]!;
 const five = latency_setups[1]!;
@@ -49,10 +49,38 @@ describe("Mencius-style windows prototype", () => {
           expect(p.failed).toBe(0);
           expect(p.samples).toBe(p.requests);
         }
-        // One owner alone never skips; with several, someone does.
+        // One owner alone never skips; with several, someone does. Nobody vanishes, so nobody revokes.
         expect(r.stats.skipped_slots === 0).toBe(mix.length === 1);
+        expect(r.stats.revocations).toBe(0);
       }
     }
+  });
+
+  test("an owner that vanishes is revoked: the others stall about one revocation timeout, then run on", async () => {
+    const vanished = 3; // apac, the farthest owner
+    const r = await measurePrototype(
+      "mencius",
+      menciusPrototypeWith({ vanishing: { proposer: vanished, at_ms: 1000 } }),
+      three,
+      { proposerRegions: fourRegions, requests_per_proposer: 100, seed: 1 },
+    );
+    expect(r.stats.revocations).toBeGreaterThanOrEqual(1);
+    expect(r.proposers[vanished]!.failed).toBeGreaterThan(0);
+    const others = r.proposers.filter((_, i) => i !== vanished);
+    /** Every RTT between two of the run's regions is at most this (apac-weur). */
+    const rtt_max = Math.max(...fourRegions.flatMap((a) => fourRegions.map((b) => regionRtt_ms(a, b))));
+    for (const p of others) {
+      expect(p.failed).toBe(0);
+      // The timeout (drawn up to half again) since the prefix last moved, then phase 1 and phase 2
+      // of the revocation and the votes' way to this learner: two round trips at most `rtt_max`
+      // each, at worst jitter, and two writes.
+      const stall_ms_max = 1.5 * mencius_revocation_timeout_ms + 2 * (1.5 * rtt_max + durable_write_ms.max);
+      expect(p.max).toBeLessThanOrEqual(stall_ms_max / p.quorum_rtt_ms);
+    }
+    // Someone did wait out the timeout: the revocation, not the vanished owner, unblocked the log.
+    expect(Math.max(...others.map((p) => p.max * p.quorum_rtt_ms))).toBeGreaterThanOrEqual(
+      mencius_revocation_timeout_ms,
+    );
   });
 
   test("a cold isolate cannot join: the design has no membership change", () => {

@@ -25,10 +25,21 @@
  * durable write, no reply). There are no "chosen" notices: votes reach every learner directly.
  * A request is acknowledged when its proposer knows its slot AND every earlier slot chosen.
  *
- * Revocation of a vanished owner's slots is not built: every proposer of a run stays for the whole
- * run and the network loses nothing, so no slot is ever abandoned. `addProposer` is undefined: on
- * this platform every evicted isolate would be a vanished owner, and a cold isolate cannot become an
- * owner without a membership change of the slot map (see `describeMencius`).
+ * Revocation (for a vanished owner; the latency runs never trigger it, `revocations` stays 0): a
+ * proposer that waits on acknowledgements while its learnt prefix stands still for
+ * `revocation_timeout_ms` (drawn up to half again from `env.rng`, so waiters seldom revoke at once)
+ * runs phase 1 at a ballot of its own (round * n + index + 1 > 0) on the silent owner's unlearnt
+ * slots from the prefix to `revocation_windows_ahead` rounds of windows past the highest slot seen,
+ * on a prepare quorum, then phase 2 of the highest-ballot value each promise reported, or no-op.
+ * An owner whose own slot is learnt with another value sends its requests round again. The
+ * `vanishing` option silences one owner from a given time (an evicted isolate).
+ *
+ * No cold joiner: `addProposer` is undefined. The slot map is fixed by the proposers of the run; a
+ * newcomer could only own windows after a membership change (a map change chosen in the log, taking
+ * effect past every slot anyone may already use), which is not built. On this platform every
+ * evicted isolate is a vanished owner: its slots stall everyone's prefix until revoked, about
+ * 1-1.5 x 500 ms plus two round trips (measured 9-12 own quorum RTTs at the others' max, 4
+ * proposers, 3 or 5 acceptors; see `describeMencius` and mencius.test.ts).
  *
  * Safety self-check (`checkSafety`): chosen values are computed from the acceptors' recorded votes
  * (accept-quorum votes for one value at one ballot) plus the skips the network carried (a skip is
@@ -54,8 +65,17 @@ export const mencius_window_slots_default = 16;
  * (p99 1.80 against 1.21), since at 4 arrivals per RTT a burst outruns 4 slots in flight.
  */
 export const mencius_slots_in_flight_max = 16;
-/** Own slots one skip may cover (an assertion: far above anything a run reaches). */
-const skip_slots_max = 100_000;
+/** Slots one skip or one revocation message may list (an assertion for skips: far above anything a run reaches). */
+const slots_per_message_max = 100_000;
+/**
+ * How long a proposer waiting on acknowledgements lets the prefix stand still before it revokes the
+ * owner of the first unknown slot. Above the worst skip gate of the table's mixes with every hop at
+ * its worst jitter (weur's, 4.42 x 80.5 = 356 ms; see mencius.test.ts), so no run without a vanished
+ * owner revokes.
+ */
+export const mencius_revocation_timeout_ms = 500;
+/** A revocation takes the silent owner's slots this many rounds of windows past the highest slot seen. */
+const revocation_windows_ahead = 64;
 
 export interface MenciusOptions {
   /** W: consecutive slots per ownership window. */
@@ -63,12 +83,16 @@ export interface MenciusOptions {
   readonly slots_in_flight_max?: number;
   /** Sabotage: every window has two owners (its own and the previous proposer), so two values can meet in one slot. */
   readonly overlappingOwners?: boolean;
+  readonly revocation_timeout_ms?: number;
+  /** An owner that vanishes at `at_ms` (an evicted isolate): silent from then on, its slots revoked by the others. */
+  readonly vanishing?: { readonly proposer: number; readonly at_ms: number };
 }
 
 export const describeMencius =
-  "Mencius-style windows: slot s owned by proposer floor(s/W) mod n, pre-prepared at ballot 0, one accept-quorum round trip " +
-  "per batch; owners skip unused slots below any vote they see (skip chosen on receipt); ack when the whole prefix is known; " +
-  "no revocation, so no cold joiner: an evicted isolate is a vanished owner whose slots stall the log";
+  "Mencius-style windows: slot s owned by proposer floor(s/W) mod n (W = 16), pre-prepared at ballot 0, one accept-quorum " +
+  "round trip per batch; owners skip unused slots below any vote they see (a skip is chosen on receipt); ack once the whole " +
+  "prefix is known; a silent owner's slots are revoked after 500 ms; no cold joiner without a membership change, so each " +
+  "evicted isolate stalls the log ~9-12 quorum RTTs until revoked";
 
 type Value =
   | { readonly kind: "batch"; readonly id: string; readonly requests: readonly string[] }
@@ -111,9 +135,11 @@ class Ownership {
 }
 
 class Acceptor {
+  /** Every vote cast, in order: what `checkSafety` computes the chosen log from. */
   readonly votes: Vote[] = [];
-  /** The highest ballot each slot has promised (revocation's phase 1; nothing above 0 in these runs). */
+  /** The highest ballot each slot has promised or accepted (above 0 only after a revocation's phase 1). */
   private readonly promised = new Map<number, number>();
+  private readonly accepted = new Map<number, Vote>();
 
   constructor(
     readonly index: number,
@@ -121,22 +147,47 @@ class Acceptor {
     private readonly m: Mencius,
   ) {}
 
-  /** A phase-2 accept: recorded at once, broadcast to every learner after the durable write. */
-  accept(vote: Vote): void {
-    if (vote.ballot < (this.promised.get(vote.slot) ?? 0)) return;
-    this.votes.push(vote);
+  /** Phase-2 accepts: recorded at once, broadcast to every learner after the durable write (one message each). */
+  accept(votes: readonly Vote[]): void {
+    const cast = votes.filter((v) => v.ballot >= (this.promised.get(v.slot) ?? 0));
+    if (cast.length === 0) return;
+    for (const v of cast) {
+      this.votes.push(v);
+      this.accepted.set(v.slot, v);
+      this.promised.set(v.slot, v.ballot);
+    }
     const { net } = this.m.env;
     this.m.env.world.schedule(net.write_ms(), () => {
-      for (const p of this.m.proposers) net.send(this.region, p.region, () => p.onVote(this.index, vote));
+      for (const p of this.m.proposers) net.send(this.region, p.region, () => p.onVotes(this.index, cast));
     });
   }
 
   /** The owner's skip: recorded as ballot-0 no-op votes (for revocation and the record); learners got it directly. */
   skip(slots: readonly number[]): void {
     for (const slot of slots) {
-      if ((this.promised.get(slot) ?? 0) > 0) continue;
-      this.votes.push({ slot, ballot: 0, value: skip_value });
+      if ((this.promised.get(slot) ?? 0) > 0 || this.accepted.has(slot)) continue;
+      const vote: Vote = { slot, ballot: 0, value: skip_value };
+      this.votes.push(vote);
+      this.accepted.set(slot, vote);
     }
+  }
+
+  /**
+   * A revocation's phase 1 on a list of slots: promises `ballot` on all of them and answers with what
+   * it accepted there (after the durable write), or refuses them all if any promised as high.
+   */
+  prepare(from: MProposer, ballot: number, slots: readonly number[]): void {
+    const { net } = this.m.env;
+    const highest = Math.max(0, ...slots.map((s) => this.promised.get(s) ?? 0));
+    if (highest >= ballot) {
+      net.send(this.region, from.region, () => from.onPromise(this.index, ballot, { refusedBy: highest }));
+      return;
+    }
+    for (const s of slots) this.promised.set(s, ballot);
+    const accepted = slots.flatMap((s) => this.accepted.get(s) ?? []);
+    this.m.env.world.schedule(net.write_ms(), () => {
+      net.send(this.region, from.region, () => from.onPromise(this.index, ballot, { accepted }));
+    });
   }
 }
 
@@ -151,6 +202,14 @@ interface OwnSlot {
   readonly waiters: readonly Waiter[];
 }
 
+type PromiseReply = { readonly accepted: readonly Vote[] } | { readonly refusedBy: number };
+
+interface Revocation {
+  readonly ballot: number;
+  readonly slots: readonly number[];
+  readonly promises: Map<number, readonly Vote[]>;
+}
+
 class MProposer implements PrototypeProposer {
   private readonly pending: Waiter[] = [];
   /** Own slots proposed, in slot order, until acknowledged. */
@@ -158,15 +217,23 @@ class MProposer implements PrototypeProposer {
   private inFlight = 0;
   /** Every own slot below this one is used (proposed or skipped). */
   private nextUnusedOwn: number;
+  /** The highest slot seen voted at ballot 0 (an owner's own proposal; revocations do not move it). */
   private highestSeen = -1;
   private proposed = 0;
   /** Every slot below `prefix` is learnt. */
   private prefix = 0;
+  private prefixSince_ms = 0;
   readonly learnt = new Map<number, Value>();
   /** Votes of slots not yet learnt: slot -> "ballot/value" -> acceptors. */
   private readonly tallies = new Map<number, Map<string, Set<number>>>();
   /** Two different values learnt for one slot (only the sabotage can do this; `checkSafety` reports it). */
   readonly conflicts: string[] = [];
+  /** Vanished (the `vanishing` option): it hears nothing, sends nothing, answers nothing. */
+  gone = false;
+  private revocationTimerArmed = false;
+  private revocation: Revocation | undefined;
+  /** Revocation ballots are round * owners + index + 1: above 0, and never the same for two proposers. */
+  private round = 0;
 
   constructor(
     readonly index: number,
@@ -178,6 +245,7 @@ class MProposer implements PrototypeProposer {
 
   append(requestId: string): Promise<void> {
     return new Promise((resolve) => {
+      if (this.gone) return; // an evicted isolate answers nothing
       this.pending.push({ id: requestId, resolve });
       this.pump();
     });
@@ -185,7 +253,7 @@ class MProposer implements PrototypeProposer {
 
   /** Proposes batches while there is room in flight (bounded by the in-flight limit). */
   private pump(): void {
-    while (this.pending.length > 0 && this.inFlight < this.m.slots_in_flight_max) {
+    while (!this.gone && this.pending.length > 0 && this.inFlight < this.m.slots_in_flight_max) {
       const waiters = this.pending.splice(0, batch_requests_max);
       const slot = this.m.ownership.nextOwn(this.index, Math.max(this.nextUnusedOwn, this.highestSeen + 1));
       this.skipBelow(slot);
@@ -195,13 +263,16 @@ class MProposer implements PrototypeProposer {
         id: `p${this.index}b${this.proposed++}`,
         requests: waiters.map((w) => w.id),
       };
+      // The stuck-prefix clock counts only while something waits: an idle stretch is no silence.
+      if (this.own.length === 0) this.prefixSince_ms = this.m.env.world.now_ms;
       this.own.push({ slot, value, waiters });
       this.inFlight++;
       this.m.batches++;
       this.m.requestsBatched += waiters.length;
-      const vote: Vote = { slot, ballot: 0, value };
-      for (const a of this.m.acceptors) this.m.env.net.send(this.region, a.region, () => a.accept(vote));
+      const votes: Vote[] = [{ slot, ballot: 0, value }];
+      for (const a of this.m.acceptors) this.m.env.net.send(this.region, a.region, () => a.accept(votes));
     }
+    this.armRevocation();
   }
 
   /** Skips every own slot below `limit` not yet used: one message to each other proposer and each acceptor. */
@@ -209,8 +280,8 @@ class MProposer implements PrototypeProposer {
     const slots: number[] = [];
     let t = this.m.ownership.nextOwn(this.index, this.nextUnusedOwn);
     while (t < limit) {
-      if (slots.length >= skip_slots_max)
-        throw new Error(`mencius: proposer ${this.index} skips more than ${skip_slots_max} slots at once`);
+      if (slots.length >= slots_per_message_max)
+        throw new Error(`mencius: proposer ${this.index} skips more than ${slots_per_message_max} slots at once`);
       slots.push(t);
       t = this.m.ownership.nextOwn(this.index, t + 1);
     }
@@ -226,30 +297,33 @@ class MProposer implements PrototypeProposer {
     this.onSkip(slots);
   }
 
-  /** A vote from an acceptor: tallied, and it may oblige this owner to skip the own slots below it. */
-  onVote(acceptor: number, vote: Vote): void {
-    if (vote.slot > this.highestSeen) {
-      this.highestSeen = vote.slot;
-      this.skipBelow(vote.slot);
+  /** Votes from an acceptor: tallied; an owner's vote above its unused slots obliges this owner to skip them. */
+  onVotes(acceptor: number, votes: readonly Vote[]): void {
+    if (this.gone) return;
+    for (const vote of votes) {
+      if (vote.ballot === 0 && vote.slot > this.highestSeen) {
+        this.highestSeen = vote.slot;
+        this.skipBelow(vote.slot);
+      }
+      if (this.learnt.has(vote.slot)) continue;
+      let bySlot = this.tallies.get(vote.slot);
+      if (bySlot === undefined) {
+        bySlot = new Map();
+        this.tallies.set(vote.slot, bySlot);
+      }
+      const key = `${vote.ballot}/${valueKey(vote.value)}`;
+      let voters = bySlot.get(key);
+      if (voters === undefined) {
+        voters = new Set();
+        bySlot.set(key, voters);
+      }
+      voters.add(acceptor);
+      if (voters.size >= this.m.env.quorum.accept) this.learn(vote.slot, vote.value);
     }
-    const known = this.learnt.get(vote.slot);
-    if (known !== undefined) return;
-    let bySlot = this.tallies.get(vote.slot);
-    if (bySlot === undefined) {
-      bySlot = new Map();
-      this.tallies.set(vote.slot, bySlot);
-    }
-    const key = `${vote.ballot}/${valueKey(vote.value)}`;
-    let voters = bySlot.get(key);
-    if (voters === undefined) {
-      voters = new Set();
-      bySlot.set(key, voters);
-    }
-    voters.add(acceptor);
-    if (voters.size >= this.m.env.quorum.accept) this.learn(vote.slot, vote.value);
   }
 
   onSkip(slots: readonly number[]): void {
+    if (this.gone) return;
     for (const s of slots) this.learn(s, skip_value);
   }
 
@@ -266,20 +340,23 @@ class MProposer implements PrototypeProposer {
     this.learnt.set(slot, value);
     this.tallies.delete(slot);
     if (this.own.some((o) => o.slot === slot)) this.inFlight--;
+    const before = this.prefix;
     // Bounded by the slots learnt: each passes the prefix once.
     while (this.learnt.has(this.prefix)) this.prefix++;
+    if (this.prefix !== before) this.prefixSince_ms = this.m.env.world.now_ms;
     this.acknowledge();
     this.pump();
   }
 
-  /** Acknowledges own slots below the learnt prefix, in slot order. */
+  /** Acknowledges own slots below the learnt prefix, in slot order; a slot revoked to another value sends its requests round again. */
   private acknowledge(): void {
+    const requeued: Waiter[] = [];
     while (this.own.length > 0 && this.own[0]!.slot < this.prefix) {
       const o = this.own.shift()!;
       const chosen = this.learnt.get(o.slot)!;
       if (valueKey(chosen) !== o.value.id) {
-        // Only revocation (not built) or the sabotage can put another value in an own slot.
-        this.conflicts.push(`proposer ${this.index}'s slot ${o.slot} holds ${valueKey(chosen)}, not its ${o.value.id}`);
+        this.m.ownSlotsRevoked++;
+        requeued.push(...o.waiters);
         continue;
       }
       for (const w of o.waiters) {
@@ -287,6 +364,77 @@ class MProposer implements PrototypeProposer {
         w.resolve();
       }
     }
+    this.pending.unshift(...requeued);
+  }
+
+  /**
+   * While this proposer waits on acknowledgements, a prefix stuck for `revocation_timeout_ms` (plus
+   * up to half again, drawn, so two waiting proposers seldom revoke at once) means the owner of the
+   * first unknown slot is silent: revoke its slots. No timer runs while nothing waits.
+   */
+  private armRevocation(): void {
+    if (this.gone || this.revocationTimerArmed || this.own.length === 0) return;
+    this.revocationTimerArmed = true;
+    const timeout_ms = this.m.revocation_timeout_ms;
+    const due_ms = this.prefixSince_ms + timeout_ms * (1 + this.m.env.rng.uniform(0, 0.5));
+    this.m.env.world.schedule(due_ms - this.m.env.world.now_ms, () => {
+      this.revocationTimerArmed = false;
+      if (this.gone || this.own.length === 0) return;
+      const stuck = this.m.env.world.now_ms - this.prefixSince_ms >= timeout_ms && !this.learnt.has(this.prefix);
+      if (stuck) {
+        this.revoke(this.m.ownership.ownerOf(this.prefix));
+        // The next check counts from now: the revocation needs its own round trips.
+        this.prefixSince_ms = this.m.env.world.now_ms;
+      }
+      this.armRevocation();
+    });
+  }
+
+  /**
+   * Phase 1 at a ballot of this proposer's on `owner`'s unlearnt slots from the prefix to
+   * `revocation_windows_ahead` rounds of windows past the highest slot seen (so the log can run on
+   * for a while without revoking again), then phase 2 of the highest-ballot value each promise
+   * reported, or a no-op where none did.
+   */
+  private revoke(owner: number): void {
+    if (owner === this.index || this.revocation !== undefined) return;
+    const { ownership } = this.m;
+    const end = this.highestSeen + 1 + revocation_windows_ahead * ownership.window_slots * ownership.owners;
+    const slots: number[] = [];
+    for (let t = ownership.nextOwn(owner, this.prefix); t < end; t = ownership.nextOwn(owner, t + 1)) {
+      if (slots.length >= slots_per_message_max) break;
+      if (!this.learnt.has(t)) slots.push(t);
+    }
+    if (slots.length === 0) return;
+    this.round++;
+    const ballot = this.round * ownership.owners + this.index + 1;
+    this.revocation = { ballot, slots, promises: new Map() };
+    this.m.revocations++;
+    for (const a of this.m.acceptors) this.m.env.net.send(this.region, a.region, () => a.prepare(this, ballot, slots));
+  }
+
+  onPromise(acceptor: number, ballot: number, reply: PromiseReply): void {
+    const r = this.revocation;
+    if (this.gone || r === undefined || r.ballot !== ballot) return;
+    if ("refusedBy" in reply) {
+      // Someone else revokes at a higher ballot: give way; the timer tries again above it if still stuck.
+      this.round = Math.max(this.round, Math.floor(reply.refusedBy / this.m.ownership.owners));
+      this.revocation = undefined;
+      this.m.revocationsRefused++;
+      return;
+    }
+    r.promises.set(acceptor, reply.accepted);
+    if (r.promises.size < this.m.env.quorum.prepare) return;
+    this.revocation = undefined;
+    const highest = new Map<number, Vote>();
+    for (const accepted of r.promises.values()) {
+      for (const v of accepted) {
+        const h = highest.get(v.slot);
+        if (h === undefined || v.ballot > h.ballot) highest.set(v.slot, v);
+      }
+    }
+    const votes: Vote[] = r.slots.map((slot) => ({ slot, ballot, value: highest.get(slot)?.value ?? skip_value }));
+    for (const a of this.m.acceptors) this.m.env.net.send(this.region, a.region, () => a.accept(votes));
   }
 }
 
@@ -302,6 +450,10 @@ class Mencius implements Prototype {
   requestsBatched = 0;
   skipSlots = 0;
   skipMessages = 0;
+  revocations = 0;
+  revocationsRefused = 0;
+  ownSlotsRevoked = 0;
+  readonly revocation_timeout_ms: number;
 
   constructor(
     readonly env: PrototypeEnv,
@@ -314,6 +466,15 @@ class Mencius implements Prototype {
     this.slots_in_flight_max = options.slots_in_flight_max ?? mencius_slots_in_flight_max;
     this.acceptors = env.acceptorRegions.map((r, i) => new Acceptor(i, r, this));
     this.proposers = env.proposerRegions.map((r, i) => new MProposer(i, r, this));
+    this.revocation_timeout_ms = options.revocation_timeout_ms ?? mencius_revocation_timeout_ms;
+    const { vanishing } = options;
+    if (vanishing !== undefined) {
+      const p = this.proposers[vanishing.proposer];
+      if (p === undefined) throw new RangeError(`mencius: no proposer ${vanishing.proposer} to vanish`);
+      env.world.schedule(vanishing.at_ms, () => {
+        p.gone = true;
+      });
+    }
   }
 
   /** What the acceptors' votes and the owners' skips chose, per slot, computed from nothing a learner holds. */
@@ -386,6 +547,9 @@ class Mencius implements Prototype {
       requests_per_batch: this.batches === 0 ? 0 : this.requestsBatched / this.batches,
       skipped_slots: this.skipSlots,
       skip_messages: this.skipMessages,
+      revocations: this.revocations,
+      revocations_refused: this.revocationsRefused,
+      own_slots_revoked: this.ownSlotsRevoked,
     };
   }
 }
