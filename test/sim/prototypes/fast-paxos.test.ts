@@ -83,6 +83,16 @@ describe("Fast Paxos prototype", () => {
     }
   });
 
+  test("uncoordinated recovery (each collided proposer runs phase 1 + 2) finishes with 0 failed too", async () => {
+    const uncoordinated = fastPaxosPrototypeWith({ coordinatedRecovery: false });
+    for (const setup of [three, five]) {
+      const r = await measurePrototype("fast-paxos", uncoordinated, setup, { proposerRegions: fourRegions, seed: 1 });
+      expectAllAnswered(r, 200);
+      expect(r.stats.recoveries).toBeGreaterThan(0);
+      expect(r.stats.coordinated_recoveries).toBe(0);
+    }
+  });
+
   test("8 proposers and a cold joiner (reading the tail first) finish with 0 failed", async () => {
     const crowd = await measurePrototype("fast-paxos", fastPaxosPrototype, three, { proposerRegions: eight, seed: 2 });
     expectAllAnswered(crowd, 200);

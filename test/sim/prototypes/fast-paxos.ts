@@ -18,10 +18,10 @@
  *
  * The round. A proposer takes the next slot as 1 + the highest slot it has seen any vote for or has
  * proposed in, puts up to `batch_requests_max` pending requests in one value, and sends it to every
- * acceptor at ballot 0. Up to `slots_in_flight_default` = 4 slots in flight per proposer: measured on
- * seed 1 against 1, 2 and 8, 4 proposers on 3 acceptors, median 4.3-4.6 against 5.7-6.6 with one
- * slot (one slot makes a request wait for the round ahead of it, a collided round costing 3+ RTTs);
- * 8 in flight gains little more at the median and loses at p99 (more values racing for each slot).
+ * acceptor at ballot 0. Up to `slots_in_flight_default` = 8 slots in flight per proposer. Measured on
+ * seed 1 (the report's table) with 1, 2, 4 and 8: one slot in flight makes a request wait for the
+ * round ahead of it (1 proposer alone, 3 acceptors: median 1.86 against 1.23 with 8); 4 and 8 are
+ * close under contention, 8 better at the 4-proposer rows' medians and worst p99 on both clusters.
  *
  * Learning (what "chosen" means to a proposer). Every acceptor sends each vote it casts (slot, ballot,
  * value) to EVERY proposer (the learner broadcast, the sender included), after its durable write. A
@@ -29,20 +29,33 @@
  * for one value at one classic ballot. There are no "chosen" notices. An acceptor that refuses a fast
  * value answers the sender with its votes in that slot (no write: its state did not change).
  *
- * Collisions and recovery (uncoordinated). A proposer whose value is in a slot declares the slot
- * stuck when no value can still reach F votes at ballot 0 (its own included); only then is a classic
- * round needed. Every such proposer recovers, at ballot (1, own index) (the highest index wins), unless
- * it already saw a higher ballot for that slot, in which case it waits. Recovery: phase 1 for the slot
- * to all acceptors, waiting for Q1 promises; the pick rule above, else its own value; phase 2 to all
- * acceptors, chosen at Q2 votes. When the rule leaves the choice free (no value can have been chosen
- * in the fast round), the recovery proposes ONE value holding the requests of every value it knows in
- * the slot (`mergeOnRecovery`, default on: with "its own value" instead, the highest proposer index
- * wins every collision and the others starve: 4 proposers on 3 acceptors, median 73-81 RTTs for three
- * of them). Values are batches of requests, so a union is a value like any other; each proposer then
- * places the requests of its own that the chosen value holds. A refused recovery stops and waits; if the slot is still not learnt
- * after `recovery_timeout_rtts` of its RTTs (plus a random backoff from `env.rng`), it retries at a higher
- * round (never needed without faults). Coordinated recovery (acceptors forwarding fast votes to a
- * coordinator) is not modelled.
+ * Collisions. A slot is stuck when no value can still reach F votes at ballot 0 (known from the
+ * votes and refusals seen); only then is a classic round needed. Who recovers:
+ * - Coordinated (`coordinatedRecovery`, default): slot s's round-1 ballot belongs to warm proposer
+ *   s mod W (W = the warm proposers; cold joiners come and go). An acceptor that casts a fast vote
+ *   promises that ballot in the same write, so its vote broadcast doubles as its phase-1 reply for it
+ *   (Lamport's coordinated recovery); the coordinator, on seeing the slot stuck with at
+ *   least Q1 fast votes, goes straight to phase 2 (one round trip instead of two). An acceptor that
+ *   refuses a fast value because it already voted forwards the value to the slot's coordinator too,
+ *   so a far proposer's late value can still be merged (below). The others only wait.
+ * - Uncoordinated (`coordinatedRecovery: false`): every proposer with a value in the stuck slot runs
+ *   phase 1 + 2 for that slot at ballot (1, own index), the highest index winning; one that already
+ *   saw a higher ballot for the slot waits. Measured (seed 1, 8 slots in flight): worse medians
+ *   (4 proposers on 3 acceptors: enam, wnam, weur 4.3-4.6 against 2.2-2.9 coordinated) but a better
+ *   far proposer's tail (apac p99 7.4 against 28: its own recovery always merges its value, while
+ *   the coordinator only merges values that reached an acceptor before its phase 2).
+ * In both, the pick rule above decides; when it leaves the choice free (no value can have been
+ * chosen in the fast round), the recovery proposes ONE value holding the requests of every value it
+ * knows in the slot (`mergeOnRecovery`, default on: with "its own value" instead, the highest proposer
+ * index wins every collision and the others starve, uncoordinated 4 proposers on 3 acceptors: median
+ * 73-81 RTTs for three of them). Values are batches of requests, so a union is a value like any other;
+ * each proposer then places the requests of its own that the chosen value holds. A waiting proposer
+ * whose slot is not learnt after `recovery_timeout_rtts` of its RTTs (plus a random backoff from
+ * `env.rng`) runs phase 1 + 2 itself at a higher round (never needed without faults).
+ *
+ * Not helped by either: a value that loses a fast round OUTRIGHT (another value reached F, nothing
+ * stuck) just goes to a later slot, so a proposer far from most acceptors can lose many rounds in a
+ * row (5 acceptors, enam + weur: weur's median 20+ RTTs; enam's value reaches 4 acceptors first).
  *
  * Requests never duplicated. A request is in at most one value in flight; when a slot is learnt chosen
  * with another proposer's value, the requests of the proposer's own value there go back to the head of
@@ -64,8 +77,8 @@ import type { Prototype, PrototypeEnv, PrototypeFactory, PrototypeProposer } fro
 
 /** Requests one slot's value carries at most. */
 export const batch_requests_max = 64;
-/** Slots a proposer has in flight at once, by default (see the header: 4 measured better than 1, 2 and 8). */
-export const slots_in_flight_default = 4;
+/** Slots a proposer has in flight at once, by default (see the header: measured against 1, 2 and 4). */
+export const slots_in_flight_default = 8;
 /** Classic rounds one proposer may start for one slot before it gives up (its requests then fail, visibly). */
 export const recovery_attempts_max = 50;
 /** A recovery attempt that has not seen its slot chosen after this many of the proposer's farthest-acceptor RTTs is retried. */
@@ -81,8 +94,9 @@ export const proposers_max = ballot_round_span - 1;
 
 export const describeFastPaxos =
   "Fast Paxos per slot: fast round (ballot 0) straight to every acceptor, chosen at the fast quorum (n=3: 3; n=5 Q1=4: 4); " +
-  "a stuck slot recovered by a classic round (phase 1 + 2 for that slot) by each proposer with a value in it, highest " +
-  "ballot wins; learners learn from every acceptor's vote broadcast; a cold joiner reads the acceptors' votes first";
+  "a stuck slot recovered by the slot's round-1 coordinator (warm proposer s mod W) with phase 2 alone, fast votes " +
+  "doubling as promises, collided values merged into one; up to 8 slots in flight per proposer; learners learn from " +
+  "every acceptor's vote broadcast; a cold joiner reads the acceptors' votes first";
 
 export interface FastPaxosOptions {
   /** Slots in flight per proposer (default `slots_in_flight_default`). */
@@ -93,6 +107,12 @@ export interface FastPaxosOptions {
   readonly reproposeBeforeLearning?: boolean;
   /** A free recovery proposes the union of the slot's values instead of its own (default true: see the header). */
   readonly mergeOnRecovery?: boolean;
+  /**
+   * Coordinated recovery (Lamport's, per slot): slot s's round-1 ballot belongs to warm proposer
+   * s mod W; acceptors promise it when they vote fast, so that proposer recovers a stuck slot with
+   * phase 2 alone. Off: every proposer with a value in a stuck slot runs phase 1 + 2 itself.
+   */
+  readonly coordinatedRecovery?: boolean;
 }
 
 /** The smallest fast quorum F with 2F + Q1 > 2n (any two fast quorums and a phase-1 quorum intersect). */
@@ -158,7 +178,7 @@ class Acceptor {
     const last = state.votes.at(-1);
     if (last !== undefined && last.ballot >= vote.ballot)
       throw new Error(`acceptor ${this.index}: second vote at ballot ${vote.ballot} in slot ${vote.slot}`);
-    state.promised = vote.ballot;
+    state.promised = Math.max(state.promised, vote.ballot);
     state.votes.push(vote);
     this.history.push(vote);
     this.fp.env.world.schedule(this.fp.env.net.write_ms(), () => {
@@ -171,11 +191,21 @@ class Acceptor {
     const state = this.slot(slot);
     if (state.promised === fast_ballot && state.votes.length === 0) {
       this.vote(state, { slot, ballot: fast_ballot, value });
+      // Coordinated recovery: this fast vote is also this acceptor's phase-1 reply for the slot's
+      // round-1 ballot, so it must not vote below that ballot any more.
+      if (this.fp.coordinatedRecovery) state.promised = this.fp.roundOneBallot(slot);
       return;
     }
     const votes = [...state.votes];
     const promised = state.promised;
     this.fp.env.net.send(this.region, from.region, () => from.onRefused(this.index, slot, promised, votes));
+    // Coordinated recovery: a value that came too late for any vote is still offered to the slot's
+    // coordinator, whose free choice merges it (otherwise a far proposer loses every contended slot).
+    if (this.fp.coordinatedRecovery && state.votes[0]?.ballot === fast_ballot) {
+      const coordinator = this.fp.nodes[this.fp.roundOneCoordinator(slot)]!;
+      if (coordinator !== from)
+        this.fp.env.net.send(this.region, coordinator.region, () => coordinator.onLateValue(slot, value));
+    }
   }
 
   onPrepare(from: Node, slot: number, ballot: number): void {
@@ -217,6 +247,10 @@ interface SlotKnowledge {
   /** Acceptors known not to vote at the fast ballot any more (refused with no fast vote, or voted at a classic one). */
   readonly noFastVote: Set<number>;
   highestBallot: number;
+  /** This proposer, as the slot's round-1 coordinator, sent its phase 2. */
+  coordinated: boolean;
+  /** Fast values refused by an acceptor, forwarded to this proposer as the slot's coordinator. */
+  readonly late: Value[];
 }
 
 interface Recovery {
@@ -293,7 +327,7 @@ class Node implements PrototypeProposer {
   private knowledge(slot: number): SlotKnowledge {
     let k = this.known.get(slot);
     if (k === undefined) {
-      k = { votes: new Map(), noFastVote: new Set(), highestBallot: fast_ballot };
+      k = { votes: new Map(), noFastVote: new Set(), highestBallot: fast_ballot, coordinated: false, late: [] };
       this.known.set(slot, k);
     }
     return k;
@@ -321,6 +355,13 @@ class Node implements PrototypeProposer {
       return;
     }
     this.checkStuck(slot);
+  }
+
+  /** As the slot's coordinator: a fast value an acceptor refused; merged if the recovery is free and not sent yet. */
+  onLateValue(slot: number, value: Value): void {
+    if (this.learnt.has(slot)) return;
+    const k = this.knowledge(slot);
+    if (!k.coordinated && !k.late.some((v) => v.id === value.id)) k.late.push(value);
   }
 
   /** Acceptor `a` refused our fast value: it had voted in the slot already or promised a classic ballot. */
@@ -375,10 +416,7 @@ class Node implements PrototypeProposer {
   }
 
   /** Stuck: no value can still reach the fast quorum at ballot 0, so a classic round must decide the slot. */
-  private checkStuck(slot: number): void {
-    const own = this.own.get(slot);
-    const k = this.known.get(slot);
-    if (own === undefined || k === undefined || own.stuck) return;
+  private isStuck(k: SlotKnowledge): boolean {
     const counts = new Map<string, number>();
     let fastVoters = 0;
     for (const votes of k.votes.values()) {
@@ -389,15 +427,69 @@ class Node implements PrototypeProposer {
     }
     const undecided = this.fp.acceptors.length - fastVoters - k.noFastVote.size;
     const best = Math.max(0, ...counts.values());
-    if (best + undecided >= this.fp.fastQuorum) return;
+    return best + undecided < this.fp.fastQuorum;
+  }
+
+  private checkStuck(slot: number): void {
+    const k = this.known.get(slot);
+    if (k === undefined) return;
+    const own = this.own.get(slot);
+    const coordinator = this.fp.coordinatedRecovery && this.fp.roundOneCoordinator(slot) === this.index;
+    if (coordinator && !k.coordinated && this.isStuck(k)) this.coordinate(slot, k);
+    if (own === undefined || own.stuck || !this.isStuck(k)) return;
     own.stuck = true;
     this.fp.counters.collisions++;
     if (this.fp.options.reproposeBeforeLearning && !own.abandoned) {
       own.abandoned = true;
       this.pending.unshift(...own.value.requests);
     }
-    if (k.highestBallot > fast_ballot) this.armTimer(slot, own);
+    // Coordinated: the slot's round-1 coordinator recovers it; we only wait (and retry at round 2 on a timeout).
+    if (this.fp.coordinatedRecovery || k.highestBallot > fast_ballot) this.armTimer(slot, own);
     else this.recover(slot, own, 1);
+  }
+
+  /**
+   * Round 1 of a stuck slot, as its coordinator: the acceptors' fast votes it learnt are their phase-1
+   * replies for the round-1 ballot (each promised it when voting), so it goes straight to phase 2 once
+   * it has at least Q1 of them. With k >= Q1 replies a value chosen in the fast round has at least
+   * F - (n - k) of them, and two values cannot both have that many (2F + Q1 > 2n).
+   */
+  private coordinate(slot: number, k: SlotKnowledge): void {
+    const fastVotes: Value[] = [];
+    for (const votes of k.votes.values()) {
+      const v = votes.get(fast_ballot);
+      if (v !== undefined) fastVotes.push(v);
+    }
+    if (fastVotes.length < this.fp.env.quorum.prepare) return;
+    k.coordinated = true;
+    this.fp.counters.coordinated_recoveries++;
+    const forcedVotes = this.fp.fastQuorum - (this.fp.acceptors.length - fastVotes.length);
+    const value = this.forcedValue(fastVotes, forcedVotes) ?? this.merged([...fastVotes, ...k.late]);
+    const ballot = this.fp.roundOneBallot(slot);
+    for (const a of this.fp.acceptors)
+      this.fp.env.net.send(this.region, a.region, () => a.onAccept(this, slot, ballot, value));
+  }
+
+  /** The value with at least `votes` of these fast votes, if any (the most voted, should the sabotage allow two). */
+  private forcedValue(fastVotes: readonly Value[], votes: number): Value | undefined {
+    const counts = new Map<string, { value: Value; votes: number }>();
+    for (const v of fastVotes) {
+      const c = counts.get(v.id) ?? { value: v, votes: 0 };
+      c.votes++;
+      counts.set(v.id, c);
+    }
+    let forced: { value: Value; votes: number } | undefined;
+    for (const c of counts.values())
+      if (c.votes >= votes && (forced === undefined || c.votes > forced.votes)) forced = c;
+    return forced?.value;
+  }
+
+  /** One new value holding the requests of all these (a batch is a set of requests, so a union is a value). */
+  private merged(values: readonly Value[]): Value {
+    const requests = new Set<string>();
+    for (const v of values) for (const id of v.requests) requests.add(id);
+    this.fp.counters.merged_recoveries++;
+    return { id: `${this.index}:${this.values++}`, proposer: this.index, requests: [...requests] };
   }
 
   private recover(slot: number, own: OwnSlot, round: number): void {
@@ -450,26 +542,18 @@ class Node implements PrototypeProposer {
     for (const v of r.promises.values()) if (v !== undefined) top = Math.max(top, v.ballot);
     if (top > fast_ballot) return [...r.promises.values()].find((v) => v?.ballot === top)!.value;
     const atTop = [...r.promises.values()].filter((v): v is Vote => v !== undefined && v.ballot === top);
-    const counts = new Map<string, { value: Value; votes: number }>();
-    for (const v of atTop) {
-      const c = counts.get(v.value.id) ?? { value: v.value, votes: 0 };
-      c.votes++;
-      counts.set(v.value.id, c);
-    }
-    let forced: { value: Value; votes: number } | undefined;
-    for (const c of counts.values())
-      if (c.votes >= this.fp.recoveryPick && (forced === undefined || c.votes > forced.votes)) forced = c;
-    if (forced !== undefined) return forced.value;
+    const forced = this.forcedValue(
+      atTop.map((v) => v.value),
+      this.fp.recoveryPick,
+    );
+    if (forced !== undefined) return forced;
     if (!this.fp.mergeOnRecovery) return ownValue;
     const known = [ownValue, ...atTop.map((v) => v.value)];
     for (const votes of k?.votes.values() ?? []) {
       const v = votes.get(fast_ballot);
       if (v !== undefined) known.push(v);
     }
-    const requests = new Set<string>();
-    for (const v of known) for (const id of v.requests) requests.add(id);
-    this.fp.counters.merged_recoveries++;
-    return { id: `${this.index}:${this.values++}`, proposer: this.index, requests: [...requests] };
+    return this.merged(known);
   }
 
   onBallotRefused(slot: number, ballot: number, promised: number): void {
@@ -490,6 +574,7 @@ class FastPaxos implements Prototype {
   readonly recoveryPick: number;
   readonly slotsInFlight: number;
   readonly mergeOnRecovery: boolean;
+  readonly coordinatedRecovery: boolean;
   /** Acknowledged request -> the slot its proposer acknowledged it in. */
   readonly acknowledged = new Map<string, number>();
   readonly counters = {
@@ -499,6 +584,7 @@ class FastPaxos implements Prototype {
     recoveries: 0,
     recoveries_refused: 0,
     merged_recoveries: 0,
+    coordinated_recoveries: 0,
     recovery_timeouts: 0,
     recovery_give_ups: 0,
     tail_reads: 0,
@@ -516,9 +602,19 @@ class FastPaxos implements Prototype {
     this.recoveryPick = recoveryPickVotes(n, env.quorum.prepare, this.fastQuorum);
     this.slotsInFlight = options.slotsInFlight ?? slots_in_flight_default;
     this.mergeOnRecovery = options.mergeOnRecovery ?? true;
+    this.coordinatedRecovery = options.coordinatedRecovery ?? true;
     if (env.proposerRegions.length > proposers_max) throw new RangeError(`more than ${proposers_max} proposers`);
     this.nodes = env.proposerRegions.map((region, i) => new Node(i, region, this, false));
     this.acceptors = env.acceptorRegions.map((region, i) => new Acceptor(i, region, this.nodes, this));
+  }
+
+  /** The warm proposer that owns slot s's round-1 ballot (cold joiners come and go, so never one of them). */
+  roundOneCoordinator(slot: number): number {
+    return slot % this.env.proposerRegions.length;
+  }
+
+  roundOneBallot(slot: number): number {
+    return classicBallot(1, this.roundOneCoordinator(slot));
   }
 
   get proposers(): readonly PrototypeProposer[] {
