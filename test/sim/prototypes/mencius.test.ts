@@ -83,6 +83,22 @@ describe("Mencius-style windows prototype", () => {
     );
   });
 
+  test("revoking live owners (a timeout below the skip gate) stays safe and loses no request", async () => {
+    let ownSlotsRevoked = 0;
+    for (let seed = 1; seed <= 3; seed++) {
+      const r = await measurePrototype("mencius", menciusPrototypeWith({ revocation_timeout_ms: 60 }), three, {
+        proposerRegions: contention_mixes[3]!,
+        requests_per_proposer: 30,
+        arrivals_per_quorum_rtt: 8,
+        seed,
+      });
+      expect(r.proposers.every((p) => p.failed === 0)).toBe(true);
+      ownSlotsRevoked += r.stats.own_slots_revoked!;
+    }
+    // The path where an owner's own slot is filled by someone else's revocation did run.
+    expect(ownSlotsRevoked).toBeGreaterThan(0);
+  });
+
   test("a cold isolate cannot join: the design has no membership change", () => {
     expect(menciusPrototype).toBeTypeOf("function");
     const { addProposer } = menciusPrototype({

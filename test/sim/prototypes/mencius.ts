@@ -255,7 +255,7 @@ class MProposer implements PrototypeProposer {
   private pump(): void {
     while (!this.gone && this.pending.length > 0 && this.inFlight < this.m.slots_in_flight_max) {
       const waiters = this.pending.splice(0, batch_requests_max);
-      const slot = this.m.ownership.nextOwn(this.index, Math.max(this.nextUnusedOwn, this.highestSeen + 1));
+      const slot = this.freeOwnSlot(Math.max(this.nextUnusedOwn, this.highestSeen + 1));
       this.skipBelow(slot);
       this.nextUnusedOwn = this.m.ownership.nextOwn(this.index, slot + 1);
       const value: OwnSlot["value"] = {
@@ -273,6 +273,17 @@ class MProposer implements PrototypeProposer {
       for (const a of this.m.acceptors) this.m.env.net.send(this.region, a.region, () => a.accept(votes));
     }
     this.armRevocation();
+  }
+
+  /** The first own slot from `from` on that no revocation has filled already (a revoked slot is learnt). */
+  private freeOwnSlot(from: number): number {
+    let slot = this.m.ownership.nextOwn(this.index, from);
+    for (let i = 0; this.learnt.has(slot); i++) {
+      if (i >= slots_per_message_max)
+        throw new Error(`mencius: proposer ${this.index} finds no free own slot after ${from}`);
+      slot = this.m.ownership.nextOwn(this.index, slot + 1);
+    }
+    return slot;
   }
 
   /** Skips every own slot below `limit` not yet used: one message to each other proposer and each acceptor. */
@@ -397,7 +408,9 @@ class MProposer implements PrototypeProposer {
    * reported, or a no-op where none did.
    */
   private revoke(owner: number): void {
-    if (owner === this.index || this.revocation !== undefined) return;
+    // Its own slot too: a slot refused at ballot 0 (promised to a revocation that then gave way) is
+    // filled like any other, and its requests go round again.
+    if (this.revocation !== undefined) return;
     const { ownership } = this.m;
     const end = this.highestSeen + 1 + revocation_windows_ahead * ownership.window_slots * ownership.owners;
     const slots: number[] = [];
