@@ -351,7 +351,7 @@ class Node implements PrototypeProposer {
     let matching = 0;
     for (const votes of k.votes.values()) if (votes.get(ballot)?.id === value.id) matching++;
     if (matching >= (ballot === fast_ballot ? this.fp.fastQuorum : this.fp.env.quorum.accept)) {
-      this.learn(slot, value);
+      this.learn(slot, value, ballot);
       return;
     }
     this.checkStuck(slot);
@@ -384,7 +384,7 @@ class Node implements PrototypeProposer {
     }
   }
 
-  private learn(slot: number, value: Value): void {
+  private learn(slot: number, value: Value, ballot: number): void {
     this.learnt.set(slot, value.id);
     this.known.delete(slot);
     const own = this.own.get(slot);
@@ -395,7 +395,8 @@ class Node implements PrototypeProposer {
       const here = own.value.requests.filter((id) => chosenRequests.has(id));
       const lost = own.value.requests.filter((id) => !chosenRequests.has(id));
       if (here.length > 0) this.placed.set(slot, here);
-      if (lost.length > 0) this.fp.counters.slots_lost++;
+      if (lost.length > 0 && ballot === fast_ballot) this.fp.counters.slots_lost_to_fast++;
+      if (lost.length > 0 && ballot !== fast_ballot) this.fp.counters.slots_lost_to_recovery++;
       if (lost.length > 0 && !own.abandoned) this.pending.unshift(...lost);
     }
     while (this.learnt.has(this.watermark + 1)) {
@@ -580,7 +581,10 @@ class FastPaxos implements Prototype {
   readonly counters = {
     slots_proposed: 0,
     collisions: 0,
-    slots_lost: 0,
+    /** Own values that lost their slot outright: another value reached the fast quorum. */
+    slots_lost_to_fast: 0,
+    /** Own values (or some of their requests) left out of a recovered slot's value. */
+    slots_lost_to_recovery: 0,
     recoveries: 0,
     recoveries_refused: 0,
     merged_recoveries: 0,
