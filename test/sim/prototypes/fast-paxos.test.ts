@@ -93,6 +93,18 @@ describe("Fast Paxos prototype", () => {
     }
   });
 
+  test("with the round-1 coordinators gone, the waiting proposers' timeouts recover every stuck slot", async () => {
+    const vanished = fastPaxosPrototypeWith({ coordinatorsVanish: true });
+    const r = await measurePrototype("fast-paxos", vanished, three, {
+      proposerRegions: fourRegions,
+      requests_per_proposer: 60,
+      seed: 4,
+    });
+    expectAllAnswered(r, 60);
+    expect(r.stats.coordinated_recoveries).toBe(0);
+    expect(r.stats.recovery_timeouts).toBeGreaterThan(0);
+  });
+
   test("8 proposers and a cold joiner (reading the tail first) finish with 0 failed", async () => {
     const crowd = await measurePrototype("fast-paxos", fastPaxosPrototype, three, { proposerRegions: eight, seed: 2 });
     expectAllAnswered(crowd, 200);

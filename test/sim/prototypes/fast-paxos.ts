@@ -113,6 +113,11 @@ export interface FastPaxosOptions {
    * phase 2 alone. Off: every proposer with a value in a stuck slot runs phase 1 + 2 itself.
    */
   readonly coordinatedRecovery?: boolean;
+  /**
+   * Test of the fallback: round-1 coordinators never act, as if their isolate were evicted, so every
+   * stuck slot is recovered by a waiting proposer's timeout (phase 1 + 2 at round 2 or above).
+   */
+  readonly coordinatorsVanish?: boolean;
 }
 
 /** The smallest fast quorum F with 2F + Q1 > 2n (any two fast quorums and a phase-1 quorum intersect). */
@@ -435,7 +440,10 @@ class Node implements PrototypeProposer {
     const k = this.known.get(slot);
     if (k === undefined) return;
     const own = this.own.get(slot);
-    const coordinator = this.fp.coordinatedRecovery && this.fp.roundOneCoordinator(slot) === this.index;
+    const coordinator =
+      this.fp.coordinatedRecovery &&
+      !this.fp.options.coordinatorsVanish &&
+      this.fp.roundOneCoordinator(slot) === this.index;
     if (coordinator && !k.coordinated && this.isStuck(k)) this.coordinate(slot, k);
     if (own === undefined || own.stuck || !this.isStuck(k)) return;
     own.stuck = true;
@@ -516,7 +524,9 @@ class Node implements PrototypeProposer {
       if (own.timer !== timer || this.own.get(slot) !== own) return;
       const highest = this.known.get(slot)?.highestBallot ?? fast_ballot;
       this.fp.counters.recovery_timeouts++;
-      this.recover(slot, own, roundOf(Math.max(highest, own.recovery?.ballot ?? 0)) + 1);
+      // Above every ballot seen, and never round 1 when that round is the slot's coordinator's.
+      const round = roundOf(Math.max(highest, own.recovery?.ballot ?? 0)) + 1;
+      this.recover(slot, own, this.fp.coordinatedRecovery ? Math.max(2, round) : round);
     });
   }
 
