@@ -99,17 +99,33 @@ describe("Mencius-style windows prototype", () => {
     expect(ownSlotsRevoked).toBeGreaterThan(0);
   });
 
-  test("a cold isolate cannot join: the design has no membership change", () => {
-    expect(menciusPrototype).toBeTypeOf("function");
-    const { addProposer } = menciusPrototype({
+  test("a cold isolate cannot become an owner; with forwarding it is a client of the nearest owner", async () => {
+    const env = {
       world: undefined as never,
       net: undefined as never,
       acceptorRegions: three.acceptorRegions,
       quorum: three.quorum,
       proposerRegions: fourRegions,
       rng: undefined as never,
-    });
-    expect(addProposer).toBeUndefined();
+    };
+    expect(menciusPrototype(env).addProposer).toBeUndefined();
+    const forwarding = menciusPrototypeWith({ coldJoinersForward: true });
+    const run = { proposerRegions: fourRegions, requests_per_proposer: 100, seed: 1 };
+    const pooled_p99 = (ps: readonly { cold: boolean; latencies: readonly number[] }[]) => {
+      const all = ps
+        .filter((p) => !p.cold)
+        .flatMap((p) => p.latencies)
+        .sort((a, b) => a - b);
+      return all[Math.ceil(0.99 * all.length) - 1]!;
+    };
+    const without = await measurePrototype("mencius", forwarding, three, run);
+    const joiner = { region: "weur", join_ms: 1000, requests: 20 } as const;
+    const withJoiner = await measurePrototype("mencius", forwarding, three, { ...run, coldJoiners: [joiner] });
+    const cold = withJoiner.proposers.find((p) => p.cold)!;
+    expect(cold.failed).toBe(0);
+    expect(withJoiner.stats.forwarded).toBe(joiner.requests);
+    // Issue #12's target: a cold isolate disturbs the others by at most one quorum RTT at p99.
+    expect(pooled_p99(withJoiner.proposers)).toBeLessThanOrEqual(pooled_p99(without.proposers) + 1);
   });
 
   test("4 regions on 3 acceptors: each median at least one quorum round trip and write, each p99 within the skip gate", async () => {

@@ -34,12 +34,15 @@
  * An owner whose own slot is learnt with another value sends its requests round again. The
  * `vanishing` option silences one owner from a given time (an evicted isolate).
  *
- * No cold joiner: `addProposer` is undefined. The slot map is fixed by the proposers of the run; a
- * newcomer could only own windows after a membership change (a map change chosen in the log, taking
- * effect past every slot anyone may already use), which is not built. On this platform every
- * evicted isolate is a vanished owner: its slots stall everyone's prefix until revoked, about
- * 1-1.5 x 500 ms plus two round trips (measured 9-12 own quorum RTTs at the others' max, 4
- * proposers, 3 or 5 acceptors; see `describeMencius` and mencius.test.ts).
+ * Cold joiners: by default `addProposer` is undefined. The slot map is fixed by the proposers of
+ * the run; a newcomer could only own windows after a membership change (a map change chosen in the
+ * log, taking effect past every slot anyone may already use, plus a catch-up of the log for the
+ * newcomer), which is not built. On this platform every evicted isolate is a vanished owner: its
+ * slots stall everyone's prefix until revoked, about 1-1.5 x 500 ms plus two round trips (measured
+ * 9-12 own quorum RTTs at the others' max, 4 proposers, 3 or 5 acceptors; mencius.test.ts). The
+ * option `coldJoinersForward` is the way out that needs no membership change: a newcomer owns
+ * nothing and forwards to the nearest owner, i.e. owners must be durable (a Durable Object per
+ * region) and Workers forward to them, a coordinator per region with Mencius between them.
  *
  * Safety self-check (`checkSafety`): chosen values are computed from the acceptors' recorded votes
  * (accept-quorum votes for one value at one ballot) plus the skips the network carried (a skip is
@@ -47,7 +50,7 @@
  * per slot, every acknowledged request in exactly one chosen slot, every learner's log equal to the
  * chosen log on every slot it learnt. Sabotage: `overlappingOwners` gives every window two owners.
  */
-import type { RegionHint } from "../../../src/core/region-rtt.js";
+import { type RegionHint, regionRtt_ms } from "../../../src/core/region-rtt.js";
 import type { Prototype, PrototypeEnv, PrototypeFactory, PrototypeProposer } from "./harness.js";
 
 /** Requests one slot's value carries at most. */
@@ -86,13 +89,20 @@ export interface MenciusOptions {
   readonly revocation_timeout_ms?: number;
   /** An owner that vanishes at `at_ms` (an evicted isolate): silent from then on, its slots revoked by the others. */
   readonly vanishing?: { readonly proposer: number; readonly at_ms: number };
+  /**
+   * NOT a membership change: a cold isolate owns no slots and forwards each request to the owner
+   * nearest it (by RTT), which answers back once acknowledged. This is Mencius with durable owners
+   * (say one Durable Object per region) that every Worker forwards to; off by default, when
+   * `addProposer` is undefined.
+   */
+  readonly coldJoinersForward?: boolean;
 }
 
 export const describeMencius =
-  "Mencius-style windows: slot s owned by proposer floor(s/W) mod n (W = 16), pre-prepared at ballot 0, one accept-quorum " +
-  "round trip per batch; owners skip unused slots below any vote they see (a skip is chosen on receipt); ack once the whole " +
-  "prefix is known; a silent owner's slots are revoked after 500 ms; no cold joiner without a membership change, so each " +
-  "evicted isolate stalls the log ~9-12 quorum RTTs until revoked";
+  "Mencius-style windows: slot s owned by proposer floor(s/W) mod n (W = 16, 16 slots in flight), pre-prepared at ballot 0, " +
+  "one accept-quorum round trip per batch; owners skip unused slots below any vote they see (a skip is chosen on receipt); " +
+  "ack once the whole prefix is known; a silent owner's slots are revoked after 500 ms (an evicted isolate stalls the log " +
+  "~9-12 quorum RTTs); no membership change, so a cold isolate can only forward to the nearest owner (option)";
 
 type Value =
   | { readonly kind: "batch"; readonly id: string; readonly requests: readonly string[] }
@@ -467,6 +477,8 @@ class Mencius implements Prototype {
   revocationsRefused = 0;
   ownSlotsRevoked = 0;
   readonly revocation_timeout_ms: number;
+  forwarded = 0;
+  readonly addProposer?: (region: RegionHint) => PrototypeProposer;
 
   constructor(
     readonly env: PrototypeEnv,
@@ -480,6 +492,7 @@ class Mencius implements Prototype {
     this.acceptors = env.acceptorRegions.map((r, i) => new Acceptor(i, r, this));
     this.proposers = env.proposerRegions.map((r, i) => new MProposer(i, r, this));
     this.revocation_timeout_ms = options.revocation_timeout_ms ?? mencius_revocation_timeout_ms;
+    if (options.coldJoinersForward === true) this.addProposer = (region) => this.forwarder(region);
     const { vanishing } = options;
     if (vanishing !== undefined) {
       const p = this.proposers[vanishing.proposer];
@@ -488,6 +501,24 @@ class Mencius implements Prototype {
         p.gone = true;
       });
     }
+  }
+
+  /** A cold isolate that forwards to the nearest owner (the first of equals): one hop there, one back. */
+  private forwarder(region: RegionHint): PrototypeProposer {
+    const { net } = this.env;
+    const owner = this.proposers.reduce((best, p) =>
+      regionRtt_ms(region, p.region) < regionRtt_ms(region, best.region) ? p : best,
+    );
+    return {
+      region,
+      append: (requestId) =>
+        new Promise<void>((resolve) => {
+          this.forwarded++;
+          net.send(region, owner.region, () => {
+            void owner.append(requestId).then(() => net.send(owner.region, region, resolve));
+          });
+        }),
+    };
   }
 
   /** What the acceptors' votes and the owners' skips chose, per slot, computed from nothing a learner holds. */
@@ -563,6 +594,7 @@ class Mencius implements Prototype {
       revocations: this.revocations,
       revocations_refused: this.revocationsRefused,
       own_slots_revoked: this.ownSlotsRevoked,
+      forwarded: this.forwarded,
     };
   }
 }
