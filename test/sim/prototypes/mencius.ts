@@ -188,7 +188,7 @@ class Acceptor {
    */
   prepare(from: MProposer, ballot: number, slots: readonly number[]): void {
     const { net } = this.m.env;
-    const highest = Math.max(0, ...slots.map((s) => this.promised.get(s) ?? 0));
+    const highest = slots.reduce((h, s) => Math.max(h, this.promised.get(s) ?? 0), 0);
     if (highest >= ballot) {
       net.send(this.region, from.region, () => from.onPromise(this.index, ballot, { refusedBy: highest }));
       return;
