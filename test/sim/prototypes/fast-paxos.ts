@@ -37,7 +37,10 @@
  *   (Lamport's coordinated recovery); the coordinator, on seeing the slot stuck with at least Q1
  *   fast votes, goes straight to phase 2 (one round trip instead of two). An acceptor that
  *   refuses a fast value because it already voted forwards the value to the slot's coordinator too,
- *   so a far proposer's late value can still be merged (below). The others only wait.
+ *   so a far proposer's late value can still be merged (below). The others only wait. This favours
+ *   the model: it takes the W warm proposers as a fixed, known, live set, which Worker isolates are
+ *   not; a vanished coordinator costs each of its stuck slots a timeout and a phase 1 + 2 at round 2
+ *   (`coordinatorsVanish`: 4 proposers on 3 acceptors, medians 7-9 RTTs on seed 1).
  * - Uncoordinated (`coordinatedRecovery: false`): every proposer with a value in the stuck slot runs
  *   phase 1 + 2 for that slot at ballot (1, own index), the highest index winning; one that already
  *   saw a higher ballot for the slot waits. Measured (seed 1, 8 slots in flight): worse medians
