@@ -249,7 +249,8 @@ export async function measureContention(setup: ContentionCluster, run: Contentio
 
 export interface ColdJoinEffect {
   readonly setup: string;
-  readonly design: ContentionDesign;
+  /** A contention design, or a prototype's name (`prototypes/`). */
+  readonly design: string;
   readonly proposerRegions: readonly RegionHint[];
   readonly joiner: ColdJoiner;
   /** The others' latencies pooled (each in its own proposer's quorum RTT), without and with the joiner. */
@@ -271,6 +272,18 @@ export async function measureColdJoin(
   run: ContentionRun,
   joinerRegion: RegionHint = cold_joiner_region,
 ): Promise<ColdJoinEffect> {
+  const joiner = coldJoinerFor(setup, run, joinerRegion);
+  const without = await measureContention(setup, { ...run, coldJoiners: [] });
+  const withJoiner = await measureContention(setup, { ...run, coldJoiners: [joiner] });
+  return {
+    ...coldJoinEffect(without.proposers, withJoiner.proposers, joiner),
+    setup: setup.label,
+    design: run.design ?? "direct",
+  };
+}
+
+/** The cold joiner of the table's rows: in `region`, part-way through the shortest of the others' streams. */
+export function coldJoinerFor(setup: ContentionCluster, run: ContentionRun, region: RegionHint): ColdJoiner {
   const requests = run.requests_per_proposer ?? contention_requests_per_proposer;
   const rate = run.arrivals_per_quorum_rtt ?? contention_arrivals_per_quorum_rtt;
   const shortest_ms = Math.min(
@@ -278,31 +291,33 @@ export async function measureColdJoin(
       (r) => (requests * nthNearestRtt_ms(r, setup.acceptorRegions, setup.quorum.accept)) / rate,
     ),
   );
-  const joiner: ColdJoiner = {
-    region: joinerRegion,
-    join_ms: Math.round(shortest_ms * cold_joiner_join_fraction),
-    requests: cold_joiner_requests,
-  };
-  const without = await measureContention(setup, { ...run, coldJoiners: [] });
-  const withJoiner = await measureContention(setup, { ...run, coldJoiners: [joiner] });
-  const pooled = (r: ContentionResult) =>
-    r.proposers
+  return { region, join_ms: Math.round(shortest_ms * cold_joiner_join_fraction), requests: cold_joiner_requests };
+}
+
+/** The others' pooled p99 and max without and with the joiner, and the joiner's own figures. */
+export function coldJoinEffect(
+  without: readonly ProposerLatency[],
+  withJoiner: readonly ProposerLatency[],
+  joiner: ColdJoiner,
+): Omit<ColdJoinEffect, "setup" | "design"> {
+  const pooled = (proposers: readonly ProposerLatency[]) =>
+    proposers
       .filter((p) => !p.cold)
       .flatMap((p) => p.latencies)
       .sort((a, b) => a - b);
   const before = pooled(without);
   const after = pooled(withJoiner);
+  const joined = withJoiner.find((p) => p.cold);
+  if (joined === undefined) throw new Error("the run with a cold joiner has no cold proposer");
   return {
-    setup: setup.label,
-    design: run.design ?? "direct",
-    proposerRegions: run.proposerRegions,
+    proposerRegions: without.filter((p) => !p.cold).map((p) => p.region),
     joiner,
     others_p99_without: quantile(before, 0.99),
     others_p99_with: quantile(after, 0.99),
     others_max_without: before.at(-1) ?? Number.NaN,
     others_max_with: after.at(-1) ?? Number.NaN,
-    joiner_result: withJoiner.proposers.find((p) => p.cold)!,
-    failed_with: withJoiner.proposers.reduce((k, p) => k + p.failed, 0),
+    joiner_result: joined,
+    failed_with: withJoiner.reduce((k, p) => k + p.failed, 0),
   };
 }
 

@@ -10,6 +10,7 @@ import { nthNearestRtt_ms, type RegionHint } from "../../src/core/region-rtt.js"
 import { coordinatorBound, fastPaxosBound, mean_durable_write_ms } from "./bounds.js";
 import { Cluster, type SimProposer } from "./cluster.js";
 import {
+  type ColdJoinEffect,
   type ContentionDesign,
   cold_joiner_region,
   contention_arrivals_per_quorum_rtt,
@@ -26,6 +27,12 @@ import {
   quantile,
 } from "./contention.js";
 import { Prng } from "./prng.js";
+import {
+  contention_prototypes,
+  measurePrototype,
+  measurePrototypeColdJoin,
+  type PrototypeResult,
+} from "./prototypes/index.js";
 import { World } from "./world.js";
 
 export type LatencyMode = "warm" | "cold" | "contended";
@@ -216,6 +223,13 @@ function regionCell(proposers: readonly ProposerLatency[], region: RegionHint): 
   return cell(quantile(pooled, 0.5), quantile(pooled, 0.99), pooled.at(-1) ?? Number.NaN);
 }
 
+function printColdJoinRow(setup: LatencySetup, design: string, r: ColdJoinEffect): void {
+  const j = r.joiner_result;
+  console.log(
+    `| ${shortLabel(setup)} | ${design} | ${r.proposerRegions.length} + 1 cold | ${r.others_p99_without.toFixed(2)} | ${r.others_p99_with.toFixed(2)} | ${r.others_max_without.toFixed(2)} | ${r.others_max_with.toFixed(2)} | ${j.median.toFixed(2)} | ${j.p99.toFixed(2)} | ${r.failed_with} |`,
+  );
+}
+
 /**
  * The contention table (`contention.ts`), both designs on the same seed (same arrivals): for each
  * cluster and each mix of 1, 2, 4 and 8 proposers, one row per design with a cell per region, in
@@ -227,12 +241,13 @@ export async function printContentionTable(seed = 1): Promise<void> {
   console.log(
     `Open-loop contention, per region: median / p99 / max in units of each proposer's own quorum RTT ` +
       `(${contention_requests_per_proposer} Poisson arrivals per proposer at ${contention_arrivals_per_quorum_rtt} ` +
-      `per quorum RTT, seed ${seed}, both designs on the same arrivals; a region's proposers pooled; ` +
+      `per quorum RTT, seed ${seed}, every design and prototype on the same arrivals; a region's proposers pooled; ` +
       `\`npm run sim -- --latency\`)`,
   );
   console.log("");
   console.log(`| cluster | design | proposers | ${regions.join(" | ")} | 503s retried | failed | phase 1 runs |`);
   console.log(`|---|---|---:|${regions.map(() => "---:|").join("")}---:|---:|---:|`);
+  const prototypeRuns: Array<{ setup: LatencySetup; mix: readonly RegionHint[]; result: PrototypeResult }> = [];
   for (const setup of latency_setups) {
     for (const mix of contention_mixes) {
       for (const design of contention_designs) {
@@ -242,7 +257,30 @@ export async function printContentionTable(seed = 1): Promise<void> {
           `| ${shortLabel(setup)} | ${designLabel(design, setup)} | ${mix.length} | ${regions.map((g) => regionCell(r.proposers, g)).join(" | ")} | ${sum((p) => p.unavailable)} | ${sum((p) => p.failed)} | ${r.phase1_runs} |`,
         );
       }
+      for (const prototype of contention_prototypes) {
+        const r = await measurePrototype(prototype.name, prototype.factory, setup, { proposerRegions: mix, seed });
+        prototypeRuns.push({ setup, mix, result: r });
+        const failed = r.proposers.reduce((k, p) => k + p.failed, 0);
+        console.log(
+          `| ${shortLabel(setup)} | ${prototype.name} | ${mix.length} | ${regions.map((g) => regionCell(r.proposers, g)).join(" | ")} | – | ${failed} | – |`,
+        );
+      }
     }
+  }
+  console.log("");
+  console.log("The prototypes (latency models with their own safety self-check, not production code):");
+  console.log("");
+  for (const prototype of contention_prototypes) console.log(`- ${prototype.name}: ${prototype.describe}`);
+  console.log("");
+  console.log("| cluster | prototype | proposers | messages per request | counters |");
+  console.log("|---|---|---:|---:|---|");
+  for (const { setup, mix, result } of prototypeRuns) {
+    const counters = Object.entries(result.stats)
+      .map(([name, value]) => `${name} ${value}`)
+      .join(", ");
+    console.log(
+      `| ${shortLabel(setup)} | ${result.design} | ${mix.length} | ${result.messages_per_request.toFixed(1)} | ${counters} |`,
+    );
   }
   console.log("");
   console.log(
@@ -257,11 +295,22 @@ export async function printContentionTable(seed = 1): Promise<void> {
   for (const setup of latency_setups) {
     for (const mix of [contention_mixes[0]!, contention_mixes[2]!]) {
       for (const design of contention_designs) {
-        const r = await measureColdJoin(setup, { proposerRegions: mix, seed, design });
-        const j = r.joiner_result;
-        console.log(
-          `| ${shortLabel(setup)} | ${designLabel(design, setup)} | ${mix.length} + 1 cold | ${r.others_p99_without.toFixed(2)} | ${r.others_p99_with.toFixed(2)} | ${r.others_max_without.toFixed(2)} | ${r.others_max_with.toFixed(2)} | ${j.median.toFixed(2)} | ${j.p99.toFixed(2)} | ${r.failed_with} |`,
+        printColdJoinRow(
+          setup,
+          designLabel(design, setup),
+          await measureColdJoin(setup, { proposerRegions: mix, seed, design }),
         );
+      }
+      for (const prototype of contention_prototypes) {
+        if (prototype.joining === undefined) continue;
+        const r = await measurePrototypeColdJoin(
+          prototype.name,
+          prototype.joining,
+          setup,
+          { proposerRegions: mix, seed },
+          cold_joiner_region,
+        );
+        printColdJoinRow(setup, prototype.name, r);
       }
     }
   }

@@ -11,8 +11,11 @@
 import type { QuorumConfig } from "../../../src/core/quorum.js";
 import { durable_write_ms, nthNearestRtt_ms, type RegionHint, regionRtt_ms } from "../../../src/core/region-rtt.js";
 import {
+  type ColdJoinEffect,
   type ContentionCluster,
   type ContentionRun,
+  coldJoinEffect,
+  coldJoinerFor,
   contention_arrivals_per_quorum_rtt,
   contention_requests_per_proposer,
   type ProposerLatency,
@@ -204,4 +207,21 @@ export async function measurePrototype(
       };
     }),
   };
+}
+
+/**
+ * The cold-joiner rows for a prototype: the same run (same seed, same arrivals) without and with the
+ * table's cold joiner (`coldJoinerFor`), through `joining` (a prototype that has a way for one to join).
+ */
+export async function measurePrototypeColdJoin(
+  design: string,
+  joining: PrototypeFactory,
+  setup: ContentionCluster,
+  run: ContentionRun,
+  joinerRegion: RegionHint,
+): Promise<ColdJoinEffect> {
+  const joiner = coldJoinerFor(setup, run, joinerRegion);
+  const without = await measurePrototype(design, joining, setup, { ...run, coldJoiners: [] });
+  const withJoiner = await measurePrototype(design, joining, setup, { ...run, coldJoiners: [joiner] });
+  return { ...coldJoinEffect(without.proposers, withJoiner.proposers, joiner), setup: setup.label, design };
 }

@@ -8,7 +8,12 @@ import { durable_write_ms, nthNearestRtt_ms, type RegionHint, regionRtt_ms } fro
 import { contention_mixes } from "../contention.js";
 import { latency_setups } from "../latency.js";
 import { measurePrototype } from "./harness.js";
-import { mencius_revocation_timeout_ms, menciusPrototype, menciusPrototypeWith } from "./mencius.js";
+import {
+  mencius_revocation_timeout_ms,
+  menciusPrototype,
+  menciusPrototypeWith,
+  menciusRegionalOwnersWith,
+} from "./mencius.js";
 
 const three = latency_setups[0]!;
 const five = latency_setups[1]!;
@@ -158,6 +163,27 @@ describe("Mencius-style windows prototype", () => {
     for (const p of r.proposers) {
       expect(p.median).toBeGreaterThanOrEqual((q(p.region) + durable_write_ms.min) / q(p.region));
       expect(p.p99).toBeLessThanOrEqual(gate_max(p.region));
+    }
+  });
+  test("one owner per region: every request is forwarded to its region's owner and pays the hop, safely", async () => {
+    for (const setup of [three, five]) {
+      const eightInFour = contention_mixes[3]!;
+      const r = await measurePrototype("mencius-regional", menciusRegionalOwnersWith(), setup, {
+        proposerRegions: eightInFour,
+        seed: 1,
+      });
+      expect(r.finished).toBe(true);
+      expect(r.proposers.every((p) => p.failed === 0 && p.samples === p.requests)).toBe(true);
+      // Two Workers per region, one owner per region: every request crosses a hop, none is proposed by a Worker.
+      expect(r.stats.forwarded).toBe(r.proposers.reduce((k, p) => k + p.requests, 0));
+      for (const p of r.proposers) {
+        // At least the hop there and back, one accept quorum round trip from the owner and a write.
+        const floor_ms =
+          regionRtt_ms(p.region, p.region) +
+          nthNearestRtt_ms(p.region, setup.acceptorRegions, setup.quorum.accept) +
+          durable_write_ms.min;
+        expect(p.latencies[0]! * p.quorum_rtt_ms).toBeGreaterThanOrEqual(floor_ms * 0.999);
+      }
     }
   });
 });

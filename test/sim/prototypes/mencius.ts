@@ -604,3 +604,30 @@ export function menciusPrototypeWith(options: MenciusOptions = {}): PrototypeFac
 }
 
 export const menciusPrototype: PrototypeFactory = menciusPrototypeWith();
+
+/**
+ * Mencius between durable owners, one per region (a Durable Object per region, say), that every
+ * Worker forwards to: the owners are the distinct regions of the mix, in order of first appearance,
+ * and every proposer of the mix (and every cold joiner) is a forwarder to its region's owner, so a
+ * Worker's latency includes its hop to the owner (the RTT table's same-region figure) and back. No
+ * membership change is needed when isolates come and go; an owner that vanishes still stalls the
+ * log until revoked, as in `menciusPrototype`.
+ */
+export function menciusRegionalOwnersWith(options: MenciusOptions = {}): PrototypeFactory {
+  return (env) => {
+    const ownerRegions = [...new Set(env.proposerRegions)];
+    const inner = new Mencius({ ...env, proposerRegions: ownerRegions }, { ...options, coldJoinersForward: true });
+    const join = inner.addProposer;
+    if (join === undefined) throw new Error("mencius: forwarding owners need coldJoinersForward");
+    return {
+      proposers: env.proposerRegions.map((region) => join.call(inner, region)),
+      addProposer: (region) => join.call(inner, region),
+      checkSafety: () => inner.checkSafety(),
+      stats: () => inner.stats(),
+    };
+  };
+}
+
+export const describeMenciusRegionalOwners =
+  "the same Mencius windows between one durable owner per region of the mix (a Durable Object per region), " +
+  "every Worker and every cold isolate forwarding to its region's owner (hop included)";
