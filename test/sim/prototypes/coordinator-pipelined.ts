@@ -124,8 +124,10 @@ class Leader {
   /** Every slot below this one is chosen and answered. */
   private prefix = 1;
   private proposedBatches = 0;
-  /** The requests waiting on each proposed slot (two lists per slot only under `sameSlotTwice`). */
+  /** The requests waiting on each proposed slot (two batches' only under `sameSlotTwice`). */
   private readonly waiting = new Map<number, Request[]>();
+  /** Batches proposed in each slot not yet chosen: 1, or 2 under `sameSlotTwice`. */
+  private readonly proposals = new Map<number, number>();
   /** Slot -> batch id -> acceptors that voted it (at the leader's ballot). */
   private readonly tallies = new Map<number, Map<string, Set<number>>>();
   /** What the leader learnt chosen, per slot. */
@@ -154,6 +156,7 @@ class Leader {
       this.c.batches++;
       this.c.requestsBatched += requests.length;
       this.waiting.set(slot, [...(this.waiting.get(slot) ?? []), ...requests]);
+      this.proposals.set(slot, (this.proposals.get(slot) ?? 0) + 1);
       this.inFlight++;
       this.inFlightPeak = Math.max(this.inFlightPeak, this.inFlight);
       const { net } = this.c.env;
@@ -180,10 +183,12 @@ class Leader {
     this.learnt.set(slot, batch);
     this.tallies.delete(slot);
     // Under `sameSlotTwice` two proposals share the slot: both leave the in-flight count.
-    this.inFlight -= this.c.options.sameSlotTwice === true ? bySlot.size : 1;
-    this.inFlight = Math.max(0, this.inFlight);
+    this.inFlight -= this.proposals.get(slot) ?? 0;
+    this.proposals.delete(slot);
     if (this.learnt.size - (this.prefix - 1) > chosen_unanswered_slots_max) {
-      throw new Error(`coordinator-pipelined: more than ${chosen_unanswered_slots_max} chosen slots wait on an earlier one`);
+      throw new Error(
+        `coordinator-pipelined: more than ${chosen_unanswered_slots_max} chosen slots wait on an earlier one`,
+      );
     }
     if (this.c.options.answerBeforePrefix === true) this.answer(slot);
     // Bounded by the slots learnt: each passes the prefix once.
@@ -224,7 +229,9 @@ class CoordinatorPipelined implements Prototype {
       coordinatorRegionFor(env.acceptorRegions, env.quorum.accept, contention_client_regions);
     this.slots_in_flight_max = options.slots_in_flight_max ?? coordinator_slots_in_flight_default;
     if (!(Number.isInteger(this.slots_in_flight_max) && this.slots_in_flight_max >= 1)) {
-      throw new Error(`coordinator-pipelined: slots_in_flight_max ${this.slots_in_flight_max} is not a positive integer`);
+      throw new Error(
+        `coordinator-pipelined: slots_in_flight_max ${this.slots_in_flight_max} is not a positive integer`,
+      );
     }
     this.acceptors = env.acceptorRegions.map((region, i) => new Acceptor(i, region, this));
     this.leader = new Leader(this);
@@ -271,8 +278,7 @@ class CoordinatorPipelined implements Prototype {
           `coordinator-pipelined safety: slot ${vote.slot} has two chosen values: ${known.batch.id}, ${vote.batch.id}`,
         );
       }
-      const at_ms = times_ms.sort((x, y) => x - y)[q2 - 1]!;
-      chosen.set(vote.slot, { batch: vote.batch, at_ms: Math.min(at_ms, known?.at_ms ?? at_ms) });
+      chosen.set(vote.slot, { batch: vote.batch, at_ms: times_ms.sort((x, y) => x - y)[q2 - 1]! });
     }
     return chosen;
   }
