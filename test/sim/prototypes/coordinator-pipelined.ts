@@ -27,7 +27,9 @@
  * one chosen slot, the leader's learnt log equal to the chosen log on every slot it learnt, and
  * acknowledgements in slot order: the leader's answers go out in nondecreasing slot order, and when
  * one goes out every slot up to it is already chosen (by the acceptors' vote times). Sabotage:
- * `answerBeforePrefix` answers a slot as soon as it is chosen; `sameSlotTwice` gives two batches one slot.
+ * `answerBeforePrefix` answers a slot as soon as it is chosen (caught: answers out of slot order);
+ * `sameSlotTwice` gives two batches one slot (caught: two chosen values); `quorumOneShort` takes a
+ * slot for chosen one vote early (caught: acknowledged while a slot up to its own was not chosen).
  */
 import { coordinatorRegionFor } from "../../../src/core/coordinator/index.js";
 import type { RegionHint } from "../../../src/core/region-rtt.js";
@@ -57,6 +59,8 @@ export interface CoordinatorPipelinedOptions {
   readonly answerBeforePrefix?: boolean;
   /** Sabotage: every second batch is proposed in the same slot as the batch before it. */
   readonly sameSlotTwice?: boolean;
+  /** Sabotage: the leader takes a slot for chosen one vote short of the accept quorum. */
+  readonly quorumOneShort?: boolean;
 }
 
 export function describeCoordinatorPipelinedWith(slots_in_flight_max: number): string {
@@ -179,7 +183,8 @@ class Leader {
       bySlot.set(batch.id, voters);
     }
     voters.add(acceptor);
-    if (voters.size < this.c.env.quorum.accept) return;
+    const quorum = this.c.env.quorum.accept - (this.c.options.quorumOneShort === true ? 1 : 0);
+    if (voters.size < quorum) return;
     this.learnt.set(slot, batch);
     this.tallies.delete(slot);
     // Under `sameSlotTwice` two proposals share the slot: both leave the in-flight count.
@@ -315,8 +320,10 @@ class CoordinatorPipelined implements Prototype {
       }
       lastSlot = a.slot;
       if (a.at_ms < (prefixChosenAt_ms[a.slot] ?? Infinity)) {
+        let open = 1;
+        while (open < a.slot && (chosen.get(open)?.at_ms ?? Infinity) <= a.at_ms) open++;
         throw new Error(
-          `coordinator-pipelined safety: ${a.id} of slot ${a.slot} acknowledged at ${a.at_ms.toFixed(1)} ms while an earlier slot was not yet chosen`,
+          `coordinator-pipelined safety: ${a.id} of slot ${a.slot} acknowledged at ${a.at_ms.toFixed(1)} ms while slot ${open} was not yet chosen`,
         );
       }
     }
