@@ -3,6 +3,7 @@
  * coordinator designs: latency models in the simulator (not production code), each with its own
  * safety self-check. Their rows are measured on the same seed and the same arrivals as the others.
  */
+import { coordinatorPipelinedPrototype, describeCoordinatorPipelined } from "./coordinator-pipelined.js";
 import { describeFastPaxos, fastPaxosPrototype } from "./fast-paxos.js";
 import type { PrototypeFactory } from "./harness.js";
 import {
@@ -27,6 +28,12 @@ export interface ContentionPrototype {
 }
 
 export const contention_prototypes: readonly ContentionPrototype[] = [
+  {
+    name: "coordinator, 16 slots in flight (prototype)",
+    factory: coordinatorPipelinedPrototype,
+    describe: describeCoordinatorPipelined,
+    joining: coordinatorPipelinedPrototype,
+  },
   {
     name: "Fast Paxos (prototype)",
     factory: fastPaxosPrototype,
