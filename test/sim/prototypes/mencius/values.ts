@@ -1,0 +1,22 @@
+/**
+ * What Mencius messages carry: a slot's value (a batch or an owner's skip), a vote, and the answer to
+ * a revocation's phase 1. Shared by the acceptor, the proposer and the safety check in the entry file.
+ */
+
+export type Value =
+  | { readonly kind: "batch"; readonly id: string; readonly requests: readonly string[] }
+  | { readonly kind: "skip" };
+export const skip_value: Value = { kind: "skip" };
+export const valueKey = (v: Value) => (v.kind === "skip" ? "skip" : v.id);
+
+export interface Vote {
+  readonly slot: number;
+  readonly ballot: number;
+  readonly value: Value;
+}
+
+/**
+ * An acceptor's answer to a revocation's phase 1: what it accepted in those slots, or the ballot it
+ * had promised there that refuses this one.
+ */
+export type PromiseReply = { readonly accepted: readonly Vote[] } | { readonly refusedBy: number };
