@@ -276,7 +276,7 @@ export async function printContentionTable(seed = 1): Promise<void> {
   console.log("|---|---|---:|---:|---|");
   for (const { setup, mix, result } of prototypeRuns) {
     const counters = Object.entries(result.stats)
-      .map(([name, value]) => `${name} ${value}`)
+      .map(([name, value]) => `${name} ${+value.toFixed(2)}`)
       .join(", ");
     console.log(
       `| ${shortLabel(setup)} | ${result.design} | ${mix.length} | ${result.messages_per_request.toFixed(1)} | ${counters} |`,
