@@ -206,6 +206,11 @@ export interface ClusterOptions {
   readonly sabotage?: Sabotage;
 }
 
+/** The network's jitter unless a scenario sets its own: exponential, this mean fraction of the one-way delay. */
+export const default_jitter_fraction_mean = 0.03;
+/** Jitter never adds more than this fraction of the one-way delay. */
+export const jitter_fraction_max = 0.5;
+
 export class Cluster {
   readonly acceptors: SimAcceptor[];
   readonly proposers: SimProposer[];
@@ -213,7 +218,7 @@ export class Cluster {
   readonly faults: NetworkFaults = {
     drop_rate: 0,
     duplicate_rate: 0,
-    jitter_fraction_mean: 0.03,
+    jitter_fraction_mean: default_jitter_fraction_mean,
     partitioned: new Set(),
   };
   /** Assertion failures raised inside acceptors: each one is a safety violation. */
@@ -375,7 +380,7 @@ export class Cluster {
 
   private oneWay_ms(a: RegionHint, b: RegionHint): number {
     const base = regionRtt_ms(a, b) / 2;
-    const jitter = Math.min(0.5, this.rng.exponential(this.faults.jitter_fraction_mean));
+    const jitter = Math.min(jitter_fraction_max, this.rng.exponential(this.faults.jitter_fraction_mean));
     return base * (1 + jitter);
   }
 
@@ -461,7 +466,7 @@ export class Cluster {
     const target = this.acceptor(to);
     const epoch = from.epoch;
     const oneWay_ms = (a: RegionHint, b: RegionHint) =>
-      (regionRtt_ms(a, b) / 2) * (1 + Math.min(0.5, rng.exponential(this.faults.jitter_fraction_mean)));
+      (regionRtt_ms(a, b) / 2) * (1 + Math.min(jitter_fraction_max, rng.exponential(this.faults.jitter_fraction_mean)));
     return new Promise<T>((resolve, reject) => {
       if (!from.up || rng.chance(this.faults.drop_rate) || !this.linkUp(from.name, to)) return;
       const out_ms = oneWay_ms(from.region, target.region);

@@ -1,15 +1,17 @@
 /**
- * The measuring harness for issue #12's protocol prototypes (Fast Paxos, Mencius windows). They are
- * latency models, not production code: each runs its own small acceptors and proposers over the
- * same simulated network as the cluster (half the region RTT each way with the same exponential
+ * The measuring harness for issue #12's protocol prototypes (Fast Paxos, Mencius windows, the
+ * coordinator with slots in flight). They are latency models, not production code: each runs its
+ * own small acceptors and proposers over the same simulated network as the cluster (half the region RTT each way with the same exponential
  * jitter, a durable write of `durable_write_ms` before each acceptor's reply), fed the same Poisson
  * arrivals as `measureContention` on the same seed (the PRNG is forked in the same order), so their
  * rows sit beside the direct and coordinator rows of the contention table. Each prototype checks its
  * own safety at the end of a run (one value per slot, every acknowledged request in exactly one
- * chosen slot, the same log at every learner) and the harness fails the run if it does not hold.
+ * chosen slot, no acknowledgement before its whole prefix was chosen, the same log at every
+ * learner) and the harness fails the run if it does not hold.
  */
 import type { QuorumConfig } from "../../../src/core/quorum.js";
 import { durable_write_ms, nthNearestRtt_ms, type RegionHint, regionRtt_ms } from "../../../src/core/region-rtt.js";
+import { default_jitter_fraction_mean, jitter_fraction_max } from "../cluster.js";
 import {
   type ColdJoinEffect,
   type ContentionCluster,
@@ -27,9 +29,11 @@ import { World } from "../world.js";
 /** Same bounds as `measureContention`: requests still open at the bound count as failed. */
 const prototype_virtual_ms_max = 600_000;
 const prototype_events_max = 20_000_000;
-/** Same jitter as the cluster's default faults (`cluster.ts`): exponential, mean 3 % of the one-way delay, at most 50 %. */
-const jitter_fraction_mean = 0.03;
-const jitter_fraction_max = 0.5;
+/**
+ * Requests one slot's value carries at most, in every prototype: the same batching for all, so that
+ * no design's rows differ from another's by a batch limit.
+ */
+export const prototype_batch_requests_max = 64;
 
 /** The network the prototypes send over: no loss, no partition (the contention table's network). */
 export class PrototypeNet {
@@ -41,7 +45,8 @@ export class PrototypeNet {
 
   /** One-way delay from `from` to `to`: half the RTT with jitter. */
   oneWay_ms(from: RegionHint, to: RegionHint): number {
-    const jitter = Math.min(jitter_fraction_max, this.rng.exponential(jitter_fraction_mean));
+    // The cluster's default jitter (the contention table's network), from the same constants.
+    const jitter = Math.min(jitter_fraction_max, this.rng.exponential(default_jitter_fraction_mean));
     return (regionRtt_ms(from, to) / 2) * (1 + jitter);
   }
 
