@@ -98,26 +98,45 @@ describe("an unreachable coordinator", () => {
   });
 });
 
-describe("a deployment without the COORDINATOR binding", () => {
-  it("is a 500 server_misconfigured that names the binding and applies nothing", async () => {
-    const ledger = uniqueLedger("coord-unbound");
-    const { COORDINATOR: _dropped, ...unbound } = env;
-    const ctx = createExecutionContext();
-    const response = await createApp().fetch(
-      new Request(`${origin}${ledgerPath(ledger, "entries")}`, {
-        method: "POST",
-        headers: { ...authHeader("test-all"), "content-type": "application/json" },
-        body: JSON.stringify(fill("u-1")),
-      }),
-      unbound as Env,
-      ctx,
-    );
-    await waitOnExecutionContext(ctx);
+/** One append through the production app run with `bindings` instead of the test's. */
+async function appendWith(bindings: Env, ledger: string, id: string): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await createApp().fetch(
+    new Request(`${origin}${ledgerPath(ledger, "entries")}`, {
+      method: "POST",
+      headers: { ...authHeader("test-all"), "content-type": "application/json" },
+      body: JSON.stringify(fill(id)),
+    }),
+    bindings,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+describe("a deployment without a Durable Object binding", () => {
+  it.each([
+    ["COORDINATOR", /the Durable Object binding COORDINATOR is missing/],
+    ["ACCEPTOR", /the Durable Object binding ACCEPTOR is missing/],
+  ] as const)("without %s: 500 server_misconfigured naming it, nothing applied", async (binding, message) => {
+    const ledger = uniqueLedger(`unbound-${binding.toLowerCase()}`);
+    const unbound: Partial<Env> = { ...env };
+    delete unbound[binding];
+    const response = await appendWith(unbound as Env, ledger, "u-1");
     expect(response.status).toBe(500);
-    expect(await response.json()).toMatchObject({
-      error: { code: "server_misconfigured", message: expect.stringMatching(/COORDINATOR/) },
-    });
+    expect(await response.json()).toMatchObject({ error: { code: "server_misconfigured", message } });
     expect(await listAll(ledger)).toEqual([]);
+  });
+
+  it("the bench's direct design needs no COORDINATOR: it proposes from the Worker", async () => {
+    const res = await call("PUT", "/v1/_bench/mode", { body: { classic: false, design: "direct" } });
+    expect(res.status, res.text).toBe(200);
+    const ledger = uniqueLedger("unbound-direct");
+    const unbound: Partial<Env> = { ...env };
+    delete unbound.COORDINATOR;
+    const response = await appendWith(unbound as Env, ledger, "u-1");
+    expect(response.status).toBe(201);
+    expect((await listAll(ledger)).map((e) => e.id)).toEqual(["u-1"]);
   });
 });
 
