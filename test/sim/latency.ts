@@ -231,8 +231,8 @@ function printColdJoinRow(setup: LatencySetup, design: string, r: ColdJoinEffect
 }
 
 /**
- * The contention table (`contention.ts`), both designs on the same seed (same arrivals): for each
- * cluster and each mix of 1, 2, 4 and 8 proposers, one row per design with a cell per region, in
+ * The contention table (`contention.ts`), every design and prototype on the same seed (same
+ * arrivals): for each cluster and each mix of 1, 2, 4 and 8 proposers, one row per design with a cell per region, in
  * units of each proposer's own quorum RTT; then the others' p99 and max without and with one cold
  * isolate joining part-way; then the bounds by construction (Fast Paxos, the coordinator).
  */
