@@ -17,8 +17,8 @@
  * Acceptor state is per slot (promised ballot, votes cast); phase 1 runs for ONE slot, not a suffix.
  *
  * The round. A proposer takes the next slot as 1 + the highest slot it has seen any vote for or has
- * proposed in, puts up to `batch_requests_max` pending requests in one value, and sends it to every
- * acceptor at ballot 0. Up to `slots_in_flight_default` = 8 slots in flight per proposer. Measured on
+ * proposed in, puts up to the harness's `prototype_batch_requests_max` pending requests in one value,
+ * and sends it to every acceptor at ballot 0. Up to `slots_in_flight_default` = 8 slots in flight per proposer. Measured on
  * seed 1 (the report's table) with 1, 2, 4 and 8: one slot in flight makes a request wait for the
  * round ahead of it (1 proposer alone, 3 acceptors: median 1.86 against 1.23 with 8); 4 and 8 are
  * close under contention, 8 better at the 4-proposer rows' medians and worst p99 on both clusters.
@@ -70,6 +70,9 @@
  * still be chosen by someone else's recovery (the pick rule), and re-proposing it earlier would put its
  * requests in two slots (the sabotage `reproposeBeforeLearning` does exactly that, and the check
  * catches it). Acknowledgement: when the proposer knows its slot and every earlier slot chosen.
+ * The check (`./fast-paxos/safety.ts`) times each slot's choice by the acceptors' vote records (the
+ * F-th fast or Q2-th classic matching vote) and fails an acknowledgement earlier than the whole
+ * prefix up to its slot; the sabotage `ackBeforePrefix` acknowledges on learning the own slot alone.
  * No gaps: every slot up to a proposed one was itself proposed, so every slot ends up chosen.
  *
  * Cold joiner (`addProposer`): it reads the tail first: it asks every acceptor for its recorded votes
@@ -84,13 +87,13 @@ import { proposers_max, slots_in_flight_default } from "./fast-paxos/limits.js";
 import type { FastPaxosOptions } from "./fast-paxos/options.js";
 import { Node } from "./fast-paxos/proposer.js";
 import { fastQuorumSize, recoveryPickVotes } from "./fast-paxos/quorums.js";
-import type { FastPaxosCounters, FastPaxosRun } from "./fast-paxos/run.js";
-import { classicBallot, fast_ballot, type Value } from "./fast-paxos/values.js";
+import type { Acknowledgement, FastPaxosCounters, FastPaxosRun } from "./fast-paxos/run.js";
+import { checkSafety, chosenLog, type SafetyView } from "./fast-paxos/safety.js";
+import { classicBallot } from "./fast-paxos/values.js";
 import type { Prototype, PrototypeEnv, PrototypeFactory, PrototypeProposer } from "./harness.js";
 
 // The parts live in ./fast-paxos/, each named for what it holds; this file keeps the public API.
 export {
-  batch_requests_max,
   pending_requests_max,
   proposers_max,
   recovery_attempts_max,
@@ -115,8 +118,8 @@ class FastPaxos implements Prototype, FastPaxosRun {
   readonly slotsInFlight: number;
   readonly mergeOnRecovery: boolean;
   readonly coordinatedRecovery: boolean;
-  /** Acknowledged request -> the slot its proposer acknowledged it in. */
-  readonly acknowledged = new Map<string, number>();
+  /** Acknowledged request -> the slot its proposer acknowledged it in, and when. */
+  readonly acknowledged = new Map<string, Acknowledgement>();
   readonly counters: FastPaxosCounters = {
     slots_proposed: 0,
     collisions: 0,
@@ -171,83 +174,23 @@ class FastPaxos implements Prototype, FastPaxosRun {
     return node;
   }
 
-  /** The chosen log from the acceptors' recorded votes alone, with the arithmetic's F (not the protocol's). */
-  chosenLog(): Map<number, Value> & { fastSlots: number } {
-    const n = this.acceptors.length;
-    const f = fastQuorumSize(n, this.env.quorum.prepare);
-    const tally = new Map<number, Map<number, Map<string, { value: Value; voters: Set<number> }>>>();
-    for (const a of this.acceptors) {
-      for (const v of a.history) {
-        const byBallot = tally.get(v.slot) ?? new Map<number, Map<string, { value: Value; voters: Set<number> }>>();
-        tally.set(v.slot, byBallot);
-        const byValue = byBallot.get(v.ballot) ?? new Map<string, { value: Value; voters: Set<number> }>();
-        byBallot.set(v.ballot, byValue);
-        const t = byValue.get(v.value.id) ?? { value: v.value, voters: new Set<number>() };
-        byValue.set(v.value.id, t);
-        if (t.voters.has(a.index))
-          throw new Error(
-            `safety: acceptor ${a.index} voted twice for one value at ballot ${v.ballot} in slot ${v.slot}`,
-          );
-        t.voters.add(a.index);
-      }
-    }
-    const chosen = Object.assign(new Map<number, Value>(), { fastSlots: 0 });
-    for (const [slot, byBallot] of tally) {
-      for (const [ballot, byValue] of byBallot) {
-        if (ballot !== fast_ballot && byValue.size > 1)
-          throw new Error(`safety: two values at classic ballot ${ballot} in slot ${slot}`);
-        for (const t of byValue.values()) {
-          if (t.voters.size < (ballot === fast_ballot ? f : this.env.quorum.accept)) continue;
-          const earlier = chosen.get(slot);
-          if (earlier !== undefined && earlier.id !== t.value.id) {
-            throw new Error(`safety: slot ${slot} has two chosen values, ${earlier.id} and ${t.value.id}`);
-          }
-          if (earlier === undefined && ballot === fast_ballot) chosen.fastSlots++;
-          chosen.set(slot, t.value);
-        }
-      }
-    }
-    return chosen;
+  /** What the safety check reads, with the arithmetic's F (not the protocol's). */
+  private safetyView(): SafetyView {
+    return {
+      acceptors: this.acceptors,
+      learners: this.nodes,
+      acknowledged: this.acknowledged,
+      fastQuorum: fastQuorumSize(this.acceptors.length, this.env.quorum.prepare),
+      acceptQuorum: this.env.quorum.accept,
+    };
   }
 
   checkSafety(): void {
-    const chosen = this.chosenLog();
-    const slotOf = new Map<string, number>();
-    for (const [slot, value] of chosen) {
-      for (const id of value.requests) {
-        const other = slotOf.get(id);
-        if (other !== undefined) throw new Error(`safety: request ${id} is in two chosen slots, ${other} and ${slot}`);
-        slotOf.set(id, slot);
-      }
-    }
-    for (const [id, slot] of this.acknowledged) {
-      const at = slotOf.get(id);
-      if (at === undefined)
-        throw new Error(`safety: request ${id} was acknowledged in slot ${slot} but is in no chosen slot`);
-      if (at !== slot)
-        throw new Error(`safety: request ${id} was acknowledged in slot ${slot} but is chosen in slot ${at}`);
-    }
-    for (const node of this.nodes) {
-      for (const [slot, id] of node.learnt) {
-        const value = chosen.get(slot);
-        if (value === undefined)
-          throw new Error(
-            `safety: proposer ${node.index} learnt ${id} in slot ${slot}, where the acceptors' votes choose nothing`,
-          );
-        if (value.id !== id)
-          throw new Error(`safety: proposer ${node.index} learnt ${id} in slot ${slot}, where ${value.id} is chosen`);
-      }
-      for (let s = 1; s <= node.watermark; s++) {
-        if (!node.learnt.has(s))
-          throw new Error(
-            `safety: proposer ${node.index} has a hole at slot ${s} below its watermark ${node.watermark}`,
-          );
-      }
-    }
+    checkSafety(this.safetyView());
   }
 
   stats(): Readonly<Record<string, number>> {
-    const chosen = this.chosenLog();
+    const chosen = chosenLog(this.safetyView());
     return {
       ...this.counters,
       slots_chosen: chosen.size,

@@ -6,7 +6,7 @@
 import type { RegionHint } from "../../../../src/core/region-rtt.js";
 import { slots_max } from "./limits.js";
 import type { AcceptorPeer, FastPaxosRun, ProposerPeer } from "./run.js";
-import { fast_ballot, type Value, type Vote } from "./values.js";
+import { fast_ballot, type RecordedVote, type Value, type Vote } from "./values.js";
 
 interface AcceptorSlot {
   promised: number;
@@ -16,8 +16,8 @@ interface AcceptorSlot {
 
 export class Acceptor implements AcceptorPeer {
   readonly slots = new Map<number, AcceptorSlot>();
-  /** Every vote this acceptor cast: what the safety check and a cold joiner's read use. */
-  readonly history: Vote[] = [];
+  /** Every vote this acceptor cast, with when: what the safety check and a cold joiner's read use. */
+  readonly history: RecordedVote[] = [];
   readonly learners: ProposerPeer[];
   constructor(
     readonly index: number,
@@ -45,7 +45,7 @@ export class Acceptor implements AcceptorPeer {
       throw new Error(`acceptor ${this.index}: second vote at ballot ${vote.ballot} in slot ${vote.slot}`);
     state.promised = Math.max(state.promised, vote.ballot);
     state.votes.push(vote);
-    this.history.push(vote);
+    this.history.push({ ...vote, at_ms: this.fp.env.world.now_ms });
     this.fp.env.world.schedule(this.fp.env.net.write_ms(), () => {
       for (const learner of this.learners)
         this.fp.env.net.send(this.region, learner.region, () => learner.onVote(this.index, vote));

@@ -1,5 +1,5 @@
 /**
- * The Fast Paxos prototype's options: the variants the tests and the report compare (and the two
+ * The Fast Paxos prototype's options: the variants the tests and the report compare (and the three
  * sabotages its safety check must catch). Apart from the entry file so that the proposer can read
  * them without importing it.
  */
@@ -11,6 +11,11 @@ export interface FastPaxosOptions {
   readonly fastQuorumOneShort?: boolean;
   /** Sabotage: a proposer re-queues a collided value's requests as soon as its slot is stuck, before learning the chosen value. */
   readonly reproposeBeforeLearning?: boolean;
+  /**
+   * Sabotage: a proposer acknowledges its requests as soon as it learns their own slot chosen,
+   * without waiting for every earlier slot (the check's chosen times catch it).
+   */
+  readonly ackBeforePrefix?: boolean;
   /** A free recovery proposes the union of the slot's values instead of its own (default true: see `../fast-paxos.ts`'s header). */
   readonly mergeOnRecovery?: boolean;
   /**

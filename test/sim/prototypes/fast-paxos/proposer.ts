@@ -5,8 +5,8 @@
  * learnt. The protocol it follows is described in `../fast-paxos.ts`'s header.
  */
 import { type RegionHint, regionRtt_ms } from "../../../../src/core/region-rtt.js";
-import type { PrototypeProposer } from "../harness.js";
-import { batch_requests_max, pending_requests_max, recovery_attempts_max, recovery_timeout_rtts } from "./limits.js";
+import { type PrototypeProposer, prototype_batch_requests_max } from "../harness.js";
+import { pending_requests_max, recovery_attempts_max, recovery_timeout_rtts } from "./limits.js";
 import { isStuck, type OwnSlot, type Recovery, type SlotKnowledge } from "./proposer-slots.js";
 import { forcedValue } from "./quorums.js";
 import type { FastPaxosRun, ProposerPeer } from "./run.js";
@@ -57,7 +57,7 @@ export class Node implements PrototypeProposer, ProposerPeer {
       const value: Value = {
         id: `${this.index}:${this.values++}`,
         proposer: this.index,
-        requests: this.pending.splice(0, batch_requests_max),
+        requests: this.pending.splice(0, prototype_batch_requests_max),
       };
       this.own.set(slot, { value, abandoned: false, stuck: false, attempts: 0, timer: 0 });
       this.fp.counters.slots_proposed++;
@@ -136,7 +136,9 @@ export class Node implements PrototypeProposer, ProposerPeer {
       const chosenRequests = new Set(value.requests);
       const here = own.value.requests.filter((id) => chosenRequests.has(id));
       const lost = own.value.requests.filter((id) => !chosenRequests.has(id));
-      if (here.length > 0) this.placed.set(slot, here);
+      // The sabotage acknowledges on learning its own slot, before the prefix below it is known.
+      if (here.length > 0 && this.fp.options.ackBeforePrefix) this.acknowledge(here, slot);
+      else if (here.length > 0) this.placed.set(slot, here);
       if (lost.length > 0 && ballot === fast_ballot) this.fp.counters.slots_lost_to_fast++;
       if (lost.length > 0 && ballot !== fast_ballot) this.fp.counters.slots_lost_to_recovery++;
       if (lost.length > 0 && !own.abandoned) this.pending.unshift(...lost);
@@ -146,16 +148,20 @@ export class Node implements PrototypeProposer, ProposerPeer {
       const requests = this.placed.get(this.watermark);
       if (requests === undefined) continue;
       this.placed.delete(this.watermark);
-      for (const id of requests) {
-        const resolve = this.waiting.get(id);
-        // The sabotage may ack a request twice; the safety check reports it, the promise resolves once.
-        if (resolve === undefined) continue;
-        this.waiting.delete(id);
-        this.fp.acknowledged.set(id, this.watermark);
-        resolve();
-      }
+      this.acknowledge(requests, this.watermark);
     }
     this.pump();
+  }
+
+  private acknowledge(requests: readonly string[], slot: number): void {
+    for (const id of requests) {
+      const resolve = this.waiting.get(id);
+      // The sabotage may ack a request twice; the safety check reports it, the promise resolves once.
+      if (resolve === undefined) continue;
+      this.waiting.delete(id);
+      this.fp.acknowledged.set(id, { slot, at_ms: this.fp.env.world.now_ms });
+      resolve();
+    }
   }
 
   private checkStuck(slot: number): void {

@@ -28,6 +28,12 @@ export interface AcceptorPeer {
   onAccept(from: ProposerPeer, slot: number, ballot: number, value: Value): void;
 }
 
+/** One request's acknowledgement as the safety check sees it. */
+export interface Acknowledgement {
+  readonly slot: number;
+  readonly at_ms: number;
+}
+
 /** What the run counts, reported by `stats()`. */
 export interface FastPaxosCounters {
   slots_proposed: number;
@@ -57,8 +63,8 @@ export interface FastPaxosRun {
   readonly slotsInFlight: number;
   readonly mergeOnRecovery: boolean;
   readonly coordinatedRecovery: boolean;
-  /** Acknowledged request -> the slot its proposer acknowledged it in. */
-  readonly acknowledged: Map<string, number>;
+  /** Acknowledged request -> the slot its proposer acknowledged it in, and when. */
+  readonly acknowledged: Map<string, Acknowledgement>;
   readonly counters: FastPaxosCounters;
   /** The warm proposer that owns slot s's round-1 ballot. */
   roundOneCoordinator(slot: number): number;

@@ -20,3 +20,8 @@ export interface Vote {
   readonly ballot: number;
   readonly value: Value;
 }
+
+/** A vote as its acceptor recorded it, with when (virtual ms): the safety check's chosen times. */
+export interface RecordedVote extends Vote {
+  readonly at_ms: number;
+}
