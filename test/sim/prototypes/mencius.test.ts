@@ -1,6 +1,6 @@
 /**
  * The Mencius-style windows prototype (`mencius.ts`): its safety self-check catches two owners of
- * one window, every request of 1, 4 and 8 proposers is acknowledged safely, and the 4-region
+ * one window and acknowledgements before their prefix was chosen, every request of 1, 4 and 8 proposers is acknowledged safely, and the 4-region
  * latencies sit between two bounds computed from the RTT table alone.
  */
 import { describe, expect, test } from "vitest";
@@ -9,6 +9,7 @@ import { contention_mixes } from "../contention.js";
 import { latency_setups } from "../latency.js";
 import { measurePrototype } from "./harness.js";
 import {
+  type MenciusOptions,
   mencius_revocation_timeout_ms,
   menciusPrototype,
   menciusPrototypeWith,
@@ -21,27 +22,34 @@ const fourRegions = contention_mixes[2]!;
 const sabotage_seeds = 40;
 
 describe("Mencius-style windows prototype", () => {
-  test("two owners for one window is caught by the safety check; one owner per window passes the same seeds", async () => {
-    const run = (seed: number, overlappingOwners: boolean) =>
-      measurePrototype("mencius", menciusPrototypeWith({ overlappingOwners }), three, {
+  test("the safety check catches two owners of one window and acks before their prefix; the model passes the same seeds", async () => {
+    const run = (seed: number, options: MenciusOptions) =>
+      measurePrototype("mencius", menciusPrototypeWith(options), three, {
         proposerRegions: fourRegions,
         requests_per_proposer: 20,
         seed,
       });
-    let caught: number | undefined;
-    for (let seed = 1; seed <= sabotage_seeds && caught === undefined; seed++) {
-      if (
-        await run(seed, true).then(
-          () => false,
-          (e: Error) => /mencius safety/.test(e.message),
+    /** The first seed in 1..`sabotage_seeds` whose run throws a safety error matching `error`. */
+    const caughtOn = async (options: MenciusOptions, error: RegExp) => {
+      for (let seed = 1; seed <= sabotage_seeds; seed++) {
+        if (
+          await run(seed, options).then(
+            () => false,
+            (e: Error) => error.test(e.message),
+          )
         )
-      )
-        caught = seed;
-    }
-    expect(caught).toBeDefined();
+          return seed;
+      }
+      return undefined;
+    };
+    expect(await caughtOn({ overlappingOwners: true }, /mencius safety/)).toBeDefined();
+    // The check that sees an early acknowledgement, not some other one.
+    expect(
+      await caughtOn({ ackBeforePrefix: true }, /mencius safety: .* acknowledged at .* not yet chosen/),
+    ).toBeDefined();
     for (let seed = 1; seed <= sabotage_seeds; seed++) {
-      const r = await run(seed, false);
-      expect(r.proposers.every((p) => p.failed === 0)).toBe(true);
+      const r = await run(seed, {});
+      expect(r.proposers.every((p) => p.failed === 0 && p.samples === p.requests)).toBe(true);
     }
   });
 

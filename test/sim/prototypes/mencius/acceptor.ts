@@ -5,11 +5,11 @@
  */
 import type { RegionHint } from "../../../../src/core/region-rtt.js";
 import type { AcceptorPeer, MenciusRun, ProposerPeer } from "./run.js";
-import { skip_value, type Vote } from "./values.js";
+import { type RecordedVote, skip_value, type Vote } from "./values.js";
 
 export class Acceptor implements AcceptorPeer {
-  /** Every vote cast, in order: what `checkSafety` computes the chosen log from. */
-  readonly votes: Vote[] = [];
+  /** Every vote cast, in order, with when: what `checkSafety` computes the chosen log (and when) from. */
+  readonly votes: RecordedVote[] = [];
   /** The highest ballot each slot has promised or accepted (above 0 only after a revocation's phase 1). */
   private readonly promised = new Map<number, number>();
   private readonly accepted = new Map<number, Vote>();
@@ -25,7 +25,7 @@ export class Acceptor implements AcceptorPeer {
     const cast = votes.filter((v) => v.ballot >= (this.promised.get(v.slot) ?? 0));
     if (cast.length === 0) return;
     for (const v of cast) {
-      this.votes.push(v);
+      this.votes.push({ ...v, at_ms: this.m.env.world.now_ms });
       this.accepted.set(v.slot, v);
       this.promised.set(v.slot, v.ballot);
     }
@@ -40,7 +40,7 @@ export class Acceptor implements AcceptorPeer {
     for (const slot of slots) {
       if ((this.promised.get(slot) ?? 0) > 0 || this.accepted.has(slot)) continue;
       const vote: Vote = { slot, ballot: 0, value: skip_value };
-      this.votes.push(vote);
+      this.votes.push({ ...vote, at_ms: this.m.env.world.now_ms });
       this.accepted.set(slot, vote);
     }
   }

@@ -1,10 +1,11 @@
 /**
  * The Mencius prototype's named limits, in one file because the proposer and the entry file
  * (`../mencius.ts`, which re-exports the public ones) both bound their loops and messages with them.
+ * The batch limit is the harness's `prototype_batch_requests_max`, the same for every design.
  */
 
-/** Requests one slot's value carries at most. */
-export const batch_requests_max = 64;
+/** Requests a proposer may hold unproposed (an assertion on its queue; the runs never come near it). */
+export const mencius_pending_requests_max = 100_000;
 /**
  * Slots per ownership window by default (W). Measured on seeds 1-5, 4 and 8 proposers, both clusters
  * (mean of the per-proposer medians / p99s): W = 1 (classic Mencius) 1.55 / 2.28, W = 4 1.47 / 2.17,
@@ -22,7 +23,8 @@ export const mencius_slots_in_flight_max = 16;
 export const slots_per_message_max = 100_000;
 /**
  * How long a proposer waiting on acknowledgements lets the prefix stand still before it revokes the
- * owner of the first unknown slot. Above the worst skip gate of the table's mixes with every hop at
+ * owner of the first unknown slot, at least: each wait is drawn up to half again from `env.rng`
+ * (500-750 ms), so two waiting proposers seldom revoke at once. Above the worst skip gate of the table's mixes with every hop at
  * its worst jitter (weur's, 4.42 x 80.5 = 356 ms; see mencius.test.ts), so no run without a vanished
  * owner revokes.
  */

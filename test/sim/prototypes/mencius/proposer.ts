@@ -4,8 +4,8 @@
  * owners' skips, acknowledges in log order, and revokes a silent owner's slots (see `../mencius.ts`).
  */
 import type { RegionHint } from "../../../../src/core/region-rtt.js";
-import type { PrototypeProposer } from "../harness.js";
-import { batch_requests_max, revocation_windows_ahead, slots_per_message_max } from "./limits.js";
+import { type PrototypeProposer, prototype_batch_requests_max } from "../harness.js";
+import { mencius_pending_requests_max, revocation_windows_ahead, slots_per_message_max } from "./limits.js";
 import type { MenciusRun, ProposerPeer } from "./run.js";
 import { type PromiseReply, skip_value, type Value, type Vote, valueKey } from "./values.js";
 
@@ -60,6 +60,8 @@ export class MProposer implements PrototypeProposer, ProposerPeer {
   }
 
   append(requestId: string): Promise<void> {
+    if (this.pending.length >= mencius_pending_requests_max)
+      throw new Error(`mencius: proposer ${this.index} holds ${mencius_pending_requests_max} requests unproposed`);
     return new Promise((resolve) => {
       if (this.gone) return; // an evicted isolate answers nothing
       this.pending.push({ id: requestId, resolve });
@@ -70,7 +72,7 @@ export class MProposer implements PrototypeProposer, ProposerPeer {
   /** Proposes batches while there is room in flight (bounded by the in-flight limit). */
   private pump(): void {
     while (!this.gone && this.pending.length > 0 && this.inFlight < this.m.slots_in_flight_max) {
-      const waiters = this.pending.splice(0, batch_requests_max);
+      const waiters = this.pending.splice(0, prototype_batch_requests_max);
       const slot = this.freeOwnSlot(Math.max(this.nextUnusedOwn, this.highestSeen + 1));
       this.skipBelow(slot);
       this.nextUnusedOwn = this.m.ownership.nextOwn(this.index, slot + 1);
@@ -116,7 +118,8 @@ export class MProposer implements PrototypeProposer, ProposerPeer {
     if (slots.length === 0) return;
     this.m.skipSlots += slots.length;
     this.m.skipMessages++;
-    for (const s of slots) this.m.skipsSent.push({ slot: s, owner: this.index });
+    const at_ms = this.m.env.world.now_ms;
+    for (const s of slots) this.m.skipsSent.push({ slot: s, owner: this.index, at_ms });
     for (const p of this.m.proposers) {
       if (p !== this) this.m.env.net.send(this.region, p.region, () => p.onSkip(slots));
     }
@@ -175,11 +178,23 @@ export class MProposer implements PrototypeProposer, ProposerPeer {
     this.pump();
   }
 
-  /** Acknowledges own slots below the learnt prefix, in slot order; a slot revoked to another value sends its requests round again. */
+  /**
+   * Acknowledges own slots below the learnt prefix, in slot order; a slot revoked to another value
+   * sends its requests round again. Under the `ackBeforePrefix` sabotage, every own slot learnt.
+   */
   private acknowledge(): void {
     const requeued: Waiter[] = [];
-    while (this.own.length > 0 && this.own[0]!.slot < this.prefix) {
-      const o = this.own.shift()!;
+    const now_ms = this.m.env.world.now_ms;
+    const early = this.m.ackBeforePrefix;
+    // Bounded by the own slots: each is acknowledged (and removed) or passed over once.
+    for (let i = 0; i < this.own.length; ) {
+      const o = this.own[i]!;
+      if (o.slot >= this.prefix && !(early && this.learnt.has(o.slot))) {
+        if (!early) break; // in slot order: no later own slot is below the prefix either
+        i++;
+        continue;
+      }
+      this.own.splice(i, 1);
       const chosen = this.learnt.get(o.slot)!;
       if (valueKey(chosen) !== o.value.id) {
         this.m.ownSlotsRevoked++;
@@ -187,7 +202,7 @@ export class MProposer implements PrototypeProposer, ProposerPeer {
         continue;
       }
       for (const w of o.waiters) {
-        this.m.acknowledged.push(w.id);
+        this.m.acknowledged.push({ id: w.id, slot: o.slot, at_ms: now_ms });
         w.resolve();
       }
     }

@@ -6,7 +6,7 @@
 import type { RegionHint } from "../../../../src/core/region-rtt.js";
 import type { PrototypeEnv } from "../harness.js";
 import type { Ownership } from "./ownership.js";
-import type { PromiseReply, Vote } from "./values.js";
+import type { Acknowledgement, PromiseReply, Vote } from "./values.js";
 
 /** A proposer as the acceptors and the other owners address it: votes, skips and phase-1 answers. */
 export interface ProposerPeer {
@@ -32,10 +32,12 @@ export interface MenciusRun {
   readonly revocation_timeout_ms: number;
   readonly acceptors: readonly AcceptorPeer[];
   readonly proposers: readonly ProposerPeer[];
-  /** Requests acknowledged, in order (the safety check finds each in exactly one chosen slot). */
-  readonly acknowledged: string[];
-  /** Every skip the network carried, logged at send: the owners' ballot-0 no-ops. */
-  readonly skipsSent: Array<{ readonly slot: number; readonly owner: number }>;
+  /** Sabotage (`MenciusOptions.ackBeforePrefix`): acknowledge an own slot once learnt, earlier slots or not. */
+  readonly ackBeforePrefix: boolean;
+  /** Requests acknowledged, in order (the safety check finds each in its one chosen slot, the prefix chosen by then). */
+  readonly acknowledged: Acknowledgement[];
+  /** Every skip the network carried, logged at send: the owners' ballot-0 no-ops, chosen from then on. */
+  readonly skipsSent: Array<{ readonly slot: number; readonly owner: number; readonly at_ms: number }>;
   batches: number;
   requestsBatched: number;
   skipSlots: number;

@@ -1,6 +1,7 @@
 /**
  * What Mencius messages carry: a slot's value (a batch or an owner's skip), a vote, and the answer to
- * a revocation's phase 1. Shared by the acceptor, the proposer and the safety check in the entry file.
+ * a revocation's phase 1; and what the run records for the safety check in the entry file (votes
+ * with their times, acknowledgements). Shared by the acceptor, the proposer and that check.
  */
 
 export type Value =
@@ -13,6 +14,18 @@ export interface Vote {
   readonly slot: number;
   readonly ballot: number;
   readonly value: Value;
+}
+
+/** A vote as an acceptor records it: with when (it counts toward "chosen" from then on). */
+export interface RecordedVote extends Vote {
+  readonly at_ms: number;
+}
+
+/** A request acknowledged: in which own slot, and when (`checkSafety` checks the prefix was chosen by then). */
+export interface Acknowledgement {
+  readonly id: string;
+  readonly slot: number;
+  readonly at_ms: number;
 }
 
 /**
