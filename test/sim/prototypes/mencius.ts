@@ -100,7 +100,7 @@ export const describeMencius =
   "Mencius-style windows: slot s owned by proposer floor(s/W) mod n (W = 16, 16 slots in flight), pre-prepared at ballot 0, " +
   "one accept-quorum round trip per batch; owners skip unused slots below any vote they see (a skip is chosen on receipt); " +
   "ack once the whole prefix is known; a silent owner's slots are revoked after 500-750 ms (an evicted isolate stalled " +
-  "the log 9-12 quorum RTTs, measured on seeds 1-3); no membership change, so a cold isolate can only forward to the nearest owner (option)";
+  "the log 9-12 quorum RTTs, measured on seeds 1-3, both clusters); no membership change, so a cold isolate can only forward to the nearest owner (option)";
 
 class Mencius implements Prototype, MenciusRun {
   readonly ownership: Ownership;
