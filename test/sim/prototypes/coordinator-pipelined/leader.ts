@@ -14,6 +14,8 @@ import type { Answer, Batch, CoordinatorRun, Request } from "./values.js";
 export class Leader {
   private readonly pending: Request[] = [];
   private readonly pending_requests_max: number;
+  /** Phase 1 has begun (on the first request, or at once when warm). */
+  private started = false;
   /** Phase 1 is done: the leader may propose. */
   private leading = false;
   private readonly promisers = new Set<number>();
@@ -33,7 +35,8 @@ export class Leader {
   readonly learnt = new Map<number, Batch>();
   /** Every answer sent, in order: the safety check checks they follow the slot order. */
   readonly answers: Answer[] = [];
-  /** When phase 1 ended (0 when warm). */
+  /** When phase 1 began and ended (both 0 when warm). */
+  phase1Began_ms = Number.NaN;
   leadingSince_ms = Number.NaN;
   inFlightPeak = 0;
   pendingPeak = 0;
@@ -44,13 +47,20 @@ export class Leader {
     this.pending_requests_max = run.options.pending_requests_max ?? leader_pending_requests_max;
   }
 
-  /** Warm: lead at once. Cold: one phase 1, a prepare to every acceptor; requests queue meanwhile. */
+  /**
+   * Warm: lead at once. Cold: one phase 1, a prepare to every acceptor, started by the first request
+   * to arrive, as production's proposer runs it in its first commit; requests queue meanwhile.
+   */
   start(): void {
+    if (this.started) return;
+    this.started = true;
     if (this.run.options.warm === true) {
+      this.phase1Began_ms = this.run.env.world.now_ms;
       this.lead();
       return;
     }
-    const { net } = this.run.env;
+    const { net, world } = this.run.env;
+    this.phase1Began_ms = world.now_ms;
     for (const a of this.run.acceptors) net.send(this.run.leaderRegion, a.region, () => a.prepare(leader_ballot));
   }
 
@@ -67,6 +77,7 @@ export class Leader {
     }
     this.pending.push(request);
     this.pendingPeak = Math.max(this.pendingPeak, this.pending.length);
+    this.start();
     this.pump();
   }
 
