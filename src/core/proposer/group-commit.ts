@@ -63,18 +63,21 @@ export function takeoverPollsMax(deadline_ms: number, limits: CoreLimits): numbe
 
 /** What group rounds ask of the protocol (`Proposer`). */
 export interface GroupRoundProtocol {
-  /** The quorum calls the next group round may make (`round_quorum_calls_max`, or less on a small budget). */
-  startGroupRound(quorumCalls: number): void;
-  /** Attempts until `value` is chosen in some slot: its outcome. `proposedIn` gathers every slot it was proposed in. */
+  /**
+   * Attempts until `value` is chosen in some slot: its outcome. `proposedIn` gathers every slot it was
+   * proposed in; `quorumCalls` is what the round may make (`round_quorum_calls_max`, or less on a
+   * small budget).
+   */
   commit(
     value: SlotValue,
     bytes: number,
     proposedIn: Set<number>,
     deadline_at_ms: number,
     underLoad: boolean,
+    quorumCalls: number,
   ): Promise<SlotOutcome>;
-  /** Attempts until a fresh phase 1 and the slots it recovers are chosen. */
-  recover(deadline_at_ms: number): Promise<void>;
+  /** Attempts until a fresh phase 1 and the slots it recovers are chosen, within `quorumCalls`. */
+  recover(deadline_at_ms: number, quorumCalls: number): Promise<void>;
   /** Why no attempt can reach a quorum now, or undefined. */
   quorumUnreachable(): string | undefined;
   /** For a 503's message: which acceptors failed just now, if any. */
@@ -252,8 +255,7 @@ export class GroupCommit {
           this.stats.budget_handovers++;
           break;
         }
-        this.protocol.startGroupRound(calls);
-        await this.runGroupRound();
+        await this.runGroupRound(calls);
         afterGroupRound();
         this.wakeWaiters();
       }
@@ -282,7 +284,7 @@ export class GroupCommit {
   }
 
   /** One group round for the requests at the head of the queue. */
-  private async runGroupRound(): Promise<void> {
+  private async runGroupRound(quorumCalls: number): Promise<void> {
     // Requests whose deadline passed while queued are answered now, never proposed.
     for (
       let first = this.queue[0];
@@ -303,7 +305,7 @@ export class GroupCommit {
       }
       for (const r of syncs) r.proposed = true;
       try {
-        await this.protocol.recover(Math.max(...syncs.map((r) => r.deadline_at_ms)));
+        await this.protocol.recover(Math.max(...syncs.map((r) => r.deadline_at_ms)), quorumCalls);
         for (const r of syncs) {
           if (!r.settled) r.done.resolve(undefined as never);
           r.settled = true;
@@ -329,7 +331,7 @@ export class GroupCommit {
         this.env.now_ms() - this.lastGroupRound.ended_ms < this.limits.thrifty_load_window_ms;
       const underLoad = group.length > 1 || this.queue.length > 0 || recentlyBusy;
       const deadline_at_ms = Math.max(...group.map((r) => r.deadline_at_ms));
-      const chosen = await this.protocol.commit(value, bytes, proposedIn, deadline_at_ms, underLoad);
+      const chosen = await this.protocol.commit(value, bytes, proposedIn, deadline_at_ms, underLoad, quorumCalls);
       const outcome = ownEntriesCreated(chosen, value, proposedIn);
       assert(outcome.batches.length === group.length, "one outcome per batch of the slot");
       this.stats.requests_committed += group.length;

@@ -26,6 +26,7 @@ import { AcceptorCalls } from "./acceptor-calls.js";
 import type { ChosenSlot } from "./commit-debt.js";
 import { AttemptFailed, GroupRoundCallsSpent, QuorumUnavailableError } from "./errors.js";
 import { GroupCommit } from "./group-commit.js";
+import { GroupRound } from "./group-round.js";
 import type { LatencyTracker } from "./latency-tracker.js";
 import { Timers } from "./timers.js";
 import {
@@ -54,15 +55,10 @@ export class Proposer {
   private nextSlot = 1;
   private highestBallotRoundSeen = 0;
   /**
-   * Whether the current group round is under load (it groups several requests, or more wait behind
-   * it): only then are Accepts thrifty. A lone request's Accept goes to every acceptor, so the quorum
-   * is the fastest replies of all of them: under jitter that is quicker than a fixed quorum's slowest.
+   * Whether the last append group round was under load. A recovery's round sends its Accepts the same
+   * way (thrifty after a busy round), as it did when this was the proposer's one current-round flag.
    */
-  private underLoad = false;
-  /** Quorum calls the current group round may still make (`round_quorum_calls_max`, or less on a small budget). */
-  private groupRoundQuorumCallsLeft: number;
-  /** The current attempt's deadline (the latest of its requests'): no quorum wait runs past it. */
-  private attemptDeadline_ms = Number.POSITIVE_INFINITY;
+  private lastAppendRoundUnderLoad = false;
   private readonly calls: AcceptorCalls;
   private readonly timers: Timers;
   private readonly groupCommit: GroupCommit;
@@ -75,7 +71,6 @@ export class Proposer {
     private readonly options: ProposerOptions = {},
   ) {
     this.limits = options.limits ?? limits;
-    this.groupRoundQuorumCallsLeft = this.limits.round_quorum_calls_max;
     assert(
       this.limits.message_slots_max - this.limits.owed_commit_slots_max - 1 >= 1,
       "an Accept has room for one slot beside the commits owed to its acceptor",
@@ -97,13 +92,19 @@ export class Proposer {
       this.limits,
       this.stats,
       {
-        startGroupRound: (calls) => (this.groupRoundQuorumCallsLeft = calls),
-        commit: (value, bytes, proposedIn, deadline_at_ms, underLoad) => {
-          this.underLoad = underLoad;
-          return this.withAttempts(() => this.commit(value, bytes, proposedIn), this.roundDeadline_ms(deadline_at_ms));
+        commit: (value, bytes, proposedIn, deadline_at_ms, underLoad, quorumCalls) => {
+          this.lastAppendRoundUnderLoad = underLoad;
+          const round = new GroupRound(quorumCalls, underLoad, this.limits);
+          return this.withAttempts(
+            round,
+            () => this.commit(round, value, bytes, proposedIn),
+            this.roundDeadline_ms(deadline_at_ms),
+          );
         },
-        recover: (deadline_at_ms) =>
-          this.withAttempts(() => this.recover(), this.roundDeadline_ms(deadline_at_ms, true)),
+        recover: (deadline_at_ms, quorumCalls) => {
+          const round = new GroupRound(quorumCalls, this.lastAppendRoundUnderLoad, this.limits);
+          return this.withAttempts(round, () => this.recover(round), this.roundDeadline_ms(deadline_at_ms, true));
+        },
         quorumUnreachable: () => this.quorumUnreachable(),
         reachabilityNote: () => this.calls.reachability.note(),
       },
@@ -166,8 +167,8 @@ export class Proposer {
    * fewer than a quorum of acceptors are reachable (by the recently-failed view), at `deadline_at_ms`,
    * when the group round's quorum calls are spent, or after `append_attempts_max` attempts.
    */
-  private async withAttempts<T>(attempt: () => Promise<T>, deadline_at_ms: number): Promise<T> {
-    this.attemptDeadline_ms = deadline_at_ms;
+  private async withAttempts<T>(round: GroupRound, attempt: () => Promise<T>, deadline_at_ms: number): Promise<T> {
+    round.attemptDeadline_ms = deadline_at_ms;
     try {
       for (let n = 0; n < this.limits.append_attempts_max; n++) {
         // A group round's first attempt always runs: what failed a moment ago may be back (a healed
@@ -205,7 +206,7 @@ export class Proposer {
         `no quorum after ${this.limits.append_attempts_max} attempts${this.calls.reachability.note()}`,
       );
     } finally {
-      this.attemptDeadline_ms = Number.POSITIVE_INFINITY;
+      round.attemptDeadline_ms = Number.POSITIVE_INFINITY;
     }
   }
 
@@ -217,21 +218,16 @@ export class Proposer {
     );
   }
 
-  /** Counts one quorum call of the current group round; past its bound the group round's attempts end. */
-  private spendQuorumCall(): void {
-    if (this.groupRoundQuorumCallsLeft <= 0) {
-      throw new GroupRoundCallsSpent(
-        `the round made every quorum call it was allowed (at most ${this.limits.round_quorum_calls_max}) without a quorum`,
-      );
-    }
-    this.groupRoundQuorumCallsLeft--;
-  }
-
   /** One attempt to get `value` chosen in some slot; returns that slot's outcome. */
-  private async commit(value: SlotValue, bytes: number, proposedIn: Set<number>): Promise<SlotOutcome> {
+  private async commit(
+    round: GroupRound,
+    value: SlotValue,
+    bytes: number,
+    proposedIn: Set<number>,
+  ): Promise<SlotOutcome> {
     assert(slotValueEntryCount(value) <= this.limits.slot_entries_max, "slot within its entry limit");
     let slots: SlotProposal[] = [];
-    if (this.leaderBallot === undefined) slots = await this.phase1();
+    if (this.leaderBallot === undefined) slots = await this.phase1(round);
     // Recovery may have found this very value accepted by an earlier attempt: finish that slot
     // rather than proposing the value a second time.
     let mine = slots.find((s) => slotValuesEqual(s.value, value))?.slot;
@@ -241,17 +237,17 @@ export class Proposer {
     }
     this.nextSlot = Math.max(this.nextSlot, mine + 1);
     proposedIn.add(mine);
-    const outcomes = await this.phase2(slots);
-    const outcome = outcomes.get(mine) ?? (await this.fetchOutcome(mine));
+    const outcomes = await this.phase2(round, slots);
+    const outcome = outcomes.get(mine) ?? (await this.fetchOutcome(round, mine));
     if (this.options.prepareEveryCommitForBaseline) this.leaderBallot = undefined;
     return outcome;
   }
 
   /** One attempt at a fresh phase 1 whose recovered slots are then chosen. */
-  private async recover(): Promise<void> {
+  private async recover(round: GroupRound): Promise<void> {
     this.leaderBallot = undefined;
-    const slots = await this.phase1();
-    if (slots.length > 0) await this.phase2(slots);
+    const slots = await this.phase1(round);
+    if (slots.length > 0) await this.phase2(round, slots);
   }
 
   /**
@@ -260,13 +256,13 @@ export class Proposer {
    * ballot, or a no-op where no promise holds one. A Promise lists at most `promise_slots_max`
    * slots: while one is truncated, prepare again at the same ballot from above what was listed.
    */
-  private async phase1(): Promise<SlotProposal[]> {
+  private async phase1(round: GroupRound): Promise<SlotProposal[]> {
     this.stats.phase1_runs++;
     // Ballot rounds start from the clock: a cold isolate's first ballot already outranks those of
     // earlier isolates (no Reject round trip to learn the current round), and it is still above every
     // round this proposer has seen, so a slow clock only costs one Reject.
-    const round = Math.max(this.highestBallotRoundSeen + 1, Math.floor(this.env.now_ms()));
-    const ballot: Ballot = { round, proposerId: this.env.proposerId };
+    const ballotRound = Math.max(this.highestBallotRoundSeen + 1, Math.floor(this.env.now_ms()));
+    const ballot: Ballot = { round: ballotRound, proposerId: this.env.proposerId };
     this.highestBallotRoundSeen = ballot.round;
     const recovered = new Map<number, AcceptedSlot>();
     let chosenThrough = 0;
@@ -275,14 +271,14 @@ export class Proposer {
     for (let prepareRound = 0; ; prepareRound++) {
       if (prepareRound >= this.limits.recovery_rounds_max) throw new AttemptFailed("recovery backlog beyond its limit");
       if (prepareRound > 0) this.stats.reprepares++;
-      this.spendQuorumCall();
+      round.spendQuorumCall();
       const result = await this.calls.quorumCall<PromiseReply>(
         {
           requestFor: () => ({ type: "prepare", ballot, fromSlot }),
           need: this.env.quorum.prepare,
           isOk: (r): r is PromiseReply => r.type === "promise" && compareBallots(r.ballot, ballot) === 0,
         },
-        this.attemptDeadline_ms,
+        round.attemptDeadline_ms,
       );
       if (!result.ok) throw new AttemptFailed("no prepare quorum");
       let horizon = Number.POSITIVE_INFINITY;
@@ -326,7 +322,7 @@ export class Proposer {
    * Phase 2: Accept the slots at the leader ballot (in chunks that fit a message) and wait for an
    * accept quorum. Returns the outcomes that the replies predicted.
    */
-  private async phase2(slots: readonly SlotProposal[]): Promise<Map<number, SlotOutcome>> {
+  private async phase2(round: GroupRound, slots: readonly SlotProposal[]): Promise<Map<number, SlotOutcome>> {
     const ballot = this.leaderBallot;
     assert(ballot !== undefined, "phase 2 runs under a promised ballot");
     const outcomes = new Map<number, SlotOutcome>();
@@ -335,7 +331,7 @@ export class Proposer {
     for (let i = 0; i < slots.length; i += chunk_slots_max) {
       const chunk = slots.slice(i, i + chunk_slots_max);
       const accepts = chunk.map(({ slot, value }) => ({ slot, value }));
-      this.spendQuorumCall();
+      round.spendQuorumCall();
       this.stats.phase2_runs++;
       if (i > 0) this.stats.phase2_extra_chunks++;
       this.calls.debts.acceptSent();
@@ -351,7 +347,7 @@ export class Proposer {
           },
           need: this.env.quorum.accept,
           isOk: (r): r is Accepted => r.type === "accepted" && compareBallots(r.ballot, ballot) === 0,
-          targets: this.thriftyTargets(),
+          targets: this.thriftyTargets(round),
           carriesCommits: true,
           // An Accept that fails or is refused after the quorum answered: owe that acceptor the values.
           requestNotTaken: (id) => {
@@ -359,7 +355,7 @@ export class Proposer {
             if (chosen) this.calls.debts.oweValues(id, chunk, ballot);
           },
         },
-        this.attemptDeadline_ms,
+        round.attemptDeadline_ms,
       );
       if (!result.ok) throw new AttemptFailed("no accept quorum");
       chosen = true;
@@ -371,15 +367,15 @@ export class Proposer {
   }
 
   /** Thrifty Accepts (the fastest accept quorum only) while under load, unless turned off. */
-  private thriftyTargets(): readonly string[] | undefined {
-    if (this.options.thrifty === false || this.options.prepareEveryCommitForBaseline || !this.underLoad)
+  private thriftyTargets(round: GroupRound): readonly string[] | undefined {
+    if (this.options.thrifty === false || this.options.prepareEveryCommitForBaseline || !round.underLoad)
       return undefined;
     return this.calls.thriftyTargets();
   }
 
   /** The applied outcome of a chosen slot, from the first acceptor that has applied it. */
-  private async fetchOutcome(slot: number): Promise<SlotOutcome> {
-    this.spendQuorumCall();
+  private async fetchOutcome(round: GroupRound, slot: number): Promise<SlotOutcome> {
+    round.spendQuorumCall();
     this.stats.outcome_fallbacks++;
     const result = await this.calls.quorumCall(
       {
@@ -389,7 +385,7 @@ export class Proposer {
           r.type === "committed" && r.outcome !== undefined,
         carriesCommits: true,
       },
-      this.attemptDeadline_ms,
+      round.attemptDeadline_ms,
     );
     if (!result.ok) {
       // Chosen, but no acceptor has applied it yet (each lacks an earlier slot). The client retries
