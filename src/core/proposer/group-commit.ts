@@ -63,11 +63,7 @@ export function takeoverPollsMax(deadline_ms: number, limits: CoreLimits): numbe
 
 /** What group rounds ask of the protocol (`Proposer`). */
 export interface GroupRoundProtocol {
-  /**
-   * Attempts until `value` is chosen in some slot: its outcome. `proposedIn` gathers every slot it was
-   * proposed in; `quorumCalls` is what the round may make (`round_quorum_calls_max`, or less on a
-   * small budget).
-   */
+  /** Attempts until `value` is chosen in some slot, within `quorumCalls`; `proposedIn` gathers its slots. */
   commit(
     value: SlotValue,
     bytes: number,
