@@ -122,8 +122,8 @@ export function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
 
-/** One stream's figures while it runs. */
-interface Stream {
+/** One stream's figures while it runs (a prototype's too, `prototypes/harness.ts`). */
+export interface Stream {
   name: string;
   readonly region: RegionHint;
   readonly cold: boolean;
@@ -227,23 +227,26 @@ export async function measureContention(setup: ContentionCluster, run: Contentio
     phase1_runs: cluster.proposerStats().phase1_runs ?? 0,
     virtual_ms: world.now_ms,
     finished: finished(),
-    proposers: streams.map((s) => {
-      const latencies = s.latencies_ms.map((ms) => ms / s.quorum_rtt_ms).sort((a, b) => a - b);
-      return {
-        proposer: s.name,
-        region: s.region,
-        cold: s.cold,
-        quorum_rtt_ms: s.quorum_rtt_ms,
-        requests: s.requests,
-        samples: latencies.length,
-        median: quantile(latencies, 0.5),
-        p99: quantile(latencies, 0.99),
-        max: latencies.at(-1) ?? Number.NaN,
-        unavailable: s.unavailable,
-        failed: s.requests - latencies.length,
-        latencies,
-      };
-    }),
+    proposers: streams.map(proposerLatency),
+  };
+}
+
+/** A finished stream's figures, in units of its proposer's own quorum RTT. */
+export function proposerLatency(s: Stream): ProposerLatency {
+  const latencies = s.latencies_ms.map((ms) => ms / s.quorum_rtt_ms).sort((a, b) => a - b);
+  return {
+    proposer: s.name,
+    region: s.region,
+    cold: s.cold,
+    quorum_rtt_ms: s.quorum_rtt_ms,
+    requests: s.requests,
+    samples: latencies.length,
+    median: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+    max: latencies.at(-1) ?? Number.NaN,
+    unavailable: s.unavailable,
+    failed: s.requests - latencies.length,
+    latencies,
   };
 }
 

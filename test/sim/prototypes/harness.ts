@@ -21,7 +21,8 @@ import {
   contention_arrivals_per_quorum_rtt,
   contention_requests_per_proposer,
   type ProposerLatency,
-  quantile,
+  proposerLatency,
+  type Stream,
 } from "../contention.js";
 import { Prng } from "../prng.js";
 import { World } from "../world.js";
@@ -105,16 +106,6 @@ export interface PrototypeResult {
   readonly finished: boolean;
 }
 
-interface Stream {
-  readonly name: string;
-  readonly region: RegionHint;
-  readonly cold: boolean;
-  readonly quorum_rtt_ms: number;
-  readonly requests: number;
-  readonly latencies_ms: number[];
-  finished: boolean;
-}
-
 /** Poisson arrivals, each sent at once; a prototype never answers 503, so there is no retry. */
 async function openLoop(world: World, p: PrototypeProposer, rng: Prng, stream: Stream, mean_gap_ms: number) {
   const pending: Array<Promise<void>> = [];
@@ -162,6 +153,8 @@ export async function measurePrototype(
     quorum_rtt_ms: quorumRtt_ms(region),
     requests,
     latencies_ms: [],
+    // A prototype never answers 503: nothing to retry.
+    unavailable: 0,
     finished: false,
   });
   const warm = prototype.proposers.map((p, i) => ({
@@ -194,23 +187,7 @@ export async function measurePrototype(
     messages_per_request: net.messages / arrived,
     virtual_ms: world.now_ms,
     finished: finished(),
-    proposers: streams.map((s) => {
-      const latencies = s.latencies_ms.map((ms) => ms / s.quorum_rtt_ms).sort((a, b) => a - b);
-      return {
-        proposer: s.name,
-        region: s.region,
-        cold: s.cold,
-        quorum_rtt_ms: s.quorum_rtt_ms,
-        requests: s.requests,
-        samples: latencies.length,
-        median: quantile(latencies, 0.5),
-        p99: quantile(latencies, 0.99),
-        max: latencies.at(-1) ?? Number.NaN,
-        unavailable: 0,
-        failed: s.requests - latencies.length,
-        latencies,
-      };
-    }),
+    proposers: streams.map(proposerLatency),
   };
 }
 
