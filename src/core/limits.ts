@@ -16,6 +16,18 @@ export const limits = {
   driver_rounds_max: 64,
   driver_tenure_ms: 5000,
   /**
+   * Group rounds the coordinator keeps in flight at once while it leads (`roundsInFlightMax`), each
+   * driven by a request of its own. The latency model of design §6 met its p99 targets with 16; every
+   * round in flight holds one slot, so this also bounds the slots chosen out of order.
+   */
+  coordinator_rounds_in_flight_max: 16,
+  /**
+   * The latest chosen slots (slot and ballot) a proposer with rounds in flight keeps, to name again as
+   * commits in an outcome request: the Accept that carried an earlier slot's commit may still be on its
+   * way when the request overtakes it. Within `message_slots_max` beside the commits owed.
+   */
+  outcome_request_commits_max: 64,
+  /**
    * How often a waiting request checks whether it has been decided, or must take over driving. Its
    * checks are bounded by its deadline: `takeoverPollsMax` in src/core/proposer/group-commit.ts.
    */

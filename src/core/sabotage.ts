@@ -19,7 +19,9 @@ export type Sabotage =
   /** Recovery takes the value of the lowest ballot a Promise reports instead of the highest. */
   | "recovery_takes_lowest_ballot"
   /** A linearizable read takes its read index from one replica instead of a prepare quorum. */
-  | "read_index_from_one_replica";
+  | "read_index_from_one_replica"
+  /** Rounds in flight (the coordinator) take the next slot only once their phase 2 ends, so that two share one. */
+  | "rounds_in_flight_share_a_slot";
 
 export const sabotage_modes: readonly Sabotage[] = [
   "truncated_promise_treated_complete",
@@ -28,4 +30,5 @@ export const sabotage_modes: readonly Sabotage[] = [
   "lost_commits_never_resent",
   "recovery_takes_lowest_ballot",
   "read_index_from_one_replica",
+  "rounds_in_flight_share_a_slot",
 ];

@@ -7,7 +7,8 @@
  *
  * - Built here: quorums that do not intersect, and a proposer that skips recovery.
  * - The coordinator design (issue #12, test/sim/coordinator.ts): a Worker that, when its forward to
- *   the coordinator fails or times out, proposes the same request itself.
+ *   the coordinator fails or times out, proposes the same request itself; and rounds in flight in the
+ *   coordinator that share a slot (a core sabotage switch, run with the coordinator).
  * - Module mocks (pure functions; the simulator is re-imported under the mock, production has no
  *   switch): a chain hash not prefixed with the previous hash, ballots compared without proposer id.
  * - The core's sabotage switches (src/core/sabotage.ts), off in production.
@@ -134,6 +135,21 @@ describe("the coordinator design", () => {
       () => `(${fallbacks} fallbacks to the Worker's own proposer)`,
     );
     expect(fallbacks, "no forward ever failed: the fallback was never exercised").toBeGreaterThan(0);
+  });
+
+  /**
+   * The coordinator keeps group rounds in flight (`roundsInFlightMax`). The planted bug: a round takes
+   * the next slot but moves the proposer's next slot on only when its phase 2 ends, so that rounds in
+   * flight together propose different values in one slot at one ballot.
+   */
+  test("rounds in flight that share a slot are caught within 10 seeds", async () => {
+    await expectCaught(
+      await cleanScenario(),
+      { ...shape, sabotage: "rounds_in_flight_share_a_slot" },
+      10,
+      /proposed two values for slot|two different values chosen/,
+      shape,
+    );
   });
 });
 

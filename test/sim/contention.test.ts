@@ -69,26 +69,30 @@ describe("open-loop contention (units of each proposer's own quorum RTT)", () =>
 /**
  * Issue #12's targets for the coordinator design, at the table's load (`npm run sim -- --latency`:
  * 200 Poisson arrivals per proposer at 4 per its quorum RTT, seed 1), each proposer in its own quorum
- * RTT. Measured at seed 1 (seeds 2 and 3 in brackets, worst proposer): 3 acceptors, 4 proposers p99
- * 3.59 max 3.91 [3.40/3.85, 3.81/4.00]; 8 proposers p99 3.85 [3.54, 3.60]; 5 acceptors Q2=2, 4
- * proposers p99 4.15 max 4.42 [4.29, 4.65], 8 proposers 4.27 [4.00, 4.10]; a cold joiner moves the
- * others' p99 by +0.01 (3 acceptors) and +0.02 (5); one proposer alone: median 1.75 against direct's
- * 1.74 (the 2 ms same-region hop), p99 2.77 against 2.80. The direct design's rows are the baseline
- * and are not asserted here.
+ * RTT, with up to `coordinator_rounds_in_flight_max` group rounds in flight. Measured at seed 1 (seeds 2
+ * and 3 in brackets, worst proposer): 3 acceptors, 4 proposers p99 2.75 max 3.00 [2.66/2.85,
+ * 3.09/3.25]; 8 proposers p99 3.02 [2.74, 2.95]; 5 acceptors Q2=2, 4 proposers p99 3.40 max 3.67
+ * [3.56, 3.78], 8 proposers 3.47 [3.39, 3.30]; a cold joiner moves the others' p99 by at most +0.04;
+ * the proposer beside the coordinator (enam) has median 1.33. The medians of the others pay the hop to
+ * the coordinator and are not asserted (design §6). The direct design's rows are the baseline and are
+ * not asserted here.
  */
 describe("the coordinator design meets issue #12's latency targets (own quorum RTTs, seed 1)", () => {
   const load = { seed: 1, design: "coordinator" } as const;
   const worst = (r: ContentionResult, f: (p: ProposerLatency) => number) => Math.max(...r.proposers.map(f));
   const failed = (r: ContentionResult) => r.proposers.reduce((k, p) => k + p.failed, 0);
 
-  test("4 proposers in 4 regions, 3 acceptors: 0 failed, p99 <= 4 and max <= 6; one phase 1", async () => {
+  test("4 proposers in 4 regions, 3 acceptors: 0 failed, p99 <= 3 and max <= 6; one phase 1", async () => {
     const r = await measureContention(three, { ...load, proposerRegions: fourRegions });
     expect(r.finished).toBe(true);
     expect(failed(r)).toBe(0);
-    expect(worst(r, (p) => p.p99)).toBeLessThanOrEqual(4.0);
+    expect(worst(r, (p) => p.p99)).toBeLessThanOrEqual(3.0);
     expect(worst(r, (p) => p.max)).toBeLessThanOrEqual(6.0);
-    // No duel: the coordinator's first phase 1 is the only one of the run.
+    // Beside the coordinator there is no hop: the issue's median holds there.
+    expect(r.proposers.find((p) => p.region === "enam")!.median).toBeLessThanOrEqual(1.5);
+    // No duel, and rounds in flight never cost the leadership: the first phase 1 is the only one.
     expect(r.phase1_runs).toBe(1);
+    expect(r.counters.rounds_in_flight_peak).toBeGreaterThan(1);
   });
 
   test("8 proposers (two per region), 3 acceptors: 0 failed, p99 <= 4", async () => {
@@ -97,21 +101,14 @@ describe("the coordinator design meets issue #12's latency targets (own quorum R
     expect(worst(r, (p) => p.p99)).toBeLessThanOrEqual(4.0);
   });
 
-  /*
-   * Not the issue's p99 <= 4 here: apac has an acceptor of its own in this cluster, so its own
-   * quorum RTT is 89 ms (to wnam), while through the coordinator in enam it pays 145 + 80.5 ms: a
-   * bound of 2.64 before any queueing, and the coordinator's group commit runs one round at a time,
-   * so at 16-32 arrivals per round trip a request waits most of a round first. Measured 4.15 and 4.27
-   * (4.00-4.65 over seeds 1-3); the bound below fails on anything worse than that by a tenth of a round.
-   */
-  test("5 acceptors Q1=4 Q2=2, 4 and 8 proposers: 0 failed, p99 <= 4.4, max <= 6", async () => {
+  test("5 acceptors Q1=4 Q2=2, 4 and 8 proposers: 0 failed, p99 <= 4, max <= 6", async () => {
     for (const mix of [fourRegions, contention_mixes[3]!]) {
       const r = await measureContention(five, { ...load, proposerRegions: mix });
       expect(failed(r)).toBe(0);
       expect(
         worst(r, (p) => p.p99),
         `${mix.length} proposers`,
-      ).toBeLessThanOrEqual(4.4);
+      ).toBeLessThanOrEqual(4.0);
       expect(
         worst(r, (p) => p.max),
         `${mix.length} proposers`,

@@ -107,6 +107,8 @@ export interface ContentionResult {
   readonly coordinatorRegion?: RegionHint;
   /** Phase 1s run by every proposer of the run (the coordinator's included). */
   readonly phase1_runs: number;
+  /** Every proposer's counters of the run, summed (`ProposerStats`). */
+  readonly counters: Readonly<Record<string, number>>;
   readonly proposers: readonly ProposerLatency[];
   readonly virtual_ms: number;
   /** False when the run hit its virtual-time or event bound before every request was answered. */
@@ -225,6 +227,7 @@ export async function measureContention(setup: ContentionCluster, run: Contentio
     design,
     ...(coordinatorRegion === undefined ? {} : { coordinatorRegion }),
     phase1_runs: cluster.proposerStats().phase1_runs ?? 0,
+    counters: cluster.proposerStats(),
     virtual_ms: world.now_ms,
     finished: finished(),
     proposers: streams.map(proposerLatency),

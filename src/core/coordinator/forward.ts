@@ -89,4 +89,5 @@ export async function forwardSync(link: CoordinatorLink, env: ForwardEnv, option
 export const coordinator_proposer_options = {
   requestsShareOneContext: true,
   recoveryOutlivesRequests: true,
+  roundsInFlightMax: limits.coordinator_rounds_in_flight_max,
 } as const satisfies ProposerOptions;

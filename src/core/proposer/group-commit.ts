@@ -76,6 +76,8 @@ export interface GroupRoundProtocol {
   recover(deadline_at_ms: number, quorumCalls: number): Promise<void>;
   /** Why no attempt can reach a quorum now, or undefined. */
   quorumUnreachable(): string | undefined;
+  /** Whether the proposer holds the leadership now: only then may further group rounds start beside one in flight. */
+  leads(): boolean;
   /** For a 503's message: which acceptors failed just now, if any. */
   reachabilityNote(): string;
 }
@@ -88,8 +90,10 @@ export interface GroupCommitEnv {
 
 export class GroupCommit {
   private readonly queue: PendingRequest[] = [];
-  /** True while a request's drive loop is running group rounds. */
-  private driving = false;
+  /** Drive loops running group rounds (more than one only with `roundsInFlightMax` above 1, while leading). */
+  private drivers = 0;
+  /** Group rounds in flight now. */
+  private roundsInFlight = 0;
   /** The driving request's `waitUntil`, for background commits. */
   driverBackground: Background | undefined;
   /** UTF-8 bytes of the entries waiting in the queue (bounded by `proposer_queue_bytes_max`). */
@@ -113,7 +117,14 @@ export class GroupCommit {
      * Durable Object delayed its timers by 0.5 to 1.5 s.
      */
     private readonly oneContext = false,
+    /**
+     * Group rounds in flight at once while the proposer leads (one context only): a request that finds
+     * fewer drive loops running, requests queued and the leadership held starts one more drive loop in
+     * its own context, so each round in flight runs on its own request's budget and connections.
+     */
+    private readonly roundsInFlightMax = 1,
   ) {
+    assert(roundsInFlightMax >= 1 && (roundsInFlightMax === 1 || oneContext), "rounds in flight in one context only");
     this.commitHistory = new CommitHistory(limits.commit_history_max);
   }
 
@@ -183,18 +194,25 @@ export class GroupCommit {
     // not cover one) never drives again; its budget only shrinks. Otherwise requests with spent budgets
     // would wake one another at every tenure's end with no timer between, spinning until their bound.
     let mayDrive = true;
-    for (let polls = 0; !request.settled; polls++) {
-      if (!this.driving && mayDrive) {
+    // Rounds in flight: the end of other requests' rounds wakes this one long after it was proposed.
+    // Those wakes are not bounded by the queue ahead of it, so only the wakes while it is still queued
+    // count (at most the requests ahead of it), and every wake once its deadline timer has fired.
+    let deadlineFired = false;
+    if (this.roundsInFlightMax > 1) void deadline?.then(() => (deadlineFired = true));
+    for (let polls = 0; !request.settled; ) {
+      if (this.roundsInFlightMax === 1 || !request.proposed || deadlineFired) polls++;
+      if (this.mayStartDriving() && mayDrive) {
+        const driversBefore = this.drivers;
         wake = deferred<void>();
         this.startDriving(request.background, () => wake?.resolve());
-        if (this.oneContext && !this.driving && this.queue.length > 0) mayDrive = false;
+        if (this.oneContext && this.drivers === driversBefore && this.queue.length > 0) mayDrive = false;
       }
       if (request.settled) break;
       // The bound holds on its own, whatever the clock does: with a clock that keeps time the
       // deadline ends the wait first; one that runs behind the timers (a wall clock stepped back)
       // must not keep a request waiting, nor fail it with an invariant error while it stays queued
       // to be committed later with its client told nothing was applied. It is answered as expired.
-      if (this.env.now_ms() >= request.deadline_at_ms || polls >= polls_max) {
+      if (this.env.now_ms() >= request.deadline_at_ms || polls > polls_max) {
         this.expire(request);
         break;
       }
@@ -232,8 +250,14 @@ export class GroupCommit {
     );
   }
 
+  /** No drive loop runs; or, with rounds in flight, fewer than the bound run, requests wait and the proposer leads. */
+  private mayStartDriving(): boolean {
+    if (this.drivers === 0) return true;
+    return this.drivers < this.roundsInFlightMax && this.queue.length > 0 && this.protocol.leads();
+  }
+
   private startDriving(background: Background | undefined, afterGroupRound: () => void): void {
-    this.driving = true;
+    this.drivers++;
     this.driverBackground = background;
     const loop = this.driveLoop(afterGroupRound);
     background?.(loop);
@@ -245,18 +269,26 @@ export class GroupCommit {
     try {
       for (let groupRounds = 0; this.queue.length > 0 && groupRounds < this.limits.driver_rounds_max; groupRounds++) {
         if (this.env.now_ms() - started_ms >= this.limits.driver_tenure_ms) break;
+        // Without the leadership, one drive loop is enough: the others' rounds would wait for its phase 1.
+        if (this.drivers > 1 && !this.protocol.leads()) break;
         const calls = this.quorumCallsAffordable(groupRounds === 0);
         if (calls === undefined) {
           // Hand over: a waiting request, with its own budget, takes over at its next poll.
           this.stats.budget_handovers++;
           break;
         }
-        await this.runGroupRound(calls);
+        this.roundsInFlight++;
+        this.stats.rounds_in_flight_peak = Math.max(this.stats.rounds_in_flight_peak, this.roundsInFlight);
+        try {
+          await this.runGroupRound(calls);
+        } finally {
+          this.roundsInFlight--;
+        }
         afterGroupRound();
         this.wakeWaiters();
       }
     } finally {
-      this.driving = false;
+      this.drivers--;
       // A tenure that ended with requests queued hands over to them at once (one context only).
       this.wakeWaiters();
     }

@@ -4,12 +4,19 @@
  * proposer holding one set of fields that every round overwrites, so that the rounds' limits stay
  * theirs even if several rounds are ever in flight at once (design §6, next steps).
  */
+import type { Ballot } from "../ballot.js";
 import type { CoreLimits } from "../limits.js";
 import { GroupRoundCallsSpent } from "./errors.js";
 
 export class GroupRound {
   /** The current attempt's deadline (the latest of its requests'): no quorum wait runs past it. */
   attemptDeadline_ms = Number.POSITIVE_INFINITY;
+  /**
+   * The ballot the current attempt proposed under (set by its phase 2), or undefined before it got that
+   * far. A failed attempt gives up the leadership only if it is still this ballot: with rounds in flight,
+   * a round of an older ballot that fails must not end the one a newer phase 1 just won.
+   */
+  ballot: Ballot | undefined = undefined;
 
   constructor(
     /** Quorum calls the round may still make (`round_quorum_calls_max`, or less on a small budget). */

@@ -24,10 +24,12 @@ import type { Accepted, AcceptedSlot, AcceptorReply, PromiseReply } from "../mes
 import { noop_value, type SlotValue, slotValueEntryCount, slotValuesEqual } from "../slot-value.js";
 import { AcceptorCalls } from "./acceptor-calls.js";
 import type { ChosenSlot } from "./commit-debt.js";
-import { AttemptFailed, GroupRoundCallsSpent, QuorumUnavailableError } from "./errors.js";
+import { deferred } from "./deferred.js";
+import { AttemptFailed, errorText, GroupRoundCallsSpent, QuorumUnavailableError } from "./errors.js";
 import { GroupCommit } from "./group-commit.js";
 import { GroupRound } from "./group-round.js";
 import type { LatencyTracker } from "./latency-tracker.js";
+import { type Recovery, RoundsInFlight } from "./rounds-in-flight.js";
 import { Timers } from "./timers.js";
 import {
   newProposerStats,
@@ -59,6 +61,9 @@ export class Proposer {
    * way (thrifty after a busy round), as it did when this was the proposer's one current-round flag.
    */
   private lastAppendRoundUnderLoad = false;
+  /** Whether group rounds may be in flight at once (`roundsInFlightMax` above 1), and what they share then. */
+  private readonly pipelined: boolean;
+  private readonly inFlight: RoundsInFlight;
   private readonly calls: AcceptorCalls;
   private readonly timers: Timers;
   private readonly groupCommit: GroupCommit;
@@ -77,6 +82,12 @@ export class Proposer {
     );
     assert(env.acceptorIds.length === env.quorum.acceptors, "one acceptor id per acceptor of the quorum config");
     assert(env.proposerId.length > 0, "proposer id is non-empty");
+    const roundsInFlightMax = options.roundsInFlightMax ?? 1;
+    assert(Number.isInteger(roundsInFlightMax) && roundsInFlightMax >= 1, "at least one group round in flight");
+    // A Worker's requests each run in their own context and poll; rounds in flight need the one context.
+    assert(roundsInFlightMax === 1 || options.requestsShareOneContext === true, "rounds in flight in one context only");
+    this.pipelined = roundsInFlightMax > 1;
+    this.inFlight = new RoundsInFlight(this.limits.outcome_request_commits_max);
     // Background work outlives the answer of the request that drives (its `waitUntil`), else the env's.
     const keepAlive = (work: Promise<unknown>) => (this.groupCommit.driverBackground ?? this.env.background)?.(work);
     this.timers = new Timers({ sleep: (ms) => env.sleep(ms), keepAlive });
@@ -95,21 +106,23 @@ export class Proposer {
         commit: (value, bytes, proposedIn, deadline_at_ms, underLoad, quorumCalls) => {
           this.lastAppendRoundUnderLoad = underLoad;
           const round = new GroupRound(quorumCalls, underLoad, this.limits);
-          return this.withAttempts(
-            round,
-            () => this.commit(round, value, bytes, proposedIn),
-            this.roundDeadline_ms(deadline_at_ms),
-          );
+          const attempt = this.pipelined
+            ? () => this.commitInFlight(round, value, bytes, proposedIn)
+            : () => this.commit(round, value, bytes, proposedIn);
+          return this.withAttempts(round, attempt, this.roundDeadline_ms(deadline_at_ms));
         },
         recover: (deadline_at_ms, quorumCalls) => {
           const round = new GroupRound(quorumCalls, this.lastAppendRoundUnderLoad, this.limits);
-          return this.withAttempts(round, () => this.recover(round), this.roundDeadline_ms(deadline_at_ms, true));
+          const attempt = this.pipelined ? () => this.recoverInFlight(round) : () => this.recover(round);
+          return this.withAttempts(round, attempt, this.roundDeadline_ms(deadline_at_ms, true));
         },
         quorumUnreachable: () => this.quorumUnreachable(),
+        leads: () => this.leaderBallot !== undefined,
         reachabilityNote: () => this.calls.reachability.note(),
       },
       this.timers,
       options.requestsShareOneContext ?? false,
+      roundsInFlightMax,
     );
   }
 
@@ -185,13 +198,22 @@ export class Proposer {
             proposed: n > 0,
           });
         }
+        round.ballot = undefined;
         try {
           return await attempt();
         } catch (error) {
           if (!(error instanceof AttemptFailed)) throw error;
           // An Accept that was not acknowledged by a quorum may still be chosen later; this ballot
-          // must never propose another value for that slot, so give the leadership up.
-          this.leaderBallot = undefined;
+          // must never propose another value for that slot, so give the leadership up. Only that
+          // ballot's: a round in flight since an older one leaves a newer leadership alone.
+          const ballot = round.ballot as Ballot | undefined;
+          if (
+            ballot === undefined ||
+            this.leaderBallot === undefined ||
+            compareBallots(ballot, this.leaderBallot) === 0
+          ) {
+            this.leaderBallot = undefined;
+          }
           if (error instanceof GroupRoundCallsSpent) throw new QuorumUnavailableError(error.message);
           if (this.quorumUnreachable() !== undefined) continue; // answered at the top, without a wait
           // Full jitter, scaled by the quorum round trip: contending proposers need gaps of a few
@@ -248,6 +270,141 @@ export class Proposer {
     this.leaderBallot = undefined;
     const slots = await this.phase1(round);
     if (slots.length > 0) await this.phase2(round, slots);
+  }
+
+  /**
+   * `commit` for rounds in flight (`roundsInFlightMax` above 1). Without the leadership, a round joins
+   * the phase 1 another round is running, or runs it; the one that runs it proposes the recovered
+   * slots with its own value, as `commit` does. Any other round first looks for its value among the
+   * slots that the current leadership's phase 1 recovered (an earlier attempt of it reached some
+   * acceptors): found, it finishes there; otherwise it takes the next slot. See `rounds-in-flight.ts`.
+   */
+  private async commitInFlight(
+    round: GroupRound,
+    value: SlotValue,
+    bytes: number,
+    proposedIn: Set<number>,
+  ): Promise<SlotOutcome> {
+    assert(slotValueEntryCount(value) <= this.limits.slot_entries_max, "slot within its entry limit");
+    let recovery: Recovery | undefined;
+    if (this.leaderBallot === undefined) {
+      const running = this.inFlight.runningPhase1;
+      if (running === undefined) recovery = await this.inFlight.runPhase1(() => this.phase1Recovery(round));
+      else await this.joinPhase1(running);
+    }
+    const ballot = this.leaderBallot;
+    if (ballot === undefined) throw this.leadershipLostBeforePhase2(recovery);
+    // Only a value proposed before (by an earlier attempt of this round) can have been recovered.
+    if (recovery === undefined && proposedIn.size > 0) {
+      const found = this.inFlight.recoveredSlotOf(ballot, value);
+      if (found !== undefined) return this.finishRecovered(round, found.recovery, found.slot, proposedIn);
+    }
+    const slots = recovery === undefined ? [] : [...recovery.slots];
+    let mine = slots.find((s) => slotValuesEqual(s.value, value))?.slot;
+    if (mine !== undefined) this.stats.recovered_value_matches++;
+    else {
+      mine = this.nextSlot;
+      slots.push({ slot: mine, value, bytes });
+    }
+    // Stryker disable next-line all: test-only sabotage switch, off in production (checker-catches.test.ts)
+    const shareSlot = this.options.sabotage === "rounds_in_flight_share_a_slot";
+    if (!shareSlot) this.nextSlot = Math.max(this.nextSlot, mine + 1);
+    proposedIn.add(mine);
+    const ended = this.inFlight.phase2Started(slots);
+    let outcomes: Map<number, SlotOutcome>;
+    try {
+      outcomes = await this.phase2(round, slots);
+      recovery?.chosen.resolve(outcomes);
+    } catch (error) {
+      recovery?.chosen.reject(error);
+      throw error;
+    } finally {
+      ended();
+      if (shareSlot) this.nextSlot = Math.max(this.nextSlot, mine + 1);
+    }
+    return outcomes.get(mine) ?? (await this.outcomeInOrder(round, mine));
+  }
+
+  /**
+   * The outcome of a chosen slot that no Accepted reply predicted: it overtook an earlier slot its
+   * acceptors lacked. Asked once every phase 2 of an earlier slot has ended, so that the request
+   * carries their commits and an acceptor can apply up to it.
+   */
+  private async outcomeInOrder(round: GroupRound, slot: number): Promise<SlotOutcome> {
+    await this.inFlight.earlierPhase2sEnded(slot);
+    return this.fetchOutcome(round, slot);
+  }
+
+  /** A slot the current leadership's phase 1 recovered with this round's value: finish it there. */
+  private async finishRecovered(
+    round: GroupRound,
+    recovery: Recovery,
+    slot: number,
+    proposedIn: Set<number>,
+  ): Promise<SlotOutcome> {
+    this.stats.recovered_value_matches++;
+    round.ballot = recovery.ballot;
+    proposedIn.add(slot);
+    let outcomes: Map<number, SlotOutcome>;
+    try {
+      outcomes = await recovery.chosen.promise;
+    } catch (error) {
+      throw new AttemptFailed(`the phase 2 of the recovered slots failed: ${errorText(error)}`);
+    }
+    return outcomes.get(slot) ?? (await this.outcomeInOrder(round, slot));
+  }
+
+  /**
+   * A Reject naming a higher ballot ended the leadership while the round waited for its phase 1 to
+   * resume it: the attempt fails, and so does what waited for its recovered slots.
+   */
+  private leadershipLostBeforePhase2(recovery: Recovery | undefined): AttemptFailed {
+    const error = new AttemptFailed("the leadership was lost before the round's phase 2");
+    recovery?.chosen.reject(error);
+    return error;
+  }
+
+  /** Waits for the phase 1 another round is running; its failure fails this attempt too (it retries). */
+  private async joinPhase1(running: Promise<unknown>): Promise<void> {
+    this.stats.phase1_joins++;
+    try {
+      await running;
+    } catch (error) {
+      if (error instanceof AttemptFailed || error instanceof QuorumUnavailableError) {
+        throw new AttemptFailed(`the phase 1 it waited for failed: ${errorText(error)}`);
+      }
+      throw error;
+    }
+  }
+
+  /** Phase 1, with what it recovered kept for the rounds in flight. */
+  private async phase1Recovery(round: GroupRound): Promise<Recovery> {
+    const slots = await this.phase1(round);
+    const ballot = this.leaderBallot;
+    assert(ballot !== undefined, "a phase 1 that returns holds its ballot");
+    return { ballot, slots, chosen: deferred<Map<number, SlotOutcome>>() };
+  }
+
+  /** `recover` for rounds in flight: a fresh phase 1 of its own (after any running one), then its slots. */
+  private async recoverInFlight(round: GroupRound): Promise<void> {
+    const running = this.inFlight.runningPhase1;
+    if (running !== undefined) await running.catch(() => undefined);
+    this.leaderBallot = undefined;
+    const recovery = await this.inFlight.runPhase1(() => this.phase1Recovery(round));
+    if (this.leaderBallot === undefined) throw this.leadershipLostBeforePhase2(recovery);
+    if (recovery.slots.length === 0) {
+      recovery.chosen.resolve(new Map());
+      return;
+    }
+    const ended = this.inFlight.phase2Started(recovery.slots);
+    try {
+      recovery.chosen.resolve(await this.phase2(round, recovery.slots));
+    } catch (error) {
+      recovery.chosen.reject(error);
+      throw error;
+    } finally {
+      ended();
+    }
   }
 
   /**
@@ -325,6 +482,7 @@ export class Proposer {
   private async phase2(round: GroupRound, slots: readonly SlotProposal[]): Promise<Map<number, SlotOutcome>> {
     const ballot = this.leaderBallot;
     assert(ballot !== undefined, "phase 2 runs under a promised ballot");
+    round.ballot = ballot;
     const outcomes = new Map<number, SlotOutcome>();
     // Chunks leave room in a message for the commits owed to its acceptor.
     const chunk_slots_max = this.limits.message_slots_max - this.limits.owed_commit_slots_max - 1;
@@ -360,6 +518,7 @@ export class Proposer {
       if (!result.ok) throw new AttemptFailed("no accept quorum");
       chosen = true;
       this.stats.slots_chosen += chunk.length;
+      if (this.pipelined) this.inFlight.chosen(chunk, ballot);
       this.calls.debts.oweChosen(chunk, ballot, (id) => sentTo.has(id) && !notTaken.has(id), sentTo);
       for (const r of result.replies) for (const o of r.outcomes) if (!outcomes.has(o.slot)) outcomes.set(o.slot, o);
     }
@@ -379,7 +538,13 @@ export class Proposer {
     this.stats.outcome_fallbacks++;
     const result = await this.calls.quorumCall(
       {
-        requestFor: (_id, carried) => ({ type: "commit", commits: carried?.items ?? [], outcomeOf: slot }),
+        requestFor: (_id, carried) => {
+          const owed = carried?.items ?? [];
+          if (!this.pipelined) return { type: "commit", commits: owed, outcomeOf: slot };
+          const room = this.limits.message_slots_max - owed.length;
+          const commits = [...owed, ...this.inFlight.commitsUpTo(slot, owed, room)];
+          return { type: "commit", commits, outcomeOf: slot };
+        },
         need: 1,
         isOk: (r): r is Extract<AcceptorReply, { type: "committed" }> =>
           r.type === "committed" && r.outcome !== undefined,

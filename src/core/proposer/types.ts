@@ -61,6 +61,13 @@ export interface ProposerOptions {
    * higher ballot. Off in a Worker, where proposers contend and a long round is a long duel.
    */
   readonly recoveryOutlivesRequests?: boolean;
+  /**
+   * Group rounds in flight at once while this proposer leads (default 1: one at a time). Above 1 only
+   * with `requestsShareOneContext` (the coordinator): each further round is driven by a request of its
+   * own, in its own budget. Rounds in flight share one phase 1 when the leadership is lost, and a
+   * round whose value that phase 1 recovers finishes in the recovered slot (`Proposer`).
+   */
+  readonly roundsInFlightMax?: number;
   /** The limits this proposer keeps; production passes none and gets `limits`. The simulator turns some down. */
   readonly limits?: CoreLimits;
   /** Test-only: one planted bug (see `sabotage.ts`); never set in production. */
@@ -98,6 +105,12 @@ export interface ProposerStats {
   reprepares: number;
   /** Accept chunks after the first of one phase 2 (the slots did not fit one message). */
   phase2_extra_chunks: number;
+  /** The most group rounds this proposer had in flight at once (1 unless `roundsInFlightMax` allows more). */
+  rounds_in_flight_peak: number;
+  /** Attempts that waited for a phase 1 another round of this proposer was running, instead of starting one. */
+  phase1_joins: number;
+  /** Attempts that found their value in the slots a phase 1 of theirs or another round's recovered, and finished it there. */
+  recovered_value_matches: number;
 }
 
 export function newProposerStats(): ProposerStats {
@@ -113,5 +126,8 @@ export function newProposerStats(): ProposerStats {
     fail_fast: 0,
     reprepares: 0,
     phase2_extra_chunks: 0,
+    rounds_in_flight_peak: 0,
+    phase1_joins: 0,
+    recovered_value_matches: 0,
   };
 }
