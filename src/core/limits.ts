@@ -22,6 +22,12 @@ export const limits = {
    */
   coordinator_rounds_in_flight_max: 16,
   /**
+   * The window of rounds in flight (`round-window.ts`) grows by one after a round that took at most
+   * this many times the fastest of the last `round_window_samples` rounds, and halves otherwise.
+   */
+  round_window_slow_factor: 1.3,
+  round_window_samples: 256,
+  /**
    * The latest chosen slots (slot and ballot) a proposer with rounds in flight keeps, to name again as
    * commits in an outcome request: the Accept that carried an earlier slot's commit may still be on its
    * way when the request overtakes it. Within `message_slots_max` beside the commits owed.

@@ -18,6 +18,7 @@ import { CommitHistory } from "./commit-history.js";
 import { type Deferred, deferred } from "./deferred.js";
 import { ProposerOverloadedError, QuorumUnavailableError } from "./errors.js";
 import { ownEntriesCreated } from "./own-entries.js";
+import { RoundWindow } from "./round-window.js";
 import type { Timers } from "./timers.js";
 import type { ProposerStats, RecentCommits, RequestOptions } from "./types.js";
 
@@ -92,8 +93,9 @@ export class GroupCommit {
   private readonly queue: PendingRequest[] = [];
   /** Drive loops running group rounds (more than one only with `roundsInFlightMax` above 1, while leading). */
   private drivers = 0;
-  /** Group rounds in flight now. */
+  /** Group rounds in flight now, and how many may be (`round-window.ts`). */
   private roundsInFlight = 0;
+  private readonly window: RoundWindow;
   /** The driving request's `waitUntil`, for background commits. */
   driverBackground: Background | undefined;
   /** UTF-8 bytes of the entries waiting in the queue (bounded by `proposer_queue_bytes_max`). */
@@ -125,6 +127,7 @@ export class GroupCommit {
     private readonly roundsInFlightMax = 1,
   ) {
     assert(roundsInFlightMax >= 1 && (roundsInFlightMax === 1 || oneContext), "rounds in flight in one context only");
+    this.window = new RoundWindow(roundsInFlightMax, limits);
     this.commitHistory = new CommitHistory(limits.commit_history_max);
   }
 
@@ -250,10 +253,10 @@ export class GroupCommit {
     );
   }
 
-  /** No drive loop runs; or, with rounds in flight, fewer than the bound run, requests wait and the proposer leads. */
+  /** No drive loop runs; or, with rounds in flight, fewer than the window allows run, requests wait and the proposer leads. */
   private mayStartDriving(): boolean {
     if (this.drivers === 0) return true;
-    return this.drivers < this.roundsInFlightMax && this.queue.length > 0 && this.protocol.leads();
+    return this.drivers < this.window.allowed && this.queue.length > 0 && this.protocol.leads();
   }
 
   private startDriving(background: Background | undefined, afterGroupRound: () => void): void {
@@ -270,7 +273,8 @@ export class GroupCommit {
       for (let groupRounds = 0; this.queue.length > 0 && groupRounds < this.limits.driver_rounds_max; groupRounds++) {
         if (this.env.now_ms() - started_ms >= this.limits.driver_tenure_ms) break;
         // Without the leadership, one drive loop is enough: the others' rounds would wait for its phase 1.
-        if (this.drivers > 1 && !this.protocol.leads()) break;
+        // And no more loops than the window allows: a closed window returns to batching.
+        if (this.drivers > 1 && (!this.protocol.leads() || this.drivers > this.window.allowed)) break;
         const calls = this.quorumCallsAffordable(groupRounds === 0);
         if (calls === undefined) {
           // Hand over: a waiting request, with its own budget, takes over at its next poll.
@@ -350,6 +354,9 @@ export class GroupCommit {
     const group = this.takeGroup();
     for (const r of group) r.proposed = true;
     const value: SlotValue = { kind: "append", proposedAt_ms: this.env.now_ms(), batches: group.map((r) => r.entries) };
+    const started_ms = this.env.now_ms();
+    // A round that must run phase 1 first takes longer for that alone: it says nothing of congestion.
+    const led = this.protocol.leads();
     /** Every slot this group round's attempts proposed `value` in: its own entries there are `created`. */
     const proposedIn = new Set<number>();
     try {
@@ -367,6 +374,7 @@ export class GroupCommit {
       this.stats.entries_committed += entries;
       const now_ms = this.env.now_ms();
       this.commitHistory.record({ at_ms: now_ms, latency_ms: now_ms - value.proposedAt_ms, entries });
+      if (led) this.window.roundEnded(now_ms - started_ms, true);
       group.forEach((r, i) => {
         // One already answered 503 at its deadline keeps that answer; its client retries the same
         // ids and gets these receipts.
@@ -374,6 +382,7 @@ export class GroupCommit {
         r.settled = true;
       });
     } catch (error) {
+      if (led) this.window.roundEnded(this.env.now_ms() - started_ms, false);
       for (const r of group) {
         if (!r.settled) r.done.reject(error);
         r.settled = true;

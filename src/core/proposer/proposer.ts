@@ -549,6 +549,7 @@ export class Proposer {
         isOk: (r): r is Extract<AcceptorReply, { type: "committed" }> =>
           r.type === "committed" && r.outcome !== undefined,
         carriesCommits: true,
+        targets: this.pipelined ? this.outcomeTargets() : undefined,
       },
       round.attemptDeadline_ms,
     );
@@ -560,6 +561,17 @@ export class Proposer {
     const outcome = result.replies[0]!.outcome!;
     assert(outcome.slot === slot, "the outcome asked for");
     return outcome;
+  }
+
+  /**
+   * Rounds in flight ask for almost every round's outcome (§5 of the design): the nearest measured
+   * acceptor first, the others only if it fails, refuses or is slow (the quorum call's escalation), so
+   * that the request costs one message and one apply, not one per acceptor. Undefined (all at once)
+   * until a latency is measured.
+   */
+  private outcomeTargets(): readonly string[] | undefined {
+    const nearest = this.calls.latency.nearestFirst(this.env.acceptorIds)[0];
+    return nearest === undefined || this.calls.latency.latency_ms(nearest) === undefined ? undefined : [nearest];
   }
 
   /** A Reject names a ballot an acceptor promised: ballots go above its round, and a higher one ends the leadership. */
