@@ -70,9 +70,9 @@ describe("open-loop contention (units of each proposer's own quorum RTT)", () =>
  * Issue #12's targets for the coordinator design, at the table's load (`npm run sim -- --latency`:
  * 200 Poisson arrivals per proposer at 4 per its quorum RTT, seed 1), each proposer in its own quorum
  * RTT, with up to `coordinator_rounds_in_flight_max` group rounds in flight. Measured at seed 1 (seeds 2
- * and 3 in brackets, worst proposer): 3 acceptors, 4 proposers p99 2.75 max 3.00 [2.66/2.85,
- * 3.09/3.25]; 8 proposers p99 3.02 [2.74, 2.95]; 5 acceptors Q2=2, 4 proposers p99 3.40 max 3.67
- * [3.56, 3.78], 8 proposers 3.47 [3.39, 3.30]; a cold joiner moves the others' p99 by at most +0.04;
+ * and 3 in brackets, worst proposer): 3 acceptors, 4 proposers p99 2.66 max 2.95 [2.66/2.85,
+ * 3.01/3.18]; 8 proposers p99 2.98 [2.73, 2.77]; 5 acceptors Q2=2, 4 proposers p99 3.42 max 3.69
+ * [3.60, 3.78], 8 proposers 3.40 [3.40, 3.32]; a cold joiner moves the others' p99 by at most +0.00;
  * the proposer beside the coordinator (enam) has median 1.33. The medians of the others pay the hop to
  * the coordinator and are not asserted (design §6). The direct design's rows are the baseline and are
  * not asserted here.

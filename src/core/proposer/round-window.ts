@@ -8,7 +8,7 @@
  * messages and one durable write per acceptor whatever it carries. Under heavy load N rounds split the
  * waiting requests N ways, so a ledger whose acceptors (or machine) are busy spends up to N times the
  * messages per entry and gets slower still: under `wrangler dev`, where every object shares the
- * machine, 64 clients on one coordinator made 33 entries/s with 16 rounds always in flight against 164
+ * machine, 64 clients on one coordinator made 32 entries/s with 16 rounds always in flight against 164
  * with one round at a time.
  *
  * So the window opens at the bound and watches the rounds' durations: when their moving average
