@@ -133,7 +133,8 @@ describe("rounds in flight", () => {
     expect(slots).toEqual([firstSlot, firstSlot + 1, firstSlot + 2]);
     expect(c.proposer.stats.phase1_runs).toBe(2);
     expect(c.proposer.stats.phase1_joins).toBeGreaterThan(0);
-    expect(c.proposer.stats.recovered_value_matches).toBe(3);
+    // The round that ran the phase 1 proposes its own value with the recovered slots; the two others find theirs.
+    expect(c.proposer.stats.recovered_value_matches).toBe(2);
     // The acceptors hold no slot beyond those: every entry once.
     const accepted = new Set(c.sentOf("accept").flatMap((m) => m.request.slots.map((s) => s.slot)));
     expect(Math.max(...accepted)).toBe(firstSlot + 2);

@@ -48,10 +48,34 @@ describe("round window", () => {
       rounds++;
     }
     expect(w.allowed).toBe(4);
-    // From 1 to 4 takes 1 + 2 + 3 fast rounds once the average is below the threshold, and the
-    // average needs a few rounds to come down from 4x.
+    // The average needs a few fast rounds to come down from 4x; then 1 -> 2 takes one round, 2 -> 3
+    // two, 3 -> 4 three: one per window's worth of rounds.
     expect(rounds).toBeGreaterThanOrEqual(6);
     expect(rounds).toBeLessThan(20);
+  });
+
+  test("from 2, each step up takes as many fast rounds as the window is wide", () => {
+    const w = new RoundWindow(max, limits);
+    w.roundEnded(base_ms, true);
+    for (let i = 0; i < 20; i++) w.roundEnded(4 * base_ms, true);
+    while (w.allowed < 2) w.roundEnded(base_ms, true);
+    const steps: number[] = [];
+    let rounds = 0;
+    while (w.allowed < 5) {
+      const before = w.allowed;
+      w.roundEnded(base_ms, true);
+      rounds++;
+      if (w.allowed > before) {
+        steps.push(rounds);
+        rounds = 0;
+      }
+    }
+    expect(steps).toEqual([2, 3, 4]);
+  });
+
+  test("a window of no rounds, or of part of one, is refused", () => {
+    expect(() => new RoundWindow(0, limits)).toThrow(/at least one round/);
+    expect(() => new RoundWindow(1.5, limits)).toThrow(/at least one round/);
   });
 
   test("one round at a time (a Worker's proposer) never changes", () => {

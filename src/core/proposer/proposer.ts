@@ -293,7 +293,10 @@ export class Proposer {
       else await this.joinPhase1(running);
     }
     const ballot = this.leaderBallot;
-    if (ballot === undefined) throw this.leadershipLostBeforePhase2(recovery);
+    // The recovered slots go out under the ballot that recovered them, or not at all.
+    if (ballot === undefined || (recovery !== undefined && compareBallots(ballot, recovery.ballot) !== 0)) {
+      throw this.leadershipLostBeforePhase2(recovery);
+    }
     // Only a value proposed before (by an earlier attempt of this round) can have been recovered.
     if (recovery === undefined && proposedIn.size > 0) {
       const found = this.inFlight.recoveredSlotOf(ballot, value);
@@ -301,8 +304,7 @@ export class Proposer {
     }
     const slots = recovery === undefined ? [] : [...recovery.slots];
     let mine = slots.find((s) => slotValuesEqual(s.value, value))?.slot;
-    if (mine !== undefined) this.stats.recovered_value_matches++;
-    else {
+    if (mine === undefined) {
       mine = this.nextSlot;
       slots.push({ slot: mine, value, bytes });
     }
@@ -387,11 +389,17 @@ export class Proposer {
 
   /** `recover` for rounds in flight: a fresh phase 1 of its own (after any running one), then its slots. */
   private async recoverInFlight(round: GroupRound): Promise<void> {
-    const running = this.inFlight.runningPhase1;
-    if (running !== undefined) await running.catch(() => undefined);
+    // Two recoveries waiting for the same phase 1 must not then run two at once: wait until none runs.
+    for (let waits = 0; this.inFlight.runningPhase1 !== undefined; waits++) {
+      if (waits >= this.limits.append_attempts_max) throw new AttemptFailed("phase 1 after phase 1 ran meanwhile");
+      await this.inFlight.runningPhase1.catch(() => undefined);
+    }
     this.leaderBallot = undefined;
     const recovery = await this.inFlight.runPhase1(() => this.phase1Recovery(round));
-    if (this.leaderBallot === undefined) throw this.leadershipLostBeforePhase2(recovery);
+    const ballot = this.leaderBallot as Ballot | undefined;
+    if (ballot === undefined || compareBallots(ballot, recovery.ballot) !== 0) {
+      throw this.leadershipLostBeforePhase2(recovery);
+    }
     if (recovery.slots.length === 0) {
       recovery.chosen.resolve(new Map());
       return;
@@ -458,6 +466,10 @@ export class Proposer {
         for (const a of p.accepted) if (a.slot <= horizon) highestListed = Math.max(highestListed, a.slot);
       if (horizon === Number.POSITIVE_INFINITY) break;
       fromSlot = Math.max(horizon, chosenThrough) + 1;
+    }
+    // Rounds in flight: a newer phase 1 of this proposer may have won meanwhile; never go back under it.
+    if (this.pipelined && this.leaderBallot !== undefined && compareBallots(this.leaderBallot, ballot) > 0) {
+      throw new AttemptFailed("a newer phase 1 of this proposer leads");
     }
     this.leaderBallot = ballot;
     // Every acceptor just answered (or failed) a prepare: pick the fastest accept quorum afresh.

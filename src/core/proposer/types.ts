@@ -109,7 +109,7 @@ export interface ProposerStats {
   rounds_in_flight_peak: number;
   /** Attempts that waited for a phase 1 another round of this proposer was running, instead of starting one. */
   phase1_joins: number;
-  /** Attempts that found their value in the slots a phase 1 of theirs or another round's recovered, and finished it there. */
+  /** Retrying rounds in flight that found their value among the slots another round's phase 1 recovered, and finished it there. */
   recovered_value_matches: number;
 }
 
