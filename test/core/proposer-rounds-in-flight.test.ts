@@ -50,6 +50,58 @@ describe("rounds in flight", () => {
     expect(c.proposer.stats.phase1_runs).toBe(1);
   });
 
+  test("the window closes when rounds slow down: then a burst flies one round at a time", async () => {
+    const c = proposerCluster({ options: one_context });
+    const staggered = async (count: number) => {
+      const boxes: Array<ReturnType<typeof c.start>> = [];
+      for (let i = 0; i < count; i++) {
+        boxes.push(c.start());
+        await c.runFor(1);
+      }
+      await c.runUntil(() => boxes.every((b) => b.answer !== undefined));
+      for (const b of boxes) expect(b.answer?.ok).toBe(true);
+    };
+    await c.append();
+    for (let i = 0; i < 4; i++) await c.append(); // the fastest round: one 20 ms round trip
+    await staggered(2 * in_flight_max);
+    expect(c.proposer.stats.rounds_in_flight_peak).toBe(in_flight_max);
+    // Every acceptor six times slower (a busy machine, say): each round now halves the window.
+    for (const id of c.ids) c.one_way_ms[id] = 60;
+    await staggered(2 * in_flight_max);
+    c.proposer.stats.rounds_in_flight_peak = 0;
+    await staggered(2 * in_flight_max);
+    expect(c.proposer.stats.rounds_in_flight_peak).toBe(1);
+    // Fast again: it opens, one step per window's worth of rounds, back to the bound.
+    for (const id of c.ids) c.one_way_ms[id] = 10;
+    for (let i = 0; i < 40; i++) await c.append();
+    c.proposer.stats.rounds_in_flight_peak = 0;
+    await staggered(2 * in_flight_max);
+    expect(c.proposer.stats.rounds_in_flight_peak).toBe(in_flight_max);
+  });
+
+  test("drive loops already running leave when the window closes under a steady stream", async () => {
+    const c = proposerCluster({ options: one_context });
+    await c.append();
+    for (let i = 0; i < 4; i++) await c.append();
+    // A request every 2 ms for 600 ms: the drive loops never run out of work.
+    const boxes: Array<ReturnType<typeof c.start>> = [];
+    const stream = async (ms: number) => {
+      for (let t = 0; t < ms; t += 2) {
+        boxes.push(c.start());
+        await c.runFor(2);
+      }
+    };
+    await stream(100);
+    expect(c.proposer.stats.rounds_in_flight_peak).toBe(in_flight_max);
+    for (const id of c.ids) c.one_way_ms[id] = 60; // rounds now six times slower
+    await stream(300);
+    c.proposer.stats.rounds_in_flight_peak = 0;
+    await stream(200);
+    await c.runUntil(() => boxes.every((b) => b.answer !== undefined));
+    for (const b of boxes) expect(b.answer?.ok).toBe(true);
+    expect(c.proposer.stats.rounds_in_flight_peak).toBeLessThanOrEqual(2);
+  });
+
   test("one round at a time (the default) never has two in flight", async () => {
     const c = proposerCluster({ options: { requestsShareOneContext: true } });
     await c.append();
