@@ -24,12 +24,12 @@ import type { Accepted, AcceptedSlot, AcceptorReply, PromiseReply } from "../mes
 import { noop_value, type SlotValue, slotValueEntryCount, slotValuesEqual } from "../slot-value.js";
 import { AcceptorCalls } from "./acceptor-calls.js";
 import type { ChosenSlot } from "./commit-debt.js";
-import { deferred } from "./deferred.js";
-import { AttemptFailed, errorText, GroupRoundCallsSpent, QuorumUnavailableError } from "./errors.js";
+import { AttemptFailed, GroupRoundCallsSpent, QuorumUnavailableError } from "./errors.js";
 import { GroupCommit } from "./group-commit.js";
 import { GroupRound } from "./group-round.js";
+import { InFlightAttempts } from "./in-flight-attempts.js";
 import type { LatencyTracker } from "./latency-tracker.js";
-import { type Recovery, RoundsInFlight } from "./rounds-in-flight.js";
+import { RoundsInFlight } from "./rounds-in-flight.js";
 import { Timers } from "./timers.js";
 import {
   newProposerStats,
@@ -64,6 +64,7 @@ export class Proposer {
   /** Whether group rounds may be in flight at once (`roundsInFlightMax` above 1), and what they share then. */
   private readonly pipelined: boolean;
   private readonly inFlight: RoundsInFlight;
+  private readonly inFlightAttempts: InFlightAttempts;
   private readonly calls: AcceptorCalls;
   private readonly timers: Timers;
   private readonly groupCommit: GroupCommit;
@@ -88,6 +89,25 @@ export class Proposer {
     assert(roundsInFlightMax === 1 || options.requestsShareOneContext === true, "rounds in flight in one context only");
     this.pipelined = roundsInFlightMax > 1;
     this.inFlight = new RoundsInFlight(this.limits.outcome_request_commits_max);
+    this.inFlightAttempts = new InFlightAttempts(
+      {
+        limits: this.limits,
+        stats: this.stats,
+        sabotage: options.sabotage,
+        leaderBallot: () => this.leaderBallot,
+        dropLeadership: () => {
+          this.leaderBallot = undefined;
+        },
+        nextSlot: () => this.nextSlot,
+        slotTaken: (slot) => {
+          this.nextSlot = Math.max(this.nextSlot, slot + 1);
+        },
+        phase1: (round) => this.phase1(round),
+        phase2: (round, slots) => this.phase2(round, slots),
+        fetchOutcome: (round, slot) => this.fetchOutcome(round, slot),
+      },
+      this.inFlight,
+    );
     // Background work outlives the answer of the request that drives (its `waitUntil`), else the env's.
     const keepAlive = (work: Promise<unknown>) => (this.groupCommit.driverBackground ?? this.env.background)?.(work);
     this.timers = new Timers({ sleep: (ms) => env.sleep(ms), keepAlive });
@@ -107,13 +127,13 @@ export class Proposer {
           this.lastAppendRoundUnderLoad = underLoad;
           const round = new GroupRound(quorumCalls, underLoad, this.limits);
           const attempt = this.pipelined
-            ? () => this.commitInFlight(round, value, bytes, proposedIn)
+            ? () => this.inFlightAttempts.commit(round, value, bytes, proposedIn)
             : () => this.commit(round, value, bytes, proposedIn);
           return this.withAttempts(round, attempt, this.roundDeadline_ms(deadline_at_ms));
         },
         recover: (deadline_at_ms, quorumCalls) => {
           const round = new GroupRound(quorumCalls, this.lastAppendRoundUnderLoad, this.limits);
-          const attempt = this.pipelined ? () => this.recoverInFlight(round) : () => this.recover(round);
+          const attempt = this.pipelined ? () => this.inFlightAttempts.recover(round) : () => this.recover(round);
           return this.withAttempts(round, attempt, this.roundDeadline_ms(deadline_at_ms, true));
         },
         quorumUnreachable: () => this.quorumUnreachable(),
@@ -270,149 +290,6 @@ export class Proposer {
     this.leaderBallot = undefined;
     const slots = await this.phase1(round);
     if (slots.length > 0) await this.phase2(round, slots);
-  }
-
-  /**
-   * `commit` for rounds in flight (`roundsInFlightMax` above 1). Without the leadership, a round joins
-   * the phase 1 another round is running, or runs it; the one that runs it proposes the recovered
-   * slots with its own value, as `commit` does. Any other round first looks for its value among the
-   * slots that the current leadership's phase 1 recovered (an earlier attempt of it reached some
-   * acceptors): found, it finishes there; otherwise it takes the next slot. See `rounds-in-flight.ts`.
-   */
-  private async commitInFlight(
-    round: GroupRound,
-    value: SlotValue,
-    bytes: number,
-    proposedIn: Set<number>,
-  ): Promise<SlotOutcome> {
-    assert(slotValueEntryCount(value) <= this.limits.slot_entries_max, "slot within its entry limit");
-    let recovery: Recovery | undefined;
-    if (this.leaderBallot === undefined) {
-      const running = this.inFlight.runningPhase1;
-      if (running === undefined) recovery = await this.inFlight.runPhase1(() => this.phase1Recovery(round));
-      else await this.joinPhase1(running);
-    }
-    const ballot = this.leaderBallot;
-    // The recovered slots go out under the ballot that recovered them, or not at all.
-    if (ballot === undefined || (recovery !== undefined && compareBallots(ballot, recovery.ballot) !== 0)) {
-      throw this.leadershipLostBeforePhase2(recovery);
-    }
-    // Only a value proposed before (by an earlier attempt of this round) can have been recovered.
-    if (recovery === undefined && proposedIn.size > 0) {
-      const found = this.inFlight.recoveredSlotOf(ballot, value);
-      if (found !== undefined) return this.finishRecovered(round, found.recovery, found.slot, proposedIn);
-    }
-    const slots = recovery === undefined ? [] : [...recovery.slots];
-    let mine = slots.find((s) => slotValuesEqual(s.value, value))?.slot;
-    if (mine === undefined) {
-      mine = this.nextSlot;
-      slots.push({ slot: mine, value, bytes });
-    }
-    // Stryker disable next-line all: test-only sabotage switch, off in production (checker-catches.test.ts)
-    const shareSlot = this.options.sabotage === "rounds_in_flight_share_a_slot";
-    if (!shareSlot) this.nextSlot = Math.max(this.nextSlot, mine + 1);
-    proposedIn.add(mine);
-    const ended = this.inFlight.phase2Started(slots);
-    let outcomes: Map<number, SlotOutcome>;
-    try {
-      outcomes = await this.phase2(round, slots);
-      recovery?.chosen.resolve(outcomes);
-    } catch (error) {
-      recovery?.chosen.reject(error);
-      throw error;
-    } finally {
-      ended();
-      if (shareSlot) this.nextSlot = Math.max(this.nextSlot, mine + 1);
-    }
-    return outcomes.get(mine) ?? (await this.outcomeInOrder(round, mine));
-  }
-
-  /**
-   * The outcome of a chosen slot that no Accepted reply predicted: it overtook an earlier slot its
-   * acceptors lacked. Asked once every phase 2 of an earlier slot has ended, so that the request
-   * carries their commits and an acceptor can apply up to it.
-   */
-  private async outcomeInOrder(round: GroupRound, slot: number): Promise<SlotOutcome> {
-    await this.inFlight.earlierPhase2sEnded(slot);
-    return this.fetchOutcome(round, slot);
-  }
-
-  /** A slot the current leadership's phase 1 recovered with this round's value: finish it there. */
-  private async finishRecovered(
-    round: GroupRound,
-    recovery: Recovery,
-    slot: number,
-    proposedIn: Set<number>,
-  ): Promise<SlotOutcome> {
-    this.stats.recovered_value_matches++;
-    round.ballot = recovery.ballot;
-    proposedIn.add(slot);
-    let outcomes: Map<number, SlotOutcome>;
-    try {
-      outcomes = await recovery.chosen.promise;
-    } catch (error) {
-      throw new AttemptFailed(`the phase 2 of the recovered slots failed: ${errorText(error)}`);
-    }
-    return outcomes.get(slot) ?? (await this.outcomeInOrder(round, slot));
-  }
-
-  /**
-   * A Reject naming a higher ballot ended the leadership while the round waited for its phase 1 to
-   * resume it: the attempt fails, and so does what waited for its recovered slots.
-   */
-  private leadershipLostBeforePhase2(recovery: Recovery | undefined): AttemptFailed {
-    const error = new AttemptFailed("the leadership was lost before the round's phase 2");
-    recovery?.chosen.reject(error);
-    return error;
-  }
-
-  /** Waits for the phase 1 another round is running; its failure fails this attempt too (it retries). */
-  private async joinPhase1(running: Promise<unknown>): Promise<void> {
-    this.stats.phase1_joins++;
-    try {
-      await running;
-    } catch (error) {
-      if (error instanceof AttemptFailed || error instanceof QuorumUnavailableError) {
-        throw new AttemptFailed(`the phase 1 it waited for failed: ${errorText(error)}`);
-      }
-      throw error;
-    }
-  }
-
-  /** Phase 1, with what it recovered kept for the rounds in flight. */
-  private async phase1Recovery(round: GroupRound): Promise<Recovery> {
-    const slots = await this.phase1(round);
-    const ballot = this.leaderBallot;
-    assert(ballot !== undefined, "a phase 1 that returns holds its ballot");
-    return { ballot, slots, chosen: deferred<Map<number, SlotOutcome>>() };
-  }
-
-  /** `recover` for rounds in flight: a fresh phase 1 of its own (after any running one), then its slots. */
-  private async recoverInFlight(round: GroupRound): Promise<void> {
-    // Two recoveries waiting for the same phase 1 must not then run two at once: wait until none runs.
-    for (let waits = 0; this.inFlight.runningPhase1 !== undefined; waits++) {
-      if (waits >= this.limits.append_attempts_max) throw new AttemptFailed("phase 1 after phase 1 ran meanwhile");
-      await this.inFlight.runningPhase1.catch(() => undefined);
-    }
-    this.leaderBallot = undefined;
-    const recovery = await this.inFlight.runPhase1(() => this.phase1Recovery(round));
-    const ballot = this.leaderBallot as Ballot | undefined;
-    if (ballot === undefined || compareBallots(ballot, recovery.ballot) !== 0) {
-      throw this.leadershipLostBeforePhase2(recovery);
-    }
-    if (recovery.slots.length === 0) {
-      recovery.chosen.resolve(new Map());
-      return;
-    }
-    const ended = this.inFlight.phase2Started(recovery.slots);
-    try {
-      recovery.chosen.resolve(await this.phase2(round, recovery.slots));
-    } catch (error) {
-      recovery.chosen.reject(error);
-      throw error;
-    } finally {
-      ended();
-    }
   }
 
   /**
