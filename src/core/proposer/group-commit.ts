@@ -354,7 +354,6 @@ export class GroupCommit {
     const group = this.takeGroup();
     for (const r of group) r.proposed = true;
     const value: SlotValue = { kind: "append", proposedAt_ms: this.env.now_ms(), batches: group.map((r) => r.entries) };
-    const started_ms = this.env.now_ms();
     // A round that must run phase 1 first takes longer for that alone: it says nothing of congestion.
     const led = this.protocol.leads();
     /** Every slot this group round's attempts proposed `value` in: its own entries there are `created`. */
@@ -374,7 +373,7 @@ export class GroupCommit {
       this.stats.entries_committed += entries;
       const now_ms = this.env.now_ms();
       this.commitHistory.record({ at_ms: now_ms, latency_ms: now_ms - value.proposedAt_ms, entries });
-      if (led) this.window.roundEnded(now_ms - started_ms, true);
+      if (led) this.window.roundEnded(now_ms - value.proposedAt_ms, true);
       group.forEach((r, i) => {
         // One already answered 503 at its deadline keeps that answer; its client retries the same
         // ids and gets these receipts.
@@ -382,7 +381,7 @@ export class GroupCommit {
         r.settled = true;
       });
     } catch (error) {
-      if (led) this.window.roundEnded(this.env.now_ms() - started_ms, false);
+      if (led) this.window.roundEnded(this.env.now_ms() - value.proposedAt_ms, false);
       for (const r of group) {
         if (!r.settled) r.done.reject(error);
         r.settled = true;
